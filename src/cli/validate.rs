@@ -1,0 +1,52 @@
+//! `stackrel validate`: the desired state judged as a whole, every problem listed at once.
+
+use super::output::{count_summary, plural, print_diagnostics, tree_error};
+use clap::Args;
+use stackrel::diagnostic::Format;
+use stackrel::tree::{DesiredRepo, read_worktree};
+use stackrel::validate::validate;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Validate a commit (branch, tag, SHA) instead of the working tree.
+    #[arg(long)]
+    rev: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+pub fn run(repo: &Path, args: ValidateArgs) -> miette::Result<ExitCode> {
+    let files = match &args.rev {
+        None => read_worktree(repo).map_err(tree_error)?,
+        Some(rev) => {
+            let desired = DesiredRepo::open(repo).map_err(tree_error)?;
+            let commit = desired.commit(rev).map_err(tree_error)?;
+            desired.read_commit(&commit).map_err(tree_error)?
+        }
+    };
+    let state = validate(&files);
+    let (errors, warnings) = count_summary(&state.diagnostics);
+    let summary = if errors == 0 {
+        let newest = state
+            .newest()
+            .map(|r| format!("; the newest is {}", r.version))
+            .unwrap_or_default();
+        format!(
+            "ok: stackrel.toml and {} are valid{newest}{}",
+            plural(state.releases.len(), "release"),
+            if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() }
+        )
+    } else {
+        format!(
+            "{} and {} in {}: nothing will converge until they are fixed",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(files.len(), "file")
+        )
+    };
+    print_diagnostics(&state.diagnostics, args.format, repo, &summary);
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,298 @@
+//! `stackrel.toml`: how the stack is built and deployed. These types are the single source of
+//! truth for the file's shape: serde reads them, schemars turns them into the JSON Schema that
+//! editors use, and the validator checks documents against that same schema, so the three cannot
+//! drift apart.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The desired-state repository's configuration, `stackrel.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "stackrel.toml")]
+pub struct Config {
+    /// The stack repository: where the version pins live and where releases are cut.
+    pub stack: StackConfig,
+    /// The component images a release pins, by name. Each name becomes a key of every release
+    /// file and a `{name}` placeholder in templates.
+    pub components: BTreeMap<String, ComponentConfig>,
+    /// How a cut release reaches production.
+    #[serde(default)]
+    pub deploy: DeployConfig,
+    /// How stackrel confirms what is live after a deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyConfig>,
+    /// GitHub connection settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubConfig>,
+    /// How release tickets are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketConfig>,
+    /// The long-running service's schedule and switches.
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackConfig {
+    /// `owner/name` on GitHub, or a local git repository path starting with `./`, `../`, `/` or
+    /// `file://` (relative to the desired-state repository).
+    pub repo: String,
+    /// The branch the pins are committed to and releases are cut from, e.g. `master`.
+    pub branch: String,
+    /// Path of the workflow file whose top-level `env:` holds the pins.
+    pub workflow: String,
+    /// Message of the pin commit. Placeholders: `{version}` and each component name.
+    pub commit_message: String,
+    /// Name of the workflow whose run on the release tag must succeed before deploying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    /// `owner/name` on GitHub, or a local git repository path.
+    pub repo: String,
+    /// A release's tag for this component must be reachable from this branch, e.g. `production`.
+    pub branch: String,
+    /// The key under the stack workflow's top-level `env:` that pins this component's version.
+    pub pin: String,
+    /// Name of the workflow whose run on the tag's commit must have succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<String>,
+    /// A regular expression a version must match in full, replacing the default rule
+    /// (`YYYY.MM.N` with an optional numeric hotfix suffix `-K`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeployKind {
+    /// Launch an AWX (Ansible Automation Platform) job template.
+    Awx,
+    /// Run a local command.
+    Command,
+    /// Do not deploy: the release is done once it is cut (and verified, if configured).
+    #[default]
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// `awx`, `command` or `none`.
+    #[serde(default)]
+    pub kind: DeployKind,
+    /// AWX: base URL of the controller, e.g. `https://awx.example.org`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// AWX: API path prefix; `/api/v2` by default, `/api/controller/v2` behind the AAP gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_prefix: Option<String>,
+    /// AWX: name of the job template to launch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// AWX: organization that owns the template (template names are unique per organization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// AWX: the extra variable that carries the stack version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// command: argv (no shell), with `{version}` and component placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// How long a deploy may run before it counts as failed, in seconds (default 1800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// URL that reports the live versions as JSON, e.g. Fragalysis' `/version/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Dotted JSON paths and the value each must show, with placeholders.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expect: BTreeMap<String, String>,
+    /// Or: argv of a command that exits 0 when the declared versions are live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// How long to keep checking before the release counts as not live, in seconds (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    /// REST API root: `https://api.github.com`, or GitHub Enterprise's `https://HOST/api/v3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketConfig {
+    /// Label added to a release's ticket once the release is cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Cron schedule (six fields, `sec min hour day month weekday`) for drift re-checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync: Option<String>,
+    /// Cron expressions for when a new release may start; empty means any time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<String>,
+    /// Stops every side effect while true; committed, so it is audited like everything else.
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+/// Where a repository lives, as written in a `repo` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoLocation {
+    GitHub { owner: String, name: String },
+    /// A path, relative to the desired-state repository unless absolute.
+    Local(String),
+}
+
+impl RepoLocation {
+    /// Reads a `repo` field: `./`, `../`, `/` or `file://` make it local, otherwise it must be
+    /// `owner/name` as GitHub spells them.
+    pub fn parse(repo: &str) -> Result<RepoLocation, String> {
+        if let Some(path) = repo.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("`file://` needs a path after it".into());
+            }
+            return Ok(RepoLocation::Local(path.to_string()));
+        }
+        if repo.starts_with("./") || repo.starts_with("../") || repo.starts_with('/') {
+            return Ok(RepoLocation::Local(repo.to_string()));
+        }
+        let valid_part = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match repo.split_once('/') {
+            Some((owner, name)) if valid_part(owner) && valid_part(name) => {
+                Ok(RepoLocation::GitHub {
+                    owner: owner.to_string(),
+                    name: name.trim_end_matches(".git").to_string(),
+                })
+            }
+            _ => Err(
+                "expected `owner/name` (a GitHub repository) or a local path starting with `./`, `../`, `/` or `file://`"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Names a component may not take: they are release-file keys or template placeholders already.
+pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version"];
+
+/// Fills `{version}` and `{component}` placeholders. Unknown placeholders are left as written;
+/// validation reports them before anything is rendered.
+pub fn render_template(template: &str, version: &str, components: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match (name, components.get(name)) {
+                    ("version", _) => out.push_str(version),
+                    (_, Some(value)) => out.push_str(value),
+                    _ => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The placeholders a template uses, for validation.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        found.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_owner_name_is_github() {
+        assert_eq!(
+            RepoLocation::parse("xchem/fragalysis-stack"),
+            Ok(RepoLocation::GitHub {
+                owner: "xchem".into(),
+                name: "fragalysis-stack".into()
+            })
+        );
+    }
+
+    #[test]
+    fn repo_paths_are_local() {
+        for repo in ["./stack", "../stack", "/srv/git/stack"] {
+            assert_eq!(RepoLocation::parse(repo), Ok(RepoLocation::Local(repo.into())));
+        }
+        assert_eq!(
+            RepoLocation::parse("file:///srv/git/stack"),
+            Ok(RepoLocation::Local("/srv/git/stack".into()))
+        );
+    }
+
+    #[test]
+    fn repo_that_is_neither_is_refused() {
+        for repo in ["stack", "a/b/c", "https://github.com/xchem/stack", "", "owner/", "a b/c"] {
+            assert!(RepoLocation::parse(repo).is_err(), "{repo}");
+        }
+    }
+
+    #[test]
+    fn template_fills_version_and_components() {
+        let components = BTreeMap::from([
+            ("backend".to_string(), "2026.08.1".to_string()),
+            ("frontend".to_string(), "2026.08.2".to_string()),
+        ]);
+        assert_eq!(
+            render_template("build: Use of b/e {backend} f/e {frontend} ({version})", "2026.08.3", &components),
+            "build: Use of b/e 2026.08.1 f/e 2026.08.2 (2026.08.3)"
+        );
+    }
+
+    #[test]
+    fn template_keeps_unknown_placeholders_and_lone_braces() {
+        let components = BTreeMap::new();
+        assert_eq!(render_template("{x} { {version", "1", &components), "{x} { {version");
+        assert_eq!(placeholders("a {x} {version} {"), vec!["x", "version"]);
+    }
+}

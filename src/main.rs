@@ -1,0 +1,47 @@
+//! The `stackrel` command line: argument parsing and dispatch only. Each command lives in
+//! `cli/<command>.rs` and calls into the library, which knows nothing of terminals or exit codes.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "stackrel", version, about = "Declarative production releases for container stacks: merge a release file, and it deploys.")]
+struct Args {
+    /// The desired-state repository (holding stackrel.toml and releases/).
+    #[arg(long, global = true, default_value = ".")]
+    repo: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check stackrel.toml and every release file; list every problem at once.
+    Validate(cli::validate::ValidateArgs),
+    /// The audit trail: each release as it entered the desired-state branch.
+    // HISTORY-PENDING History(cli::history::HistoryArgs),
+    /// Pull-request check: validate the head and judge the change against the base.
+    Check(cli::check::CheckArgs),
+    /// Print the JSON Schema of stackrel.toml or of release files.
+    Schema(cli::schema::SchemaArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Validate(a) => cli::validate::run(&args.repo, a),
+        // HISTORY-PENDING Command::History(a) => cli::history::run(&args.repo, a),
+        Command::Check(a) => cli::check::run(&args.repo, a),
+        Command::Schema(a) => cli::schema::run(&args.repo, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}
