@@ -14,6 +14,9 @@ pub enum TagRule {
     CalVerWithHotfix,
     /// A project-specific regular expression that must match the whole tag.
     Pattern(Regex),
+    /// Only the image-tag grammar: used while a configured pattern is itself invalid, so that
+    /// one config mistake is reported once rather than again on every release.
+    ImageTagOnly,
 }
 
 /// The image-tag grammar of the OCI distribution spec.
@@ -72,6 +75,7 @@ impl TagRule {
                 }
                 Ok(())
             }
+            TagRule::ImageTagOnly => Ok(()),
             TagRule::Pattern(re) => {
                 if re.is_match(tag) {
                     Ok(())

@@ -224,11 +224,24 @@ impl<'s> SchemaChecker<'s> {
     }
 }
 
+/// The first sentence of a schema description, for help lines ("e.g." does not end one).
 fn first_sentence(text: &str) -> String {
     let flat = text.replace('\n', " ");
-    match flat.find(". ") {
-        Some(i) => flat[..=i].to_string(),
-        None => flat,
+    let mut from = 0;
+    while let Some(i) = flat[from..].find(". ").map(|i| i + from) {
+        if !(flat[..i].ends_with("e.g") || flat[..i].ends_with("i.e")) {
+            return flat[..=i].to_string();
+        }
+        from = i + 2;
+    }
+    flat
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if !s.starts_with('`') => c.to_lowercase().chain(chars).collect(),
+        _ => s.to_string(),
     }
 }
 
@@ -309,7 +322,7 @@ fn type_help(path: &str, types: &[&str], schema: &Json) -> String {
         _ => key.to_string(),
     };
     match schema.get("description").and_then(Json::as_str) {
-        Some(d) => format!("write {example}; {}", first_sentence(d)),
+        Some(d) => format!("write {example}; {}", lowercase_first(&first_sentence(d))),
         None => format!("write {example}"),
     }
 }

@@ -4,7 +4,7 @@
 //! check, the planner and the daemon, and tests need no disk.
 
 use crate::component_tag::TagRule;
-use crate::config::{Config, DeployKind, RESERVED_NAMES, RepoLocation, placeholders};
+use crate::config::{Config, RESERVED_NAMES, RepoLocation, placeholders};
 use crate::diagnostic::{Diagnostic, Source};
 use crate::release::{ComponentRules, RELEASES_DIR, Release, TOML_SYNTAX, parse_release};
 use crate::toml_schema::SchemaChecker;
@@ -107,9 +107,8 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
 
     let rules = match &config_source {
         Some(source) => {
-            let (config, diagnostics) = parse_config(source);
+            let (config, rules, diagnostics) = parse_config(source);
             state.diagnostics.extend(diagnostics);
-            let rules = config.as_ref().map(component_rules);
             state.config = config;
             rules
         }
@@ -170,28 +169,16 @@ fn readable_source(file: &InputFile, diagnostics: &mut Vec<Diagnostic>) -> Optio
     }
 }
 
-fn component_rules(config: &Config) -> ComponentRules {
-    let rules = config
-        .components
-        .iter()
-        .map(|(name, component)| {
-            // An invalid pattern is reported on the config; judge versions by image-tag shape only
-            // rather than pile a second error on every release.
-            let rule = TagRule::from_pattern(component.tag_pattern.as_deref())
-                .unwrap_or_else(|_| TagRule::Pattern(regex::Regex::new(".*").expect("static regex")));
-            (name.clone(), rule)
-        })
-        .collect();
-    ComponentRules { rules }
-}
-
 fn config_schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
     SCHEMA.get_or_init(|| serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default())
 }
 
-/// Parses `stackrel.toml`: syntax, then shape against the schema, then meaning.
-pub fn parse_config(source: &Source) -> (Option<Config>, Vec<Diagnostic>) {
+/// Parses `stackrel.toml`: syntax, then shape against the schema, then meaning. The checks of
+/// meaning read the document leniently (every value that has the right type), so a typo in one
+/// table does not hide a bad cron expression in another. Also returns the component rules the
+/// releases are checked against, read the same lenient way.
+pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>, Vec<Diagnostic>) {
     let (document, syntax_errors) = DeTable::parse_recoverable(&source.text);
     if !syntax_errors.is_empty() {
         let diagnostics = syntax_errors
@@ -203,16 +190,19 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Vec<Diagnostic>) {
                     .help("fix the TOML syntax")
             })
             .collect();
-        return (None, diagnostics);
+        return (None, None, diagnostics);
     }
     let mut checker = SchemaChecker::new(config_schema(), source);
     checker.check_root(&document);
     let mut diagnostics = checker.diagnostics;
-    if !diagnostics.is_empty() {
-        return (None, diagnostics);
+    let view = View { doc: document.get_ref() };
+    check_config_meaning(source, &view, &mut diagnostics);
+    let rules = component_rules(&view);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, rules, diagnostics);
     }
-    let config: Config = match toml::from_str(&source.text) {
-        Ok(config) => config,
+    match toml::from_str::<Config>(&source.text) {
+        Ok(config) => (Some(config), rules, diagnostics),
         Err(e) => {
             // The schema check should have caught it; report rather than panic if it did not.
             diagnostics.push(
@@ -220,20 +210,35 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Vec<Diagnostic>) {
                     .error(crate::toml_schema::WRONG_TYPE, e.message().to_string())
                     .at(e.span().unwrap_or(0..0), "here"),
             );
-            return (None, diagnostics);
+            (None, rules, diagnostics)
         }
-    };
-    let spans = Spans { doc: document.get_ref() };
-    check_config_meaning(source, &config, &spans, &mut diagnostics);
-    (Some(config), diagnostics)
+    }
 }
 
-/// Looks up where a key or its value sits, for diagnostics about meaning.
-struct Spans<'a, 'i> {
+/// The component rules of a (possibly partly broken) config; `None` without a components table.
+fn component_rules(view: &View) -> Option<ComponentRules> {
+    let names = view.keys(&["components"])?;
+    let rules = names
+        .into_iter()
+        .filter(|name| !RESERVED_NAMES.contains(name))
+        .map(|name| {
+            // An invalid pattern is reported on the config; judge versions by image-tag shape only
+            // rather than pile a second error on every release.
+            let pattern = view.str(&["components", name, "tag_pattern"]);
+            let rule = TagRule::from_pattern(pattern).unwrap_or(TagRule::ImageTagOnly);
+            (name.to_string(), rule)
+        })
+        .collect();
+    Some(ComponentRules { rules })
+}
+
+/// Reads values and their places out of the parsed document, tolerating wrong types (those are
+/// the schema check's to report).
+struct View<'a, 'i> {
     doc: &'a DeTable<'i>,
 }
 
-impl Spans<'_, '_> {
+impl View<'_, '_> {
     fn entry(&self, path: &[&str]) -> Option<(Range<usize>, &toml::Spanned<DeValue<'_>>)> {
         let (last, parents) = path.split_last()?;
         let mut table = self.doc;
@@ -245,6 +250,39 @@ impl Spans<'_, '_> {
         }
         let (key, value) = table.get_key_value(*last)?;
         Some((key.span(), value))
+    }
+
+    fn str(&self, path: &[&str]) -> Option<&str> {
+        match self.entry(path)?.1.get_ref() {
+            DeValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn strs(&self, path: &[&str]) -> Option<Vec<&str>> {
+        match self.entry(path)?.1.get_ref() {
+            DeValue::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| match v.get_ref() {
+                        DeValue::String(s) => Some(&**s),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn keys(&self, path: &[&str]) -> Option<Vec<&str>> {
+        match self.entry(path)?.1.get_ref() {
+            DeValue::Table(t) => Some(t.keys().map(|k| &**k.get_ref()).collect()),
+            _ => None,
+        }
+    }
+
+    fn has(&self, path: &[&str]) -> bool {
+        self.entry(path).is_some()
     }
 
     fn value(&self, path: &[&str]) -> Range<usize> {
@@ -275,44 +313,47 @@ fn is_env_key(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn check_config_meaning(source: &Source, config: &Config, spans: &Spans, out: &mut Vec<Diagnostic>) {
-    let mut check_repo = |path: &[&str], repo: &str| {
+fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let components = view.keys(&["components"]).unwrap_or_default();
+    let mut check_repo = |path: &[&str]| {
+        let Some(repo) = view.str(path) else { return };
         if let Err(why) = RepoLocation::parse(repo) {
             out.push(
                 source
                     .error(REPO, format!("`{}` = \"{repo}\" is not a repository: {why}", path.join(".")))
-                    .at(spans.value(path), "neither owner/name nor a local path")
+                    .at(view.value(path), "neither owner/name nor a local path")
                     .help("write `owner/name` for GitHub (e.g. \"xchem/fragalysis-stack\") or `./path` for a local git repository"),
             );
         }
     };
-    check_repo(&["stack", "repo"], &config.stack.repo);
-    for (name, component) in &config.components {
-        check_repo(&["components", name, "repo"], &component.repo);
+    check_repo(&["stack", "repo"]);
+    for name in &components {
+        check_repo(&["components", name, "repo"]);
     }
 
-    let workflow = &config.stack.workflow;
-    if workflow.starts_with('/') || workflow.split('/').any(|p| p == ".." || p.is_empty()) {
+    if let Some(workflow) = view.str(&["stack", "workflow"])
+        && (workflow.starts_with('/') || workflow.split('/').any(|p| p == ".." || p.is_empty()))
+    {
         out.push(
             source
                 .error(PATH, format!("`stack.workflow` = \"{workflow}\" must be a path inside the stack repository"))
-                .at(spans.value(&["stack", "workflow"]), "not a repository-relative path")
+                .at(view.value(&["stack", "workflow"]), "not a repository-relative path")
                 .help("write it relative to the stack repository root, e.g. \".github/workflows/build-main.yaml\""),
         );
     }
 
-    if config.components.is_empty() {
+    if view.has(&["components"]) && components.is_empty() {
         out.push(
             source
                 .error(NO_COMPONENTS, "no components: a release needs at least one `[components.<name>]`")
-                .at(spans.value(&["components"]), "empty")
+                .at(view.value(&["components"]), "empty")
                 .help("add a table such as [components.backend] with repo, branch and pin"),
         );
     }
     let mut pins: BTreeMap<&str, &str> = BTreeMap::new();
-    for (name, component) in &config.components {
-        if RESERVED_NAMES.contains(&name.as_str()) || !is_component_name(name) {
-            let why = if RESERVED_NAMES.contains(&name.as_str()) {
+    for name in &components {
+        if RESERVED_NAMES.contains(name) || !is_component_name(name) {
+            let why = if RESERVED_NAMES.contains(name) {
                 format!("`{name}` is reserved: it is already a release-file key or template placeholder")
             } else {
                 format!("`{name}` is not a valid component name")
@@ -320,29 +361,31 @@ fn check_config_meaning(source: &Source, config: &Config, spans: &Spans, out: &m
             out.push(
                 source
                     .error(COMPONENT_NAME, why)
-                    .at(spans.key(&["components", name]), "choose another name")
+                    .at(view.key(&["components", name]), "choose another name")
                     .help(format!(
                         "component names are lowercase letters, digits, `-` and `_`, starting with a letter, and not one of {}",
                         RESERVED_NAMES.join(", ")
                     )),
             );
         }
-        if !is_env_key(&component.pin) {
-            out.push(
-                source
-                    .error(PIN_NAME, format!("`{}` is not a workflow env key", component.pin))
-                    .at(spans.value(&["components", name, "pin"]), "not an env key")
-                    .help("a pin is a key under the workflow's top-level `env:`, e.g. \"BE_IMAGE_TAG\""),
-            );
-        } else if let Some(first) = pins.insert(component.pin.as_str(), name.as_str()) {
-            out.push(
-                source
-                    .error(DUPLICATE_PIN, format!("components `{first}` and `{name}` both pin `{}`", component.pin))
-                    .at(spans.value(&["components", name, "pin"]), "pinned twice")
-                    .help("each component needs its own env key in the workflow file"),
-            );
+        if let Some(pin) = view.str(&["components", name, "pin"]) {
+            if !is_env_key(pin) {
+                out.push(
+                    source
+                        .error(PIN_NAME, format!("`{pin}` is not a workflow env key"))
+                        .at(view.value(&["components", name, "pin"]), "not an env key")
+                        .help("a pin is a key under the workflow's top-level `env:`, e.g. \"BE_IMAGE_TAG\""),
+                );
+            } else if let Some(first) = pins.insert(pin, name) {
+                out.push(
+                    source
+                        .error(DUPLICATE_PIN, format!("components `{first}` and `{name}` both pin `{pin}`"))
+                        .at(view.value(&["components", name, "pin"]), "pinned twice")
+                        .help("each component needs its own env key in the workflow file"),
+                );
+            }
         }
-        if let Some(pattern) = &component.tag_pattern
+        if let Some(pattern) = view.str(&["components", name, "tag_pattern"])
             && let Err(e) = TagRule::from_pattern(Some(pattern))
         {
             let detail = e.to_string();
@@ -350,139 +393,133 @@ fn check_config_meaning(source: &Source, config: &Config, spans: &Spans, out: &m
             out.push(
                 source
                     .error(TAG_PATTERN, format!("`tag_pattern` of `{name}` is not a valid regular expression: {detail}"))
-                    .at(spans.value(&["components", name, "tag_pattern"]), "invalid regex")
+                    .at(view.value(&["components", name, "tag_pattern"]), "invalid regex")
                     .help("write a Rust `regex` pattern in a literal string ('...'), e.g. '\\d{4}\\.\\d{2}\\.\\d+'"),
             );
         }
     }
 
-    let known: Vec<&str> = config.components.keys().map(String::as_str).chain(["version"]).collect();
+    let known: Vec<&str> = components.iter().copied().chain(["version"]).collect();
     let mut check_template = |path: &[&str], index: Option<usize>, template: &str| {
         for name in placeholders(template) {
             if !known.contains(&name) {
                 let span = match index {
-                    Some(i) => spans.item(path, i),
-                    None => spans.value(path),
+                    Some(i) => view.item(path, i),
+                    None => view.value(path),
                 };
-                out.push(
-                    source
-                        .error(PLACEHOLDER, format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")))
-                        .at(span, "unknown placeholder")
-                        .help(format!(
-                            "placeholders are {}",
-                            known.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
-                        )),
-                );
+                let mut diagnostic = source
+                    .error(PLACEHOLDER, format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")))
+                    .at(span, "unknown placeholder");
+                diagnostic = match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
+                    Some(guess) => diagnostic.help(format!("did you mean `{{{guess}}}`?")),
+                    None => diagnostic.help(format!(
+                        "placeholders are {}",
+                        known.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                out.push(diagnostic);
             }
         }
     };
-    check_template(&["stack", "commit_message"], None, &config.stack.commit_message);
-    if let Some(command) = &config.deploy.command {
-        for (i, arg) in command.iter().enumerate() {
-            check_template(&["deploy", "command"], Some(i), arg);
-        }
+    if let Some(message) = view.str(&["stack", "commit_message"]) {
+        check_template(&["stack", "commit_message"], None, message);
     }
-    if let Some(verify) = &config.verify {
-        for (key, expected) in &verify.expect {
+    for (i, arg) in view.strs(&["deploy", "command"]).unwrap_or_default().into_iter().enumerate() {
+        check_template(&["deploy", "command"], Some(i), arg);
+    }
+    for key in view.keys(&["verify", "expect"]).unwrap_or_default() {
+        if let Some(expected) = view.str(&["verify", "expect", key]) {
             check_template(&["verify", "expect", key], None, expected);
         }
-        for (i, arg) in verify.command.iter().flatten().enumerate() {
-            check_template(&["verify", "command"], Some(i), arg);
-        }
+    }
+    for (i, arg) in view.strs(&["verify", "command"]).unwrap_or_default().into_iter().enumerate() {
+        check_template(&["verify", "command"], Some(i), arg);
     }
 
-    check_deploy(source, config, spans, out);
-    check_verify(source, config, spans, out);
+    check_deploy(source, view, out);
+    check_verify(source, view, out);
 
-    if let Some(resync) = &config.daemon.resync {
-        check_cron(source, resync, spans.value(&["daemon", "resync"]), "daemon.resync", out);
+    if let Some(resync) = view.str(&["daemon", "resync"]) {
+        check_cron(source, resync, view.value(&["daemon", "resync"]), "daemon.resync", out);
     }
-    for (i, window) in config.daemon.windows.iter().enumerate() {
-        check_cron(source, window, spans.item(&["daemon", "windows"], i), "daemon.windows", out);
+    for (i, window) in view.strs(&["daemon", "windows"]).unwrap_or_default().into_iter().enumerate() {
+        check_cron(source, window, view.item(&["daemon", "windows"], i), "daemon.windows", out);
     }
 }
 
-fn check_deploy(source: &Source, config: &Config, spans: &Spans, out: &mut Vec<Diagnostic>) {
-    let deploy = &config.deploy;
-    let field_span = |field: &str| spans.value(&["deploy", field]);
-    let kind_span = spans.value(&["deploy", "kind"]);
+fn check_deploy(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let kind = view.str(&["deploy", "kind"]).unwrap_or("none");
+    let kind_span = view.value(&["deploy", "kind"]);
+    let has = |field: &str| view.has(&["deploy", field]);
     let mut need = |present: bool, field: &str, example: &str| {
         if !present {
             out.push(
                 source
-                    .error(DEPLOY, format!("`deploy.{field}` is required when kind = \"{}\"", kind_name(deploy.kind)))
+                    .error(DEPLOY, format!("`deploy.{field}` is required when kind = \"{kind}\""))
                     .at(kind_span.clone(), format!("needs `{field}`"))
                     .help(format!("add {field} = {example} to [deploy]")),
             );
         }
     };
-    match deploy.kind {
-        DeployKind::Awx => {
-            need(deploy.url.is_some(), "url", "\"https://awx.example.org\"");
-            need(deploy.template.is_some(), "template", "\"Production Fragalysis Stack\"");
-            need(deploy.variable.is_some(), "variable", "\"stack_image_tag\"");
+    match kind {
+        "awx" => {
+            need(has("url"), "url", "\"https://awx.example.org\"");
+            need(has("template"), "template", "\"Production Fragalysis Stack\"");
+            need(has("variable"), "variable", "\"stack_image_tag\"");
         }
-        DeployKind::Command => {
-            need(
-                deploy.command.as_ref().is_some_and(|c| !c.is_empty()),
-                "command",
-                "[\"./deploy.sh\", \"{version}\"]",
-            );
-        }
-        DeployKind::None => {}
+        "command" => need(
+            view.strs(&["deploy", "command"]).is_some_and(|c| !c.is_empty()),
+            "command",
+            "[\"./deploy.sh\", \"{version}\"]",
+        ),
+        _ => {}
     }
-    let awx_only = [
-        ("url", deploy.url.is_some()),
-        ("api_prefix", deploy.api_prefix.is_some()),
-        ("template", deploy.template.is_some()),
-        ("organization", deploy.organization.is_some()),
-        ("variable", deploy.variable.is_some()),
-    ];
-    for (field, present) in awx_only {
-        if present && deploy.kind != DeployKind::Awx {
+    let ignored = |field: &str| match field {
+        "command" => kind != "command",
+        _ => kind != "awx",
+    };
+    for field in ["url", "api_prefix", "template", "organization", "variable", "command"] {
+        if has(field) && ignored(field) && matches!(kind, "awx" | "command" | "none") {
+            let wanted = if field == "command" { "command" } else { "awx" };
             out.push(
                 source
-                    .warning(DEPLOY, format!("`deploy.{field}` is only used when kind = \"awx\""))
-                    .at(field_span(field), "ignored")
-                    .help("remove it, or set kind = \"awx\""),
+                    .warning(DEPLOY, format!("`deploy.{field}` is only used when kind = \"{wanted}\""))
+                    .at(view.value(&["deploy", field]), "ignored")
+                    .help(format!("remove it, or set kind = \"{wanted}\"")),
             );
         }
     }
-    if deploy.command.is_some() && deploy.kind != DeployKind::Command {
-        out.push(
-            source
-                .warning(DEPLOY, "`deploy.command` is only used when kind = \"command\"")
-                .at(field_span("command"), "ignored")
-                .help("remove it, or set kind = \"command\""),
-        );
-    }
-    if let Some(url) = &deploy.url {
-        check_url(source, url, field_span("url"), "deploy.url", out);
+    if let Some(url) = view.str(&["deploy", "url"]) {
+        check_url(source, url, view.value(&["deploy", "url"]), "deploy.url", out);
     }
 }
 
-fn check_verify(source: &Source, config: &Config, spans: &Spans, out: &mut Vec<Diagnostic>) {
-    let Some(verify) = &config.verify else { return };
-    match (&verify.url, &verify.command) {
+fn check_verify(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    if !view.has(&["verify"]) {
+        return;
+    }
+    let url = view.str(&["verify", "url"]);
+    let command = view.strs(&["verify", "command"]);
+    match (url, command) {
         (Some(_), Some(_)) => out.push(
             source
                 .error(VERIFY, "[verify] has both `url` and `command`; use one")
-                .at(spans.value(&["verify", "command"]), "one too many")
+                .at(view.value(&["verify", "command"]), "one too many")
                 .help("keep `url` with `expect` to check an HTTP endpoint, or `command` to run a check"),
         ),
         (None, None) => out.push(
             source
                 .error(VERIFY, "[verify] needs `url` (with `expect`) or `command`")
-                .at(spans.key(&["verify"]), "nothing to verify with")
+                .at(view.key(&["verify"]), "nothing to verify with")
                 .help("add url = \"https://…/version/\" and expect = { \"version.stack\" = \"{version}\" }, or remove [verify]"),
         ),
         (Some(url), None) => {
-            check_url(source, url, spans.value(&["verify", "url"]), "verify.url", out);
-            if verify.expect.is_empty() {
+            check_url(source, url, view.value(&["verify", "url"]), "verify.url", out);
+            if view.keys(&["verify", "expect"]).is_none_or(|k| k.is_empty()) {
                 out.push(
                     source
                         .error(VERIFY, "[verify] `url` needs `expect`: which JSON fields must show which versions")
-                        .at(spans.value(&["verify", "url"]), "nothing expected of it")
+                        .at(view.value(&["verify", "url"]), "nothing expected of it")
                         .help("add expect = { \"version.stack\" = \"{version}\" }"),
                 );
             }
@@ -490,7 +527,7 @@ fn check_verify(source: &Source, config: &Config, spans: &Spans, out: &mut Vec<D
         (None, Some(command)) if command.is_empty() => out.push(
             source
                 .error(VERIFY, "`verify.command` is empty")
-                .at(spans.value(&["verify", "command"]), "empty argv")
+                .at(view.value(&["verify", "command"]), "empty argv")
                 .help("give the program and its arguments, e.g. [\"./check-live.sh\", \"{version}\"]"),
         ),
         (None, Some(_)) => {}
@@ -506,14 +543,6 @@ fn check_url(source: &Source, url: &str, span: Range<usize>, field: &str, out: &
                 .at(span, "not a URL")
                 .help("write the full URL, starting with https://"),
         );
-    }
-}
-
-fn kind_name(kind: DeployKind) -> &'static str {
-    match kind {
-        DeployKind::Awx => "awx",
-        DeployKind::Command => "command",
-        DeployKind::None => "none",
     }
 }
 

@@ -11,14 +11,6 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-/// Installs a miette hook that matches our own rendering (colour only on a terminal).
-pub fn init_miette() {
-    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
-    let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().color(color).unicode(true).build())
-    }));
-}
-
 /// The path prefix that makes diagnostics' repository-relative paths valid from the working
 /// directory (GitHub annotations need paths relative to the workspace).
 pub fn path_prefix(repo: &Path) -> String {
