@@ -12,3 +12,8 @@ pub mod validate;
 pub mod tree;
 pub mod schema;
 pub mod check;
+pub mod deploy;
+pub mod forge;
+pub mod observation;
+pub mod pin;
+pub mod plan;

@@ -1,0 +1,40 @@
+//! Deployers put a cut release into production; verifiers confirm what production runs. Both are
+//! small traits so the loop does not care whether it is AWX, a local command or an HTTP check.
+
+pub mod command;
+
+use std::collections::BTreeMap;
+
+/// What a deployer or verifier needs to know about the release.
+#[derive(Debug, Clone)]
+pub struct ReleaseContext {
+    pub version: String,
+    pub components: BTreeMap<String, String>,
+    pub commit: String,
+}
+
+/// The end of a deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployOutcome {
+    pub succeeded: bool,
+    /// The tail of the deploy's output, for the record and for errors.
+    pub detail: String,
+}
+
+pub trait Deployer {
+    /// Runs one deploy to its end. Callers record the attempt before calling, so this is never
+    /// called twice for one release unless a person asks for a retry.
+    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, String>;
+}
+
+/// What a verification saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    pub live: bool,
+    pub detail: String,
+}
+
+pub trait Verifier {
+    /// Checks once whether the release is live. Read-only, so it may be called freely.
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String>;
+}

@@ -1,0 +1,294 @@
+//! The embedded local forge: component and stack repositories are git repositories on disk, read
+//! and written with git2. CI results are git notes (`refs/notes/ci`), so gates are real and a test
+//! or a person can flip them with `git notes --ref ci add -m success <commit>`; deployment
+//! records are notes too (`refs/notes/stackrel-deployments`), so `stackrel status` reads back what
+//! was deployed from the repository itself. Every write is conditional, like on GitHub.
+
+use super::{CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, NewRelease};
+use crate::config::RepoLocation;
+use git2::{ErrorCode, Oid, Repository};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+pub const CI_NOTES_REF: &str = "refs/notes/ci";
+pub const DEPLOYMENTS_NOTES_REF: &str = "refs/notes/stackrel-deployments";
+
+pub struct LocalForge {
+    /// Relative repository paths are relative to the desired-state repository.
+    base_dir: PathBuf,
+    /// git2 operations performed, for the benchmark's "operations per reconcile".
+    operations: Cell<u64>,
+}
+
+impl LocalForge {
+    pub fn new(base_dir: impl Into<PathBuf>) -> Self {
+        LocalForge {
+            base_dir: base_dir.into(),
+            operations: Cell::new(0),
+        }
+    }
+
+    pub fn operations(&self) -> u64 {
+        self.operations.get()
+    }
+
+    fn path_of(&self, repo: &RepoLocation) -> ForgeResult<PathBuf> {
+        match repo {
+            RepoLocation::Local(path) => {
+                let path = Path::new(path);
+                Ok(if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) })
+            }
+            RepoLocation::GitHub { owner, name } => Err(ForgeError::Unsupported(format!(
+                "{owner}/{name} is a GitHub repository, but this run uses the local backend; write a local path (./…) in stackrel.toml"
+            ))),
+        }
+    }
+
+    fn open(&self, repo: &RepoLocation) -> ForgeResult<Repository> {
+        self.count();
+        let path = self.path_of(repo)?;
+        Repository::open(&path).map_err(|e| ForgeError::NotFound {
+            what: format!("git repository {} ({})", path.display(), e.message()),
+        })
+    }
+
+    fn count(&self) {
+        self.operations.set(self.operations.get() + 1);
+    }
+}
+
+fn git(context: &str) -> impl Fn(git2::Error) -> ForgeError + '_ {
+    move |e| ForgeError::other(context, e.message())
+}
+
+fn oid(commit: &str) -> ForgeResult<Oid> {
+    Oid::from_str(commit).map_err(|_| ForgeError::Other(format!("`{commit}` is not a commit id")))
+}
+
+fn branch_oid(repo: &Repository, branch: &str) -> ForgeResult<Oid> {
+    let name = format!("refs/heads/{branch}");
+    match repo.refname_to_id(&name) {
+        Ok(id) => Ok(id),
+        Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound { what: format!("branch {branch}") }),
+        Err(e) => Err(ForgeError::other(format!("reading branch {branch}"), e.message())),
+    }
+}
+
+fn signature(repo: &Repository) -> ForgeResult<git2::Signature<'static>> {
+    // The repository's configured identity if any, so pin commits look like the team's own.
+    repo.signature()
+        .or_else(|_| git2::Signature::now("stackrel", "stackrel@localhost"))
+        .map_err(git("making a commit signature"))
+}
+
+impl Forge for LocalForge {
+    fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
+        let r = self.open(repo)?;
+        self.count();
+        let reference = match r.find_reference(&format!("refs/tags/{tag}")) {
+            Ok(reference) => reference,
+            Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidSpec => return Ok(None),
+            Err(e) => return Err(ForgeError::other(format!("reading tag {tag}"), e.message())),
+        };
+        let commit = reference.peel_to_commit().map_err(git("peeling the tag to a commit"))?;
+        Ok(Some(commit.id().to_string()))
+    }
+
+    fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
+        let r = self.open(repo)?;
+        self.count();
+        Ok(branch_oid(&r, branch)?.to_string())
+    }
+
+    fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
+        let r = self.open(repo)?;
+        self.count();
+        let head = branch_oid(&r, branch)?;
+        let commit = oid(commit)?;
+        Ok(head == commit || r.graph_descendant_of(head, commit).map_err(git("checking ancestry"))?)
+    }
+
+    fn ci_status(&self, repo: &RepoLocation, commit: &str, workflow: &str) -> ForgeResult<CiStatus> {
+        let r = self.open(repo)?;
+        self.count();
+        let note = match r.find_note(Some(CI_NOTES_REF), oid(commit)?) {
+            Ok(note) => note,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(CiStatus::Missing),
+            Err(e) => return Err(ForgeError::other("reading CI notes", e.message())),
+        };
+        let text = note.message().unwrap_or_default().to_string();
+        Ok(parse_ci_note(&text, workflow))
+    }
+
+    fn read_file(&self, repo: &RepoLocation, commit: &str, path: &str) -> ForgeResult<Option<FileAtCommit>> {
+        let r = self.open(repo)?;
+        self.count();
+        let commit_obj = r.find_commit(oid(commit)?).map_err(git("finding the commit"))?;
+        let tree = commit_obj.tree().map_err(git("reading the commit's tree"))?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(ForgeError::other(format!("looking up {path}"), e.message())),
+        };
+        let blob = r.find_blob(entry.id()).map_err(git("reading the file"))?;
+        let text = String::from_utf8(blob.content().to_vec())
+            .map_err(|_| ForgeError::Other(format!("{path} at {} is not UTF-8 text", super::short(commit))))?;
+        Ok(Some(FileAtCommit {
+            text,
+            blob: entry.id().to_string(),
+            commit: commit.to_string(),
+        }))
+    }
+
+    fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
+        let r = self.open(repo)?;
+        self.count();
+        let head = branch_oid(&r, write.branch)?;
+        let head_commit = r.find_commit(head).map_err(git("reading the branch tip"))?;
+        let tree = head_commit.tree().map_err(git("reading the branch tip's tree"))?;
+        let current = tree.get_path(Path::new(write.path)).map(|e| e.id().to_string()).unwrap_or_default();
+        if current != write.expected_blob {
+            return Err(ForgeError::Conflict {
+                what: format!("{} on {}", write.path, write.branch),
+                expected: write.expected_blob.to_string(),
+                found: current,
+            });
+        }
+        let blob = r.blob(write.content.as_bytes()).map_err(git("storing the new file"))?;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        update.upsert(write.path, blob, git2::FileMode::Blob);
+        let new_tree_id = update.create_updated(&r, &tree).map_err(git("building the new tree"))?;
+        let new_tree = r.find_tree(new_tree_id).map_err(git("reading the new tree"))?;
+        let sig = signature(&r)?;
+        let commit = r
+            .commit(None, &sig, &sig, write.message, &new_tree, &[&head_commit])
+            .map_err(git("creating the pin commit"))?;
+        // Move the branch only if it is still where we read it: a push that landed in between
+        // makes this fail, and the caller re-reads and re-plans.
+        match r.reference_matching(&format!("refs/heads/{}", write.branch), commit, true, head, "stackrel: pin") {
+            Ok(_) => Ok(commit.to_string()),
+            Err(e) if e.code() == ErrorCode::Modified || e.code() == ErrorCode::Locked => Err(ForgeError::Conflict {
+                what: format!("branch {}", write.branch),
+                expected: head.to_string(),
+                found: branch_oid(&r, write.branch).map(|o| o.to_string()).unwrap_or_default(),
+            }),
+            Err(e) => Err(ForgeError::other("moving the branch", e.message())),
+        }
+    }
+
+    fn file_history(&self, repo: &RepoLocation, branch: &str, path: &str, limit: usize) -> ForgeResult<Vec<CommitId>> {
+        let r = self.open(repo)?;
+        let mut found = Vec::new();
+        let mut current = Some(r.find_commit(branch_oid(&r, branch)?).map_err(git("reading the branch tip"))?);
+        let blob_at = |c: &git2::Commit<'_>| c.tree().ok().and_then(|t| t.get_path(Path::new(path)).ok()).map(|e| e.id());
+        // Walk first parents: the branch's own line, as it was pushed, not side branches' commits.
+        while let Some(commit) = current {
+            self.count();
+            let parent = commit.parent(0).ok();
+            let here = blob_at(&commit);
+            let before = parent.as_ref().and_then(blob_at);
+            if here != before {
+                found.push(commit.id().to_string());
+                if found.len() >= limit {
+                    break;
+                }
+            }
+            current = parent;
+        }
+        Ok(found)
+    }
+
+    fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
+        let r = self.open(repo)?;
+        self.count();
+        let target = r.find_object(oid(release.commit)?, Some(git2::ObjectType::Commit)).map_err(git("finding the pin commit"))?;
+        let sig = signature(&r)?;
+        let message = format!("{}\n\n{}", release.title, release.body);
+        // `force = false`: never move an existing tag. Its absence was observed, but another
+        // writer may have created it since; the caller re-observes on AlreadyExists.
+        match r.tag(release.tag, &target, &sig, &message, false) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == ErrorCode::Exists => Err(ForgeError::AlreadyExists { what: format!("tag {}", release.tag) }),
+            Err(e) => Err(ForgeError::other(format!("creating tag {}", release.tag), e.message())),
+        }
+    }
+
+    fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
+        let r = self.open(repo)?;
+        self.count();
+        let target = oid(&record.commit)?;
+        let mut records: Vec<DeploymentRecord> = match r.find_note(Some(DEPLOYMENTS_NOTES_REF), target) {
+            Ok(note) => serde_json::from_str(note.message().unwrap_or("[]")).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        records.push(record.clone());
+        let text = serde_json::to_string_pretty(&records).map_err(|e| ForgeError::other("encoding the record", e))?;
+        let sig = signature(&r)?;
+        r.note(&sig, &sig, Some(DEPLOYMENTS_NOTES_REF), target, &text, true)
+            .map_err(git("writing the deployment record"))?;
+        Ok(())
+    }
+
+    fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
+        let r = self.open(repo)?;
+        self.count();
+        let notes = match r.notes(Some(DEPLOYMENTS_NOTES_REF)) {
+            Ok(notes) => notes,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(ForgeError::other("listing deployment records", e.message())),
+        };
+        let mut records = Vec::new();
+        for item in notes {
+            let (note_id, _annotated) = item.map_err(git("listing deployment records"))?;
+            let blob = r.find_blob(note_id).map_err(git("reading a deployment record"))?;
+            let parsed: Vec<DeploymentRecord> = serde_json::from_slice(blob.content())
+                .map_err(|e| ForgeError::other("a deployment record is not valid JSON", e))?;
+            records.extend(parsed);
+        }
+        // RFC 3339 timestamps in UTC sort as text.
+        records.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(records)
+    }
+}
+
+/// A CI note is `success`, `failure`, `pending`, or lines of `<workflow>: <state>` when several
+/// workflows report on one commit.
+pub fn parse_ci_note(text: &str, workflow: &str) -> CiStatus {
+    let mut general = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.rsplit_once(':') {
+            Some((name, state)) if name.trim() == workflow => return ci_state(state.trim()),
+            Some(_) => {}
+            None => general = Some(ci_state(line)),
+        }
+    }
+    general.unwrap_or(CiStatus::Missing)
+}
+
+fn ci_state(word: &str) -> CiStatus {
+    match word {
+        "success" => CiStatus::Success,
+        "pending" | "queued" | "in_progress" => CiStatus::Pending,
+        other => CiStatus::Failure(format!("CI note says `{other}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_note_word_applies_to_any_workflow() {
+        assert_eq!(parse_ci_note("success\n", "build production"), CiStatus::Success);
+        assert_eq!(parse_ci_note("pending", "x"), CiStatus::Pending);
+        assert!(matches!(parse_ci_note("failure", "x"), CiStatus::Failure(_)));
+    }
+
+    #[test]
+    fn ci_note_lines_name_workflows() {
+        let note = "build production: failure\nbuild main: success\n";
+        assert_eq!(parse_ci_note(note, "build main"), CiStatus::Success);
+        assert!(matches!(parse_ci_note(note, "build production"), CiStatus::Failure(_)));
+        assert_eq!(parse_ci_note(note, "lint"), CiStatus::Missing);
+    }
+}

@@ -1,0 +1,138 @@
+//! The forge is wherever the component and stack repositories live: git repositories on disk
+//! (the embedded default) or GitHub. The convergence loop needs only the handful of operations
+//! in `Forge`, so each backend is a thin adapter and the loop is the same everywhere. Every
+//! writing operation is conditional (compare-and-swap, create-if-absent) so that a retry after an
+//! unclear outcome can never do the work twice.
+
+pub mod local;
+
+use crate::config::RepoLocation;
+use serde::{Deserialize, Serialize};
+
+/// A full commit id (40 hex digits for SHA-1 repositories).
+pub type CommitId = String;
+
+/// The outcome of a CI workflow for a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "lowercase")]
+pub enum CiStatus {
+    Success,
+    Failure(String),
+    /// Queued or running.
+    Pending,
+    /// No run of that workflow for that commit (yet).
+    Missing,
+}
+
+/// A file as read from a branch or commit: its text and the token that a compare-and-swap write
+/// must present (the blob id), plus the commit it was read at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAtCommit {
+    pub text: String,
+    pub blob: String,
+    pub commit: CommitId,
+}
+
+/// What a deploy attempt left behind. Recorded before a deploy starts and again when it ends,
+/// so that a crash in between is visible as an attempt without an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    pub version: String,
+    /// The stack commit the release tag points at.
+    pub commit: CommitId,
+    pub state: DeploymentState,
+    /// RFC 3339.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentState {
+    /// A deploy was launched; no outcome recorded yet.
+    Started,
+    Succeeded,
+    Failed,
+    /// Verification saw the release live.
+    Verified,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// A compare-and-swap write lost: the file or branch moved since it was read.
+    #[error("{what} changed since it was read (expected {expected}, found {found})")]
+    Conflict {
+        what: String,
+        expected: String,
+        found: String,
+    },
+    /// Create-if-absent found it present.
+    #[error("{what} already exists")]
+    AlreadyExists { what: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("{0}")]
+    Unsupported(String),
+    /// Anything else, with a message that says what was attempted.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ForgeError {
+    pub fn other(context: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
+        ForgeError::Other(format!("{context}: {e}"))
+    }
+}
+
+pub type ForgeResult<T> = Result<T, ForgeError>;
+
+/// The operations the convergence loop needs from wherever the repositories live.
+pub trait Forge {
+    /// The commit a tag points at (peeling annotated tags), or `None` if there is no such tag.
+    fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>>;
+    /// The commit at the tip of a branch.
+    fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId>;
+    /// Whether `commit` is `branch`'s tip or one of its ancestors.
+    fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool>;
+    /// The result of the named CI workflow for a commit.
+    fn ci_status(&self, repo: &RepoLocation, commit: &str, workflow: &str) -> ForgeResult<CiStatus>;
+    /// A file at a commit, or `None` if the path does not exist there.
+    fn read_file(&self, repo: &RepoLocation, commit: &str, path: &str) -> ForgeResult<Option<FileAtCommit>>;
+    /// Commits a file to a branch, only if the branch's copy is still the blob `expected_blob`
+    /// read earlier; otherwise `Conflict`. Returns the new commit.
+    fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId>;
+    /// Commits on the branch's first-parent line that changed `path`, newest first, at most `limit`.
+    fn file_history(&self, repo: &RepoLocation, branch: &str, path: &str, limit: usize) -> ForgeResult<Vec<CommitId>>;
+    /// Creates the release tag at exactly `commit`; `AlreadyExists` if the tag exists (wherever
+    /// it points: the caller re-observes to tell "done" from "conflict").
+    fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()>;
+    /// Appends a deployment record for the stack repository.
+    fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()>;
+    /// Every deployment record, oldest first.
+    fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>>;
+}
+
+/// A compare-and-swap write of one file.
+#[derive(Debug, Clone)]
+pub struct FileWrite<'a> {
+    pub branch: &'a str,
+    pub path: &'a str,
+    pub content: &'a str,
+    pub expected_blob: &'a str,
+    pub message: &'a str,
+}
+
+/// A release to cut.
+#[derive(Debug, Clone)]
+pub struct NewRelease<'a> {
+    pub tag: &'a str,
+    pub commit: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// Short form of a commit id for people.
+pub fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}

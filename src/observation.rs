@@ -1,0 +1,194 @@
+//! What is live: everything the planner needs to know about the forge, the deployer and
+//! production, gathered in one pass of read-only calls. Keeping observation separate from
+//! planning makes the planner a pure function (tested without I/O) and makes every decision
+//! traceable to a value that can be printed.
+
+use crate::calver::CalVer;
+use crate::config::{Config, DeployKind, RepoLocation};
+use crate::deploy::{ReleaseContext, Verifier};
+use crate::forge::{CiStatus, CommitId, DeploymentRecord, DeploymentState, Forge, ForgeError};
+use crate::pin::read_pins;
+use crate::release::Release;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One component's tag as seen on its forge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentObservation {
+    pub tag: String,
+    pub branch: String,
+    /// `None`: no such tag.
+    pub commit: Option<CommitId>,
+    /// Whether the tag's commit is reachable from the component's branch.
+    pub reachable: bool,
+    /// `None` when no CI gate is configured.
+    pub ci: Option<(String, CiStatus)>,
+}
+
+/// The stack repository: current pins, the release tag, and its build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackObservation {
+    pub branch_head: CommitId,
+    /// Component → value pinned on the branch tip; or why the workflow file could not be read.
+    pub pins: Result<BTreeMap<String, String>, String>,
+    /// The newest commit that changed the workflow file, when it pins the desired versions:
+    /// the commit the release tag belongs on.
+    pub pin_commit: Option<CommitId>,
+    pub tag: Option<TagObservation>,
+    /// The stack build on the tag, when `[stack] ci` is set and the tag exists.
+    pub ci: Option<(String, CiStatus)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagObservation {
+    pub commit: CommitId,
+    /// The pins in the workflow file at the tag's commit (or why they could not be read).
+    pub pins: Result<BTreeMap<String, String>, String>,
+    pub on_branch: bool,
+}
+
+/// The deployment history and what production reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct DeployObservation {
+    /// The newest record for the desired version, if any.
+    pub latest_for_version: Option<DeploymentRecord>,
+    /// The newest version with a succeeded or verified deployment: what is live.
+    pub live_version: Option<CalVer>,
+    /// The result of one verification, taken only once a deploy has succeeded.
+    pub verified: Option<Result<bool, String>>,
+    pub verify_detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    pub components: BTreeMap<String, ComponentObservation>,
+    pub stack: StackObservation,
+    pub deploy: DeployObservation,
+}
+
+/// Reads the pins of every component from workflow text, by component name.
+pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String, String>, String> {
+    let keys: Vec<&str> = config.components.values().map(|c| c.pin.as_str()).collect();
+    let sites = read_pins(text, &keys).map_err(|e| e.to_string())?;
+    Ok(config
+        .components
+        .keys()
+        .zip(sites)
+        .map(|(name, site)| (name.clone(), site.value))
+        .collect())
+}
+
+/// How far back to look for the pin commit: the workflow file rarely changes without a pin.
+const PIN_HISTORY_LIMIT: usize = 20;
+
+fn location(repo: &str) -> Result<RepoLocation, ForgeError> {
+    RepoLocation::parse(repo).map_err(|why| ForgeError::Other(format!("repository `{repo}`: {why}")))
+}
+
+/// Observes everything the plan for `release` depends on. Read-only.
+pub fn observe(
+    config: &Config,
+    release: &Release,
+    forge: &dyn Forge,
+    verifier: Option<&dyn Verifier>,
+) -> Result<Observation, ForgeError> {
+    let mut components = BTreeMap::new();
+    for (name, component) in &config.components {
+        let repo = location(&component.repo)?;
+        let tag = release.components.get(name).cloned().unwrap_or_default();
+        let commit = forge.resolve_tag(&repo, &tag)?;
+        let (reachable, ci) = match &commit {
+            Some(commit) => {
+                let reachable = forge.is_reachable(&repo, commit, &component.branch)?;
+                let ci = match &component.ci {
+                    Some(workflow) => Some((workflow.clone(), forge.ci_status(&repo, commit, workflow)?)),
+                    None => None,
+                };
+                (reachable, ci)
+            }
+            None => (false, None),
+        };
+        components.insert(
+            name.clone(),
+            ComponentObservation {
+                tag,
+                branch: component.branch.clone(),
+                commit,
+                reachable,
+                ci,
+            },
+        );
+    }
+
+    let stack_repo = location(&config.stack.repo)?;
+    let workflow = &config.stack.workflow;
+    let pins_at = |commit: &str| -> Result<Result<BTreeMap<String, String>, String>, ForgeError> {
+        Ok(match forge.read_file(&stack_repo, commit, workflow)? {
+            Some(file) => pins_by_component(config, &file.text),
+            None => Err(format!("{workflow} does not exist at {}", crate::forge::short(commit))),
+        })
+    };
+    let branch_head = forge.branch_head(&stack_repo, &config.stack.branch)?;
+    let pins = pins_at(&branch_head)?;
+    let pin_commit = if pins.as_ref().is_ok_and(|p| *p == release.components) {
+        let history = forge.file_history(&stack_repo, &config.stack.branch, workflow, PIN_HISTORY_LIMIT)?;
+        history.into_iter().next()
+    } else {
+        None
+    };
+    let version = release.version.to_string();
+    let tag = match forge.resolve_tag(&stack_repo, &version)? {
+        Some(commit) => Some(TagObservation {
+            pins: pins_at(&commit)?,
+            on_branch: forge.is_reachable(&stack_repo, &commit, &config.stack.branch)?,
+            commit,
+        }),
+        None => None,
+    };
+    let stack_ci = match (&config.stack.ci, &tag) {
+        (Some(workflow), Some(tag)) => Some((workflow.clone(), forge.ci_status(&stack_repo, &tag.commit, workflow)?)),
+        _ => None,
+    };
+
+    let records = forge.deployments(&stack_repo)?;
+    let mut deploy = DeployObservation {
+        latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
+        live_version: records
+            .iter()
+            .filter(|r| matches!(r.state, DeploymentState::Succeeded | DeploymentState::Verified))
+            .filter_map(|r| r.version.parse::<CalVer>().ok())
+            .max(),
+        ..DeployObservation::default()
+    };
+    // Verify only once the release is cut and (if there is a deployer) a deploy has at least
+    // started: before that, production cannot be running it, and the check would be wasted.
+    let deploy_started = config.deploy.kind == DeployKind::None || deploy.latest_for_version.is_some();
+    if let (Some(verifier), Some(tag)) = (verifier, &tag)
+        && deploy_started
+    {
+        let context = ReleaseContext {
+            version: version.clone(),
+            components: release.components.clone(),
+            commit: tag.commit.clone(),
+        };
+        match verifier.verify(&context) {
+            Ok(outcome) => {
+                deploy.verified = Some(Ok(outcome.live));
+                deploy.verify_detail = outcome.detail;
+            }
+            Err(e) => deploy.verified = Some(Err(e)),
+        }
+    }
+
+    Ok(Observation {
+        components,
+        stack: StackObservation {
+            branch_head,
+            pins,
+            pin_commit,
+            tag,
+            ci: stack_ci,
+        },
+        deploy,
+    })
+}
