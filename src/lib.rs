@@ -17,3 +17,6 @@ pub mod forge;
 pub mod observation;
 pub mod pin;
 pub mod plan;
+pub mod apply;
+pub mod demo;
+pub mod status;

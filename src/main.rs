@@ -25,6 +25,14 @@ enum Command {
     // HISTORY-PENDING History(cli::history::HistoryArgs),
     /// Pull-request check: validate the head and judge the change against the base.
     Check(cli::check::CheckArgs),
+    /// Show what converging would do (exit 0 in sync, 2 changes pending, 1 error or blocked).
+    Plan(cli::plan::PlanArgs),
+    /// Converge: pin, release, build, deploy, verify, report.
+    Apply(cli::apply::ApplyArgs),
+    /// Desired versus live, per release.
+    Status(cli::status::StatusArgs),
+    /// Build a local sandbox shaped like the Fragalysis stack and run a whole release in it.
+    Demo(cli::demo::DemoArgs),
     /// Print the JSON Schema of stackrel.toml or of release files.
     Schema(cli::schema::SchemaArgs),
 }
@@ -35,6 +43,10 @@ fn main() -> ExitCode {
         Command::Validate(a) => cli::validate::run(&args.repo, a),
         // HISTORY-PENDING Command::History(a) => cli::history::run(&args.repo, a),
         Command::Check(a) => cli::check::run(&args.repo, a),
+        Command::Plan(a) => cli::plan::run(&args.repo, a),
+        Command::Apply(a) => cli::apply::run(&args.repo, a),
+        Command::Status(a) => cli::status::run(&args.repo, a),
+        Command::Demo(a) => cli::demo::run(a),
         Command::Schema(a) => cli::schema::run(&args.repo, a),
     };
     match result {

@@ -1,7 +1,12 @@
 //! One module per command, plus the output helpers they share.
 
+pub mod apply;
 pub mod check;
+pub mod demo;
 // HISTORY-PENDING pub mod history;
 pub mod output;
+pub mod plan;
 pub mod schema;
+pub mod setup;
+pub mod status;
 pub mod validate;

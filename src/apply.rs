@@ -1,0 +1,324 @@
+//! Executes a plan one step at a time. Before every side effect it observes and plans again, so
+//! each decision is made from the world as it is now, not as it was when the run started: that
+//! is what makes a crash or a concurrent change harmless. A step that loses a race (a conflict,
+//! an "already exists") is never forced or blindly repeated; the next observation decides.
+
+use crate::config::{Config, render_template};
+use crate::deploy::{Deployer, ReleaseContext, Verifier};
+use crate::forge::{DeploymentRecord, DeploymentState, FileWrite, Forge, ForgeError, NewRelease, short};
+use crate::observation::{Observation, observe};
+use crate::pin::set_pins;
+use crate::plan::{Next, Plan, PlanOptions, Step, StepKind, plan};
+use crate::release::Release;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+/// Where the loop reads and writes.
+pub struct Backends<'a> {
+    pub forge: &'a dyn Forge,
+    pub deployer: Option<&'a dyn Deployer>,
+    pub verifier: Option<&'a dyn Verifier>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    pub plan: PlanOptions,
+    /// How long to wait on a gate (CI, verification) before giving up for this run.
+    pub gate_timeout: Duration,
+    /// First and longest pause between polls of a waiting gate.
+    pub poll_start: Duration,
+    pub poll_max: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            plan: PlanOptions::default(),
+            gate_timeout: Duration::from_secs(30 * 60),
+            poll_start: Duration::from_secs(2),
+            poll_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Hears about progress; the CLI prints it, the daemon logs it, tests record it.
+pub trait Progress {
+    fn planned(&mut self, _plan: &Plan) {}
+    /// Called once, before the first side effect of the run; returning false stops the run.
+    fn confirm(&mut self, _plan: &Plan) -> bool {
+        true
+    }
+    fn acting(&mut self, _step: &Step) {}
+    fn acted(&mut self, _step: &Step, _what: &str) {}
+    fn waiting(&mut self, _step: &Step, _next_check: Duration) {}
+    /// Called after every side effect; `Break` stops the run right there (tests use it to
+    /// simulate a crash at each point, since all state is re-derived from observation).
+    fn after_side_effect(&mut self, _what: &str) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// A `Progress` that says nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Converged { plan: Plan },
+    Blocked { plan: Plan, step: Step },
+    TimedOut { plan: Plan, step: Step },
+    /// The person declined at the prompt.
+    Declined,
+    /// A `Progress` hook stopped the run after a side effect.
+    Interrupted { after: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("observing live state failed: {0}")]
+    Observe(ForgeError),
+    #[error("{step} failed: {message}")]
+    Step { step: String, message: String },
+}
+
+/// How many lost races in a row before giving up: something else is writing constantly.
+const MAX_CONFLICTS: u32 = 5;
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Runs the convergence loop for `release` until it converges, blocks, or a gate times out.
+pub fn apply(
+    config: &Config,
+    release: &Release,
+    declared: &[Release],
+    backends: &Backends<'_>,
+    options: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<ApplyOutcome, ApplyError> {
+    let mut confirmed = false;
+    let mut conflicts = 0;
+    let mut waiting_since: Option<Instant> = None;
+    let mut pause = options.poll_start;
+    loop {
+        let observed = observe(config, release, backends.forge, backends.verifier).map_err(ApplyError::Observe)?;
+        let current = plan(config, release, declared, &observed, options.plan);
+        progress.planned(&current);
+        let step = match current.next() {
+            Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
+            Next::Blocked(step) => {
+                let step = step.clone();
+                return Ok(ApplyOutcome::Blocked { plan: current, step });
+            }
+            Next::Wait(step) => {
+                let started = *waiting_since.get_or_insert_with(Instant::now);
+                if started.elapsed() >= options.gate_timeout {
+                    let step = step.clone();
+                    return Ok(ApplyOutcome::TimedOut { plan: current, step });
+                }
+                progress.waiting(step, pause);
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(options.poll_max);
+                continue;
+            }
+            Next::Act(step) => step.clone(),
+        };
+        waiting_since = None;
+        pause = options.poll_start;
+        if !confirmed {
+            if !progress.confirm(&current) {
+                return Ok(ApplyOutcome::Declined);
+            }
+            confirmed = true;
+        }
+        progress.acting(&step);
+        let result = execute(config, release, &observed, &step, backends, options, progress);
+        match result {
+            Ok(StepResult::Did(what)) => {
+                progress.acted(&step, &what);
+                if progress.after_side_effect(&what).is_break() {
+                    return Ok(ApplyOutcome::Interrupted { after: what });
+                }
+            }
+            Ok(StepResult::Interrupted(what)) => return Ok(ApplyOutcome::Interrupted { after: what }),
+            Ok(StepResult::TimedOut) => return Ok(ApplyOutcome::TimedOut { plan: current, step }),
+            Err(ForgeError::Conflict { .. } | ForgeError::AlreadyExists { .. }) if conflicts < MAX_CONFLICTS => {
+                // Lost a race: someone else wrote first. Observe again; the plan decides.
+                conflicts += 1;
+            }
+            Err(e) => {
+                return Err(ApplyError::Step {
+                    step: step.title(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+enum StepResult {
+    Did(String),
+    Interrupted(String),
+    TimedOut,
+}
+
+fn context(release: &Release, commit: &str) -> ReleaseContext {
+    ReleaseContext {
+        version: release.version.to_string(),
+        components: release.components.clone(),
+        commit: commit.to_string(),
+    }
+}
+
+fn stack_repo(config: &Config) -> Result<crate::config::RepoLocation, ForgeError> {
+    crate::config::RepoLocation::parse(&config.stack.repo).map_err(ForgeError::Other)
+}
+
+fn execute(
+    config: &Config,
+    release: &Release,
+    observed: &Observation,
+    step: &Step,
+    backends: &Backends<'_>,
+    options: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<StepResult, ForgeError> {
+    let forge = backends.forge;
+    let repo = stack_repo(config)?;
+    let version = release.version.to_string();
+    match &step.kind {
+        StepKind::Pin => {
+            let head = &observed.stack.branch_head;
+            let workflow = &config.stack.workflow;
+            let file = forge
+                .read_file(&repo, head, workflow)?
+                .ok_or_else(|| ForgeError::NotFound { what: format!("{workflow} on {}", config.stack.branch) })?;
+            let values: Vec<(&str, &str)> = config
+                .components
+                .iter()
+                .filter_map(|(name, c)| release.components.get(name).map(|v| (c.pin.as_str(), v.as_str())))
+                .collect();
+            let text = set_pins(&file.text, &values).map_err(|e| ForgeError::Other(format!("{workflow}: {e}")))?;
+            let message = render_template(&config.stack.commit_message, &version, &release.components);
+            let commit = forge.write_file(
+                &repo,
+                &FileWrite {
+                    branch: &config.stack.branch,
+                    path: workflow,
+                    content: &text,
+                    expected_blob: &file.blob,
+                    message: &message,
+                },
+            )?;
+            Ok(StepResult::Did(format!("pinned in {} \"{message}\"", short(&commit))))
+        }
+        StepKind::Release => {
+            let commit = observed
+                .stack
+                .pin_commit
+                .as_deref()
+                .ok_or_else(|| ForgeError::Other("the pin commit is not known yet".into()))?;
+            let body = release_body(release);
+            forge.create_release(
+                &repo,
+                &NewRelease {
+                    tag: &version,
+                    commit,
+                    title: &format!("Release {version}"),
+                    body: &body,
+                },
+            )?;
+            Ok(StepResult::Did(format!("tagged {version} at {}", short(commit))))
+        }
+        StepKind::Deploy => {
+            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            let Some(deployer) = backends.deployer else {
+                return Err(ForgeError::Other("no deployer is configured for this backend".into()));
+            };
+            let record = |state, detail: String| DeploymentRecord {
+                version: version.clone(),
+                commit: commit.clone(),
+                state,
+                at: now(),
+                detail,
+            };
+            // Record the attempt first: if the process dies during the deploy, the next run sees an
+            // attempt without an outcome and asks production instead of deploying again.
+            forge.record_deployment(&repo, &record(DeploymentState::Started, String::new()))?;
+            if progress.after_side_effect("recorded deploy start").is_break() {
+                return Ok(StepResult::Interrupted("recorded deploy start".into()));
+            }
+            let outcome = deployer.deploy(&context(release, &commit));
+            if progress.after_side_effect("ran deploy").is_break() {
+                return Ok(StepResult::Interrupted("ran deploy".into()));
+            }
+            let (state, detail) = match &outcome {
+                Ok(o) if o.succeeded => (DeploymentState::Succeeded, o.detail.clone()),
+                Ok(o) => (DeploymentState::Failed, o.detail.clone()),
+                Err(e) => (DeploymentState::Failed, e.clone()),
+            };
+            forge.record_deployment(&repo, &record(state, detail.clone()))?;
+            Ok(StepResult::Did(match state {
+                DeploymentState::Succeeded => format!("deployed {version}"),
+                _ => format!("deploy of {version} failed: {}", detail.lines().last().unwrap_or_default()),
+            }))
+        }
+        StepKind::Verify => {
+            let Some(verifier) = backends.verifier else {
+                return Err(ForgeError::Other("no verifier is configured for this backend".into()));
+            };
+            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            let timeout = config
+                .verify
+                .as_ref()
+                .and_then(|v| v.timeout_seconds)
+                .map_or(options.gate_timeout, Duration::from_secs);
+            let started = Instant::now();
+            let mut pause = options.poll_start;
+            loop {
+                match verifier.verify(&context(release, &commit)) {
+                    Ok(o) if o.live => return Ok(StepResult::Did(format!("production reports {version}"))),
+                    Ok(_) | Err(_) if started.elapsed() >= timeout => return Ok(StepResult::TimedOut),
+                    _ => {
+                        progress.waiting(step, pause);
+                        std::thread::sleep(pause);
+                        pause = (pause * 2).min(options.poll_max);
+                    }
+                }
+            }
+        }
+        StepKind::Report => {
+            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            forge.record_deployment(
+                &repo,
+                &DeploymentRecord {
+                    version: version.clone(),
+                    commit,
+                    state: DeploymentState::Verified,
+                    at: now(),
+                    detail: String::new(),
+                },
+            )?;
+            Ok(StepResult::Did(format!("recorded {version} as live")))
+        }
+        // Read-only steps are never "to do" when first in line; acting on one would loop.
+        StepKind::Preflight { .. } | StepKind::Order | StepKind::Build => {
+            Err(ForgeError::Other(format!("{} has nothing to execute", step.title())))
+        }
+    }
+}
+
+/// The release notes: what it pins, and the author's notes.
+pub fn release_body(release: &Release) -> String {
+    let mut body = String::new();
+    for (name, version) in &release.components {
+        body.push_str(&format!("- {name}: {version}\n"));
+    }
+    if let Some(notes) = &release.notes {
+        body.push('\n');
+        body.push_str(notes);
+        body.push('\n');
+    }
+    body
+}

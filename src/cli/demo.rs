@@ -1,0 +1,147 @@
+//! `stackrel demo`: builds a local sandbox and runs a whole release in it, narrating.
+
+use super::plan::render;
+use clap::Args;
+use stackrel::apply::{ApplyOptions, ApplyOutcome, Backends, Progress, apply};
+use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
+use stackrel::demo::{Sandbox, build_sandbox, release_text};
+use stackrel::forge::local::LocalForge;
+use stackrel::observation::observe;
+use stackrel::plan::{Plan, PlanOptions, Step, plan};
+use stackrel::status::{render as render_status, status};
+use stackrel::tree::DesiredRepo;
+use stackrel::validate::validate;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where to build the sandbox (must not exist yet); a new temporary directory by default.
+    dir: Option<PathBuf>,
+}
+
+struct Narrator;
+
+impl Progress for Narrator {
+    fn acting(&mut self, step: &Step) {
+        println!("  → {}: {}", step.title(), step.reason);
+    }
+    fn acted(&mut self, _step: &Step, what: &str) {
+        println!("    ✓ {what}");
+    }
+    fn waiting(&mut self, step: &Step, next: Duration) {
+        println!("    … {} (again in {}ms)", step.reason, next.as_millis());
+    }
+}
+
+fn heading(text: &str) {
+    println!("\n== {text}");
+}
+
+fn fail(context: &str, e: impl std::fmt::Display) -> miette::Report {
+    miette::miette!("demo: {context}: {e}")
+}
+
+/// Reads the committed desired state and plans, as `stackrel plan` would.
+fn current_plan(sandbox: &Sandbox, forge: &LocalForge, verifier: &CommandVerifier) -> miette::Result<Plan> {
+    let desired = DesiredRepo::open(&sandbox.desired).map_err(|e| fail("opening the desired state", e))?;
+    let head = desired.commit("HEAD").map_err(|e| fail("reading HEAD", e))?;
+    let state = validate(&desired.read_commit(&head).map_err(|e| fail("reading files", e))?);
+    let (Some(config), Some(release)) = (state.config.as_ref(), state.newest()) else {
+        return Err(fail("validating", "the demo's desired state is invalid"));
+    };
+    let observed = observe(config, release, forge, Some(verifier)).map_err(|e| fail("observing", e))?;
+    Ok(plan(config, release, &state.releases, &observed, PlanOptions::default()))
+}
+
+pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
+    let started = Instant::now();
+    let root = match args.dir {
+        Some(dir) => {
+            if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                return Err(miette::miette!(help = "give a new directory, or omit DIR for a temporary one", "{} already exists and is not empty", dir.display()));
+            }
+            dir
+        }
+        None => std::env::temp_dir().join(format!("stackrel-demo-{}-{}", std::process::id(), chrono::Utc::now().timestamp())),
+    };
+    heading("Building a sandbox shaped like the Fragalysis stack");
+    let sandbox = build_sandbox(&root).map_err(|e| fail("building the sandbox", e.message()))?;
+    println!("  {}", sandbox.root.display());
+    println!("  backend.git, frontend.git   production branches, tags with CI notes, one tag only on staging");
+    println!("  stack.git                   .github/workflows/build-main.yaml pins BE_IMAGE_TAG=2026.07.1 FE_IMAGE_TAG=2026.08.1");
+    println!("  desired/                    stackrel.toml, releases/2026.08.1.toml and releases/2026.08.2.toml");
+
+    let forge = LocalForge::new(&sandbox.desired);
+    let runner = |argv: &[&str]| CommandRunner {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        dir: sandbox.desired.clone(),
+        timeout: Duration::from_secs(30),
+    };
+    let deployer = CommandDeployer(runner(&["./deploy.sh", "{version}", "{backend}", "{frontend}"]));
+    let verifier = CommandVerifier(runner(&["./check-live.sh", "{version}", "{backend}", "{frontend}"]));
+    let backends = Backends {
+        forge: &forge,
+        deployer: Some(&deployer),
+        verifier: Some(&verifier),
+    };
+
+    heading("stackrel plan");
+    let first = current_plan(&sandbox, &forge, &verifier)?;
+    print!("{}", render(&first));
+
+    heading("stackrel apply");
+    let options = ApplyOptions {
+        plan: PlanOptions::default(),
+        gate_timeout: Duration::from_secs(30),
+        poll_start: Duration::from_millis(50),
+        poll_max: Duration::from_millis(500),
+    };
+    let (config, releases) = load_committed(&sandbox.desired)?;
+    let release = releases.last().cloned().ok_or_else(|| fail("planning", "no release"))?;
+    match apply(&config, &release, &releases, &backends, &options, &mut Narrator).map_err(|e| fail("applying", e))? {
+        ApplyOutcome::Converged { plan } => println!("  converged: {} is live", plan.version),
+        other => return Err(fail("applying", format!("did not converge: {other:?}"))),
+    }
+
+    heading("A second apply changes nothing");
+    let again = apply(&config, &release, &releases, &backends, &options, &mut Narrator).map_err(|e| fail("applying", e))?;
+    println!("  {}", if matches!(again, ApplyOutcome::Converged { .. }) { "in sync: no side effects" } else { "unexpected: not in sync" });
+
+    heading("A release that must not ship: backend 2026.08.9 is tagged on staging, not production");
+    sandbox
+        .commit_desired(&[("releases/2026.08.3.toml", &release_text("2026.08.9", "2026.08.2", "Backend from staging"))], "Release 2026.08.3")
+        .map_err(|e| fail("committing", e.message()))?;
+    let blocked = current_plan(&sandbox, &forge, &verifier)?;
+    print!("{}", render(&blocked));
+    if let Some(step) = blocked.blocked() {
+        println!("  stackrel refuses: nothing is pinned, tagged or deployed while {} is blocked", step.title());
+    }
+
+    heading("stackrel status");
+    let (config, releases) = load_committed(&sandbox.desired)?;
+    let rows = status(&config, &releases, &forge).map_err(|e| fail("status", e))?;
+    print!("{}", render_status(&rows));
+
+    heading("Try next");
+    let dir = sandbox.desired.display();
+    println!("  cd {dir}");
+    println!("  stackrel plan                      # see why 2026.08.3 is blocked (exit 1)");
+    println!("  sed -i 's/2026.08.9/2026.08.1/' releases/2026.08.3.toml && git commit -am 'Use a production backend'");
+    println!("  stackrel apply --yes               # converge on 2026.08.3");
+    println!("  git -C ../stack.git log --oneline  # the pin commits; `git -C ../stack.git tag` the releases");
+    println!("  stackrel history                   # the audit trail");
+    println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_committed(dir: &Path) -> miette::Result<(stackrel::config::Config, Vec<stackrel::release::Release>)> {
+    let desired = DesiredRepo::open(dir).map_err(|e| fail("opening the desired state", e))?;
+    let head = desired.commit("HEAD").map_err(|e| fail("reading HEAD", e))?;
+    let state = validate(&desired.read_commit(&head).map_err(|e| fail("reading files", e))?);
+    match state.config {
+        Some(config) => Ok((config, state.releases)),
+        None => Err(fail("validating", "the demo's desired state is invalid")),
+    }
+}

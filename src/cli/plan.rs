@@ -1,0 +1,83 @@
+//! `stackrel plan`: what converging would do, like a terraform plan. Exit 0 in sync, 2 when
+//! changes are pending, 1 on error or when the release is blocked.
+
+use super::setup::{backends, load};
+use clap::Args;
+use stackrel::observation::observe;
+use stackrel::plan::{Plan, PlanOptions, Status, plan};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The desired-state commit to plan for.
+    #[arg(long, default_value = "HEAD")]
+    pub rev: String,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn symbol(status: Status) -> &'static str {
+    match status {
+        Status::Done => "✓",
+        Status::ToDo => "+",
+        Status::Waiting => "…",
+        Status::Blocked => "✗",
+    }
+}
+
+/// The plan as a person reads it.
+pub fn render(plan: &Plan) -> String {
+    let mut out = format!("release {}\n", plan.version);
+    if !plan.superseded.is_empty() {
+        let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
+        out.push_str(&format!("  superseded, not replayed: {}\n", list.join(", ")));
+    }
+    let width = plan.steps.iter().map(|s| s.title().len()).max().unwrap_or(0);
+    for step in &plan.steps {
+        out.push_str(&format!("  {} {:width$}  {}\n", symbol(step.status), step.title(), step.reason));
+    }
+    out
+}
+
+pub fn exit_code(plan: &Plan) -> ExitCode {
+    if plan.blocked().is_some() {
+        ExitCode::from(1)
+    } else if plan.in_sync() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
+    let loaded = load(repo, &args.rev)?;
+    let Some(release) = loaded.newest() else {
+        println!("no releases declared in releases/: nothing to converge");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let backends = backends(&loaded)?;
+    let observed = observe(&loaded.config, release, &backends.forge, backends.verifier.as_deref())
+        .map_err(|e| miette::miette!(help = "check the repository paths in stackrel.toml", "observing live state failed: {e}"))?;
+    let plan = plan(&loaded.config, release, &loaded.releases, &observed, PlanOptions::default());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default());
+    } else {
+        print!("{}", render(&plan));
+        let count = |s: Status| plan.steps.iter().filter(|x| x.status == s).count();
+        let summary = if let Some(step) = plan.blocked() {
+            format!("Blocked at {}: fix that first; nothing will be changed.", step.title())
+        } else if plan.in_sync() {
+            format!("In sync: {} is live.", plan.version)
+        } else {
+            format!(
+                "Plan: {} to do, {} waiting. Run `stackrel apply` to converge.",
+                count(Status::ToDo),
+                count(Status::Waiting)
+            )
+        };
+        println!("\n{summary}");
+    }
+    Ok(exit_code(&plan))
+}
