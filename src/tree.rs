@@ -163,28 +163,35 @@ pub fn read_tree(repo: &git2::Repository, tree: &git2::Tree<'_>, prefix: &str) -
         }
     };
     let mut files = Vec::new();
+    let odb = repo.odb()?;
     if let Some(entry) = root.get_name(CONFIG_FILE) {
-        files.push(read_blob(repo, entry.id(), CONFIG_FILE.to_string())?);
+        files.push(read_blob(&odb, entry.id(), CONFIG_FILE.to_string())?);
     }
     if let Some(entry) = root.get_name(RELEASES_DIR)
         && entry.kind() == Some(git2::ObjectType::Tree)
     {
         let releases = repo.find_tree(entry.id())?;
-        collect_tree(repo, &releases, RELEASES_DIR, &mut files)?;
+        collect_tree(repo, &odb, &releases, RELEASES_DIR, &mut files)?;
     }
     Ok(files)
 }
 
-fn collect_tree(repo: &git2::Repository, tree: &git2::Tree<'_>, relative: &str, files: &mut Vec<InputFile>) -> Result<(), TreeError> {
+fn collect_tree(
+    repo: &git2::Repository,
+    odb: &git2::Odb<'_>,
+    tree: &git2::Tree<'_>,
+    relative: &str,
+    files: &mut Vec<InputFile>,
+) -> Result<(), TreeError> {
     for entry in tree.iter() {
         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
         let rel = format!("{relative}/{name}");
         match entry.kind() {
             Some(git2::ObjectType::Tree) => {
                 let subtree = repo.find_tree(entry.id())?;
-                collect_tree(repo, &subtree, &rel, files)?;
+                collect_tree(repo, odb, &subtree, &rel, files)?;
             }
-            Some(git2::ObjectType::Blob) => files.push(read_blob(repo, entry.id(), rel)?),
+            Some(git2::ObjectType::Blob) => files.push(read_blob(odb, entry.id(), rel)?),
             // Submodules (commits) are not files; show them as empty so validation names them.
             _ => files.push(InputFile { path: rel, bytes: Vec::new() }),
         }
@@ -192,18 +199,18 @@ fn collect_tree(repo: &git2::Repository, tree: &git2::Tree<'_>, relative: &str, 
     Ok(())
 }
 
-fn read_blob(repo: &git2::Repository, id: git2::Oid, path: String) -> Result<InputFile, TreeError> {
+fn read_blob(odb: &git2::Odb<'_>, id: git2::Oid, path: String) -> Result<InputFile, TreeError> {
     // Check the size from the object header first, so a huge blob is refused unread.
-    let (size, _) = repo.odb()?.read_header(id)?;
+    let (size, _) = odb.read_header(id)?;
     if size > MAX_FILE_BYTES {
         return Ok(InputFile {
             path,
             bytes: vec![0; MAX_FILE_BYTES + 1],
         });
     }
-    let blob = repo.find_blob(id)?;
+    let object = odb.read(id)?;
     Ok(InputFile {
         path,
-        bytes: blob.content().to_vec(),
+        bytes: object.data().to_vec(),
     })
 }

@@ -71,7 +71,7 @@ impl DesiredState {
 /// Whether a path belongs to the desired state (the rest of the repository is none of our
 /// business).
 pub fn is_desired_state_path(path: &str) -> bool {
-    path == CONFIG_FILE || path.starts_with(&format!("{RELEASES_DIR}/"))
+    path == CONFIG_FILE || path.strip_prefix(RELEASES_DIR).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Validates a desired-state tree.
@@ -85,7 +85,7 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
         };
         if file.path == CONFIG_FILE {
             config_source = Some(source);
-        } else if let Some(name) = file.path.strip_prefix(&format!("{RELEASES_DIR}/")) {
+        } else if let Some(name) = file.path.strip_prefix(RELEASES_DIR).and_then(|rest| rest.strip_prefix('/')) {
             if name.starts_with('.') && !name.contains('/') {
                 // `.gitkeep` and editor droppings are not releases and not mistakes.
                 continue;
@@ -551,7 +551,7 @@ fn check_url(source: &Source, url: &str, span: Range<usize>, field: &str, out: &
 fn check_cron(source: &Source, expression: &str, span: Range<usize>, field: &str, out: &mut Vec<Diagnostic>) {
     let fields: Vec<&str> = expression.split_whitespace().collect();
     let shorthand = expression.trim_start().starts_with('@');
-    if !shorthand && !(fields.len() == 6 || fields.len() == 7) {
+    if !(shorthand || fields.len() == 6 || fields.len() == 7) {
         out.push(
             source
                 .error(CRON, format!("`{field}` = \"{expression}\" has {} fields; stackrel's cron needs six", fields.len()))
