@@ -20,3 +20,4 @@ pub mod plan;
 pub mod apply;
 pub mod demo;
 pub mod status;
+pub mod history;

@@ -22,7 +22,7 @@ enum Command {
     /// Check stackrel.toml and every release file; list every problem at once.
     Validate(cli::validate::ValidateArgs),
     /// The audit trail: each release as it entered the desired-state branch.
-    // HISTORY-PENDING History(cli::history::HistoryArgs),
+    History(cli::history::HistoryArgs),
     /// Pull-request check: validate the head and judge the change against the base.
     Check(cli::check::CheckArgs),
     /// Show what converging would do (exit 0 in sync, 2 changes pending, 1 error or blocked).
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Validate(a) => cli::validate::run(&args.repo, a),
-        // HISTORY-PENDING Command::History(a) => cli::history::run(&args.repo, a),
+        Command::History(a) => cli::history::run(&args.repo, a),
         Command::Check(a) => cli::check::run(&args.repo, a),
         Command::Plan(a) => cli::plan::run(&args.repo, a),
         Command::Apply(a) => cli::apply::run(&args.repo, a),

@@ -3,7 +3,7 @@
 pub mod apply;
 pub mod check;
 pub mod demo;
-// HISTORY-PENDING pub mod history;
+pub mod history;
 pub mod output;
 pub mod plan;
 pub mod schema;
