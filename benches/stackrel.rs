@@ -48,17 +48,26 @@ fn synthetic_repo(dir: &Path, count: usize) {
         );
         let blob = repo.blob(text.as_bytes()).expect("blob");
         releases
-            .insert(format!("{year}.{month:02}.{iteration}.toml"), blob, 0o100644)
+            .insert(
+                format!("{year}.{month:02}.{iteration}.toml"),
+                blob,
+                0o100644,
+            )
             .expect("insert");
     }
     let releases = releases.write().expect("write");
     let mut root = repo.treebuilder(None).expect("treebuilder");
     root.insert("releases", releases, 0o040000).expect("insert");
-    root.insert("stackrel.toml", repo.blob(CONFIG.as_bytes()).expect("blob"), 0o100644)
-        .expect("insert");
+    root.insert(
+        "stackrel.toml",
+        repo.blob(CONFIG.as_bytes()).expect("blob"),
+        0o100644,
+    )
+    .expect("insert");
     let tree = repo.find_tree(root.write().expect("write")).expect("tree");
     let sig = git2::Signature::now("bench", "bench@example.org").expect("sig");
-    repo.commit(Some("HEAD"), &sig, &sig, "releases", &tree, &[]).expect("commit");
+    repo.commit(Some("HEAD"), &sig, &sig, "releases", &tree, &[])
+        .expect("commit");
 }
 
 fn bench_validate() {
@@ -107,8 +116,18 @@ fn bench_plan_and_demo() {
             dir: sandbox.desired.clone(),
             timeout: Duration::from_secs(30),
         };
-        let deployer = CommandDeployer(runner(&["./deploy.sh", "{version}", "{backend}", "{frontend}"]));
-        let verifier = CommandVerifier(runner(&["./check-live.sh", "{version}", "{backend}", "{frontend}"]));
+        let deployer = CommandDeployer(runner(&[
+            "./deploy.sh",
+            "{version}",
+            "{backend}",
+            "{frontend}",
+        ]));
+        let verifier = CommandVerifier(runner(&[
+            "./check-live.sh",
+            "{version}",
+            "{backend}",
+            "{frontend}",
+        ]));
         let backends = Backends {
             forge: &forge,
             deployer: Some(&deployer),
@@ -120,7 +139,15 @@ fn bench_plan_and_demo() {
             poll_max: Duration::from_millis(100),
             ..ApplyOptions::default()
         };
-        apply(&config, &release, &state.releases, &backends, &options, &mut Quiet).expect("apply");
+        apply(
+            &config,
+            &release,
+            &state.releases,
+            &backends,
+            &options,
+            &mut Quiet,
+        )
+        .expect("apply");
         release_times.push(started.elapsed());
 
         // A converged reconcile: observe (including the verify command) and plan.
@@ -128,7 +155,13 @@ fn bench_plan_and_demo() {
             let before = forge.operations();
             let started = Instant::now();
             let observed = observe(&config, &release, &forge, Some(&verifier)).expect("observe");
-            let p = plan(&config, &release, &state.releases, &observed, PlanOptions::default());
+            let p = plan(
+                &config,
+                &release,
+                &state.releases,
+                &observed,
+                PlanOptions::default(),
+            );
             plan_times.push(started.elapsed());
             assert!(p.in_sync());
             operations = forge.operations() - before;
@@ -147,15 +180,30 @@ fn bench_plan_and_demo() {
             .map(|_| {
                 let started = Instant::now();
                 let observed = observe(&config, &release, &forge, None).expect("observe");
-                let _ = plan(&config, &release, &state.releases, &observed, PlanOptions::default());
+                let _ = plan(
+                    &config,
+                    &release,
+                    &state.releases,
+                    &observed,
+                    PlanOptions::default(),
+                );
                 started.elapsed()
             })
             .collect();
         median(samples)
     };
-    println!("plan on a converged local stack (observe + plan), median of {}:", plan_times.len());
-    println!("  with the verify command:    {:>6.2} ms", median(plan_times).as_secs_f64() * 1e3);
-    println!("  observation without verify: {:>6.2} ms", plan_no_verify.as_secs_f64() * 1e3);
+    println!(
+        "plan on a converged local stack (observe + plan), median of {}:",
+        plan_times.len()
+    );
+    println!(
+        "  with the verify command:    {:>6.2} ms",
+        median(plan_times).as_secs_f64() * 1e3
+    );
+    println!(
+        "  observation without verify: {:>6.2} ms",
+        plan_no_verify.as_secs_f64() * 1e3
+    );
     println!("  git2 operations per reconcile: {operations}");
     println!(
         "demo release end to end (build sandbox + converge 2026.08.2), median of {runs}: {:.1} ms",

@@ -5,7 +5,9 @@
 
 use crate::config::{Config, render_template};
 use crate::deploy::{Deployer, ReleaseContext, Verifier};
-use crate::forge::{DeploymentRecord, DeploymentState, FileWrite, Forge, ForgeError, NewRelease, short};
+use crate::forge::{
+    DeploymentRecord, DeploymentState, FileWrite, Forge, ForgeError, NewRelease, short,
+};
 use crate::observation::{Observation, observe};
 use crate::pin::set_pins;
 use crate::plan::{Next, Plan, PlanOptions, Step, StepKind, plan};
@@ -64,13 +66,23 @@ impl Progress for Quiet {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyOutcome {
-    Converged { plan: Plan },
-    Blocked { plan: Plan, step: Step },
-    TimedOut { plan: Plan, step: Step },
+    Converged {
+        plan: Plan,
+    },
+    Blocked {
+        plan: Plan,
+        step: Step,
+    },
+    TimedOut {
+        plan: Plan,
+        step: Step,
+    },
     /// The person declined at the prompt.
     Declined,
     /// A `Progress` hook stopped the run after a side effect.
-    Interrupted { after: String },
+    Interrupted {
+        after: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,20 +114,27 @@ pub fn apply(
     let mut waiting_since: Option<Instant> = None;
     let mut pause = options.poll_start;
     loop {
-        let observed = observe(config, release, backends.forge, backends.verifier).map_err(ApplyError::Observe)?;
+        let observed = observe(config, release, backends.forge, backends.verifier)
+            .map_err(ApplyError::Observe)?;
         let current = plan(config, release, declared, &observed, options.plan);
         progress.planned(&current);
         let step = match current.next() {
             Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
             Next::Blocked(step) => {
                 let step = step.clone();
-                return Ok(ApplyOutcome::Blocked { plan: current, step });
+                return Ok(ApplyOutcome::Blocked {
+                    plan: current,
+                    step,
+                });
             }
             Next::Wait(step) => {
                 let started = *waiting_since.get_or_insert_with(Instant::now);
                 if started.elapsed() >= options.gate_timeout {
                     let step = step.clone();
-                    return Ok(ApplyOutcome::TimedOut { plan: current, step });
+                    return Ok(ApplyOutcome::TimedOut {
+                        plan: current,
+                        step,
+                    });
                 }
                 progress.waiting(step, pause);
                 std::thread::sleep(pause);
@@ -133,7 +152,9 @@ pub fn apply(
             confirmed = true;
         }
         progress.acting(&step);
-        let result = execute(config, release, &observed, &step, backends, options, progress);
+        let result = execute(
+            config, release, &observed, &step, backends, options, progress,
+        );
         match result {
             Ok(StepResult::Did(what)) => {
                 progress.acted(&step, &what);
@@ -141,9 +162,18 @@ pub fn apply(
                     return Ok(ApplyOutcome::Interrupted { after: what });
                 }
             }
-            Ok(StepResult::Interrupted(what)) => return Ok(ApplyOutcome::Interrupted { after: what }),
-            Ok(StepResult::TimedOut) => return Ok(ApplyOutcome::TimedOut { plan: current, step }),
-            Err(ForgeError::Conflict { .. } | ForgeError::AlreadyExists { .. }) if conflicts < MAX_CONFLICTS => {
+            Ok(StepResult::Interrupted(what)) => {
+                return Ok(ApplyOutcome::Interrupted { after: what });
+            }
+            Ok(StepResult::TimedOut) => {
+                return Ok(ApplyOutcome::TimedOut {
+                    plan: current,
+                    step,
+                });
+            }
+            Err(ForgeError::Conflict { .. } | ForgeError::AlreadyExists { .. })
+                if conflicts < MAX_CONFLICTS =>
+            {
                 // Lost a race: someone else wrote first. Observe again; the plan decides.
                 conflicts += 1;
             }
@@ -191,16 +221,26 @@ fn execute(
         StepKind::Pin => {
             let head = &observed.stack.branch_head;
             let workflow = &config.stack.workflow;
-            let file = forge
-                .read_file(&repo, head, workflow)?
-                .ok_or_else(|| ForgeError::NotFound { what: format!("{workflow} on {}", config.stack.branch) })?;
+            let file =
+                forge
+                    .read_file(&repo, head, workflow)?
+                    .ok_or_else(|| ForgeError::NotFound {
+                        what: format!("{workflow} on {}", config.stack.branch),
+                    })?;
             let values: Vec<(&str, &str)> = config
                 .components
                 .iter()
-                .filter_map(|(name, c)| release.components.get(name).map(|v| (c.pin.as_str(), v.as_str())))
+                .filter_map(|(name, c)| {
+                    release
+                        .components
+                        .get(name)
+                        .map(|v| (c.pin.as_str(), v.as_str()))
+                })
                 .collect();
-            let text = set_pins(&file.text, &values).map_err(|e| ForgeError::Other(format!("{workflow}: {e}")))?;
-            let message = render_template(&config.stack.commit_message, &version, &release.components);
+            let text = set_pins(&file.text, &values)
+                .map_err(|e| ForgeError::Other(format!("{workflow}: {e}")))?;
+            let message =
+                render_template(&config.stack.commit_message, &version, &release.components);
             let commit = forge.write_file(
                 &repo,
                 &FileWrite {
@@ -211,7 +251,10 @@ fn execute(
                     message: &message,
                 },
             )?;
-            Ok(StepResult::Did(format!("pinned in {} \"{message}\"", short(&commit))))
+            Ok(StepResult::Did(format!(
+                "pinned in {} \"{message}\"",
+                short(&commit)
+            )))
         }
         StepKind::Release => {
             let commit = observed
@@ -229,12 +272,22 @@ fn execute(
                     body: &body,
                 },
             )?;
-            Ok(StepResult::Did(format!("tagged {version} at {}", short(commit))))
+            Ok(StepResult::Did(format!(
+                "tagged {version} at {}",
+                short(commit)
+            )))
         }
         StepKind::Deploy => {
-            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            let commit = observed
+                .stack
+                .tag
+                .as_ref()
+                .map(|t| t.commit.clone())
+                .unwrap_or_default();
             let Some(deployer) = backends.deployer else {
-                return Err(ForgeError::Other("no deployer is configured for this backend".into()));
+                return Err(ForgeError::Other(
+                    "no deployer is configured for this backend".into(),
+                ));
             };
             let record = |state, detail: String| DeploymentRecord {
                 version: version.clone(),
@@ -246,7 +299,10 @@ fn execute(
             // Record the attempt first: if the process dies during the deploy, the next run sees an
             // attempt without an outcome and asks production instead of deploying again.
             forge.record_deployment(&repo, &record(DeploymentState::Started, String::new()))?;
-            if progress.after_side_effect("recorded deploy start").is_break() {
+            if progress
+                .after_side_effect("recorded deploy start")
+                .is_break()
+            {
                 return Ok(StepResult::Interrupted("recorded deploy start".into()));
             }
             let outcome = deployer.deploy(&context(release, &commit));
@@ -261,14 +317,24 @@ fn execute(
             forge.record_deployment(&repo, &record(state, detail.clone()))?;
             Ok(StepResult::Did(match state {
                 DeploymentState::Succeeded => format!("deployed {version}"),
-                _ => format!("deploy of {version} failed: {}", detail.lines().last().unwrap_or_default()),
+                _ => format!(
+                    "deploy of {version} failed: {}",
+                    detail.lines().last().unwrap_or_default()
+                ),
             }))
         }
         StepKind::Verify => {
             let Some(verifier) = backends.verifier else {
-                return Err(ForgeError::Other("no verifier is configured for this backend".into()));
+                return Err(ForgeError::Other(
+                    "no verifier is configured for this backend".into(),
+                ));
             };
-            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            let commit = observed
+                .stack
+                .tag
+                .as_ref()
+                .map(|t| t.commit.clone())
+                .unwrap_or_default();
             let timeout = config
                 .verify
                 .as_ref()
@@ -278,8 +344,12 @@ fn execute(
             let mut pause = options.poll_start;
             loop {
                 match verifier.verify(&context(release, &commit)) {
-                    Ok(o) if o.live => return Ok(StepResult::Did(format!("production reports {version}"))),
-                    Ok(_) | Err(_) if started.elapsed() >= timeout => return Ok(StepResult::TimedOut),
+                    Ok(o) if o.live => {
+                        return Ok(StepResult::Did(format!("production reports {version}")));
+                    }
+                    Ok(_) | Err(_) if started.elapsed() >= timeout => {
+                        return Ok(StepResult::TimedOut);
+                    }
                     _ => {
                         progress.waiting(step, pause);
                         std::thread::sleep(pause);
@@ -289,7 +359,12 @@ fn execute(
             }
         }
         StepKind::Report => {
-            let commit = observed.stack.tag.as_ref().map(|t| t.commit.clone()).unwrap_or_default();
+            let commit = observed
+                .stack
+                .tag
+                .as_ref()
+                .map(|t| t.commit.clone())
+                .unwrap_or_default();
             forge.record_deployment(
                 &repo,
                 &DeploymentRecord {
@@ -303,9 +378,9 @@ fn execute(
             Ok(StepResult::Did(format!("recorded {version} as live")))
         }
         // Read-only steps are never "to do" when first in line; acting on one would loop.
-        StepKind::Preflight { .. } | StepKind::Order | StepKind::Build => {
-            Err(ForgeError::Other(format!("{} has nothing to execute", step.title())))
-        }
+        StepKind::Preflight { .. } | StepKind::Order | StepKind::Build => Err(ForgeError::Other(
+            format!("{} has nothing to execute", step.title()),
+        )),
     }
 }
 

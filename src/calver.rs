@@ -65,7 +65,8 @@ impl FromStr for CalVer {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split('.');
-        let (Some(y), Some(m), Some(n), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(y), Some(m), Some(n), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(CalVerError::Shape);
         };
@@ -141,7 +142,12 @@ mod tests {
 
     #[test]
     fn semver_key_orders_the_same_way() {
-        let mut versions = [v("2023.06.10"), v("2023.10.1"), v("2023.06.2"), v("2022.12.1")];
+        let mut versions = [
+            v("2023.06.10"),
+            v("2023.10.1"),
+            v("2023.06.2"),
+            v("2022.12.1"),
+        ];
         let mut by_semver = versions;
         versions.sort();
         by_semver.sort_by_key(|c| c.to_semver());
@@ -167,7 +173,16 @@ mod tests {
 
     #[test]
     fn rejects_prefix_suffix_and_wrong_shape() {
-        for s in ["v2023.06.2", "2023.06.2-1", "2023.06", "2023.06.2.1", "", "..", "2023.06.x", " 2023.06.2"] {
+        for s in [
+            "v2023.06.2",
+            "2023.06.2-1",
+            "2023.06",
+            "2023.06.2.1",
+            "",
+            "..",
+            "2023.06.x",
+            " 2023.06.2",
+        ] {
             assert!(s.parse::<CalVer>().is_err(), "{s:?} should be rejected");
         }
     }

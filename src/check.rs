@@ -36,7 +36,11 @@ fn source_for(path: &str, bytes: &[u8]) -> Source {
 
 /// Judges the change from `fork` (where the branch left the target, usually the merge base) to
 /// `head`, against `base` (the target branch as it is now). Returns the findings and a summary.
-pub fn judge_change(base: &[InputFile], fork: &[InputFile], head: &[InputFile]) -> (Vec<Diagnostic>, ChangeSummary) {
+pub fn judge_change(
+    base: &[InputFile],
+    fork: &[InputFile],
+    head: &[InputFile],
+) -> (Vec<Diagnostic>, ChangeSummary) {
     let fork_files = release_files(fork);
     let head_files = release_files(head);
     let mut diagnostics = Vec::new();
@@ -101,7 +105,10 @@ pub fn judge_change(base: &[InputFile], fork: &[InputFile], head: &[InputFile]) 
     if added.len() > 1 {
         added.sort();
         if let Some((newest, _)) = added.last() {
-            let superseded: Vec<String> = added[..added.len() - 1].iter().map(|(v, _)| v.to_string()).collect();
+            let superseded: Vec<String> = added[..added.len() - 1]
+                .iter()
+                .map(|(v, _)| v.to_string())
+                .collect();
             diagnostics.push(
                 Diagnostic::new(
                     crate::diagnostic::Severity::Warning,
@@ -135,7 +142,10 @@ mod tests {
     #[test]
     fn adding_a_newer_release_is_clean() {
         let base = [file("releases/2026.08.2.toml", R1)];
-        let head = [file("releases/2026.08.2.toml", R1), file("releases/2026.08.3.toml", R1)];
+        let head = [
+            file("releases/2026.08.2.toml", R1),
+            file("releases/2026.08.3.toml", R1),
+        ];
         let (diagnostics, summary) = judge_change(&base, &base, &head);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(summary.added, ["releases/2026.08.3.toml"]);
@@ -144,20 +154,38 @@ mod tests {
     #[test]
     fn adding_an_older_release_is_an_error() {
         let base = [file("releases/2026.08.3.toml", R1)];
-        let head = [file("releases/2026.08.3.toml", R1), file("releases/2026.08.2.toml", R1)];
+        let head = [
+            file("releases/2026.08.3.toml", R1),
+            file("releases/2026.08.2.toml", R1),
+        ];
         let (diagnostics, _) = judge_change(&base, &base, &head);
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(diagnostics[0].code, NOT_NEWER);
-        assert!(diagnostics[0].help.as_deref().unwrap_or_default().contains("2026.08.4"));
+        assert!(
+            diagnostics[0]
+                .help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("2026.08.4")
+        );
     }
 
     #[test]
     fn a_release_merged_to_base_meanwhile_counts_as_released() {
         let fork = [file("releases/2026.08.2.toml", R1)];
-        let base = [file("releases/2026.08.2.toml", R1), file("releases/2026.08.4.toml", R1)];
-        let head = [file("releases/2026.08.2.toml", R1), file("releases/2026.08.3.toml", R1)];
+        let base = [
+            file("releases/2026.08.2.toml", R1),
+            file("releases/2026.08.4.toml", R1),
+        ];
+        let head = [
+            file("releases/2026.08.2.toml", R1),
+            file("releases/2026.08.3.toml", R1),
+        ];
         let (diagnostics, _) = judge_change(&base, &fork, &head);
-        assert_eq!(diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), [NOT_NEWER]);
+        assert_eq!(
+            diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+            [NOT_NEWER]
+        );
     }
 
     #[test]
@@ -166,7 +194,10 @@ mod tests {
         let head = [file("releases/2026.08.2.toml", "backend = \"2026.08.9\"\n")];
         let (diagnostics, summary) = judge_change(&base, &base, &head);
         assert_eq!(diagnostics[0].code, RELEASE_MODIFIED);
-        assert_eq!((diagnostics[0].line, diagnostics[0].column), (Some(1), Some(20)));
+        assert_eq!(
+            (diagnostics[0].line, diagnostics[0].column),
+            (Some(1), Some(20))
+        );
         assert_eq!(summary.modified, ["releases/2026.08.2.toml"]);
     }
 
@@ -179,11 +210,18 @@ mod tests {
 
     #[test]
     fn adding_several_releases_warns_that_only_the_newest_deploys() {
-        let head = [file("releases/2026.08.3.toml", R1), file("releases/2026.08.4.toml", R1)];
+        let head = [
+            file("releases/2026.08.3.toml", R1),
+            file("releases/2026.08.4.toml", R1),
+        ];
         let (diagnostics, _) = judge_change(&[], &[], &head);
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(diagnostics[0].code, SEVERAL_RELEASES);
         assert!(!diagnostics[0].is_error());
-        assert!(diagnostics[0].message.contains("only the newest, 2026.08.4"));
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("only the newest, 2026.08.4")
+        );
     }
 }

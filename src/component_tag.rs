@@ -66,7 +66,9 @@ impl TagRule {
                 base.parse::<CalVer>()
                     .map_err(|e| format!("expected YYYY.MM.N or YYYY.MM.N-K: {e}"))?;
                 if let Some(h) = hotfix
-                    && (h.is_empty() || !h.bytes().all(|b| b.is_ascii_digit()) || h.starts_with('0'))
+                    && (h.is_empty()
+                        || !h.bytes().all(|b| b.is_ascii_digit())
+                        || h.starts_with('0'))
                 {
                     return Err(
                         "the hotfix suffix after `-` must be a number from 1, as in 2024.11.1-1"
@@ -81,8 +83,13 @@ impl TagRule {
                     Ok(())
                 } else {
                     // Strip our own anchoring so the message shows what the user wrote.
-                    let shown = re.as_str().trim_start_matches("^(?:").trim_end_matches(")$");
-                    Err(format!("it does not match the component's tag_pattern `{shown}`"))
+                    let shown = re
+                        .as_str()
+                        .trim_start_matches("^(?:")
+                        .trim_end_matches(")$");
+                    Err(format!(
+                        "it does not match the component's tag_pattern `{shown}`"
+                    ))
                 }
             }
         }
@@ -103,7 +110,15 @@ mod tests {
     #[test]
     fn default_rule_rejects_other_schemes() {
         let rule = TagRule::CalVerWithHotfix;
-        for tag in ["2.0.60", "2023.2.0", "1.0.5-rc.1", "latest", "2024.11.1-", "2024.11.1-01", "2024.11.1-rc1"] {
+        for tag in [
+            "2.0.60",
+            "2023.2.0",
+            "1.0.5-rc.1",
+            "latest",
+            "2024.11.1-",
+            "2024.11.1-01",
+            "2024.11.1-rc1",
+        ] {
             assert!(rule.check(tag).is_err(), "{tag} should be refused");
         }
     }

@@ -160,7 +160,10 @@ pub struct DaemonConfig {
 /// Where a repository lives, as written in a `repo` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepoLocation {
-    GitHub { owner: String, name: String },
+    GitHub {
+        owner: String,
+        name: String,
+    },
     /// A path, relative to the desired-state repository unless absolute.
     Local(String),
 }
@@ -205,7 +208,11 @@ pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version"];
 
 /// Fills `{version}` and `{component}` placeholders. Unknown placeholders are left as written;
 /// validation reports them before anything is rendered.
-pub fn render_template(template: &str, version: &str, components: &BTreeMap<String, String>) -> String {
+pub fn render_template(
+    template: &str,
+    version: &str,
+    components: &BTreeMap<String, String>,
+) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -262,7 +269,10 @@ mod tests {
     #[test]
     fn repo_paths_are_local() {
         for repo in ["./stack", "../stack", "/srv/git/stack"] {
-            assert_eq!(RepoLocation::parse(repo), Ok(RepoLocation::Local(repo.into())));
+            assert_eq!(
+                RepoLocation::parse(repo),
+                Ok(RepoLocation::Local(repo.into()))
+            );
         }
         assert_eq!(
             RepoLocation::parse("file:///srv/git/stack"),
@@ -272,7 +282,14 @@ mod tests {
 
     #[test]
     fn repo_that_is_neither_is_refused() {
-        for repo in ["stack", "a/b/c", "https://github.com/xchem/stack", "", "owner/", "a b/c"] {
+        for repo in [
+            "stack",
+            "a/b/c",
+            "https://github.com/xchem/stack",
+            "",
+            "owner/",
+            "a b/c",
+        ] {
             assert!(RepoLocation::parse(repo).is_err(), "{repo}");
         }
     }
@@ -284,7 +301,11 @@ mod tests {
             ("frontend".to_string(), "2026.08.2".to_string()),
         ]);
         assert_eq!(
-            render_template("build: Use of b/e {backend} f/e {frontend} ({version})", "2026.08.3", &components),
+            render_template(
+                "build: Use of b/e {backend} f/e {frontend} ({version})",
+                "2026.08.3",
+                &components
+            ),
             "build: Use of b/e 2026.08.1 f/e 2026.08.2 (2026.08.3)"
         );
     }
@@ -292,7 +313,10 @@ mod tests {
     #[test]
     fn template_keeps_unknown_placeholders_and_lone_braces() {
         let components = BTreeMap::new();
-        assert_eq!(render_template("{x} { {version", "1", &components), "{x} { {version");
+        assert_eq!(
+            render_template("{x} { {version", "1", &components),
+            "{x} { {version"
+        );
         assert_eq!(placeholders("a {x} {version} {"), vec!["x", "version"]);
     }
 }

@@ -109,7 +109,11 @@ impl Sandbox {
     }
 
     /// Commits files into the desired-state repository (and its working tree).
-    pub fn commit_desired(&self, files: &[(&str, &str)], message: &str) -> Result<Oid, git2::Error> {
+    pub fn commit_desired(
+        &self,
+        files: &[(&str, &str)],
+        message: &str,
+    ) -> Result<Oid, git2::Error> {
         let repo = Repository::open(&self.desired)?;
         for (path, text) in files {
             let full = self.desired.join(path);
@@ -138,9 +142,17 @@ fn signature() -> Result<Signature<'static>, git2::Error> {
 }
 
 /// Commits a tree of files onto `branch` of a bare repository; returns the commit.
-fn commit_files(repo: &Repository, branch: &str, files: &[(&str, &str)], message: &str) -> Result<Oid, git2::Error> {
+fn commit_files(
+    repo: &Repository,
+    branch: &str,
+    files: &[(&str, &str)],
+    message: &str,
+) -> Result<Oid, git2::Error> {
     let refname = format!("refs/heads/{branch}");
-    let parent = repo.find_reference(&refname).ok().and_then(|r| r.peel_to_commit().ok());
+    let parent = repo
+        .find_reference(&refname)
+        .ok()
+        .and_then(|r| r.peel_to_commit().ok());
     let base = match &parent {
         Some(p) => p.tree()?,
         None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
@@ -164,18 +176,38 @@ fn tag_with_ci(repo: &Repository, tag: &str, commit: Oid, ci: &str) -> Result<()
 
 /// A component repository: `staging` and `production` branches, production tags with green CI,
 /// and `bad_tag` on staging only — a tag that must never be released.
-fn component_repo(path: &Path, name: &str, production_tags: &[&str], bad_tag: &str) -> Result<(), git2::Error> {
+fn component_repo(
+    path: &Path,
+    name: &str,
+    production_tags: &[&str],
+    bad_tag: &str,
+) -> Result<(), git2::Error> {
     let repo = Repository::init_bare(path)?;
     let mut last = None;
     for tag in production_tags {
-        let commit = commit_files(&repo, "production", &[("VERSION", tag)], &format!("{name} {tag}"))?;
+        let commit = commit_files(
+            &repo,
+            "production",
+            &[("VERSION", tag)],
+            &format!("{name} {tag}"),
+        )?;
         tag_with_ci(&repo, tag, commit, "success")?;
         last = Some(commit);
     }
     if let Some(last) = last {
-        repo.reference("refs/heads/staging", last, true, "staging starts at production")?;
+        repo.reference(
+            "refs/heads/staging",
+            last,
+            true,
+            "staging starts at production",
+        )?;
     }
-    let staging = commit_files(&repo, "staging", &[("VERSION", bad_tag)], &format!("{name} {bad_tag} (staging only)"))?;
+    let staging = commit_files(
+        &repo,
+        "staging",
+        &[("VERSION", bad_tag)],
+        &format!("{name} {bad_tag} (staging only)"),
+    )?;
     tag_with_ci(&repo, bad_tag, staging, "success")?;
     repo.set_head("refs/heads/production")?;
     Ok(())
@@ -192,11 +224,26 @@ pub fn build_sandbox(root: &Path) -> Result<Sandbox, git2::Error> {
         frontend: root.join("frontend.git"),
         root,
     };
-    component_repo(&sandbox.backend, "backend", &["2026.07.1", "2026.08.1"], "2026.08.9")?;
-    component_repo(&sandbox.frontend, "frontend", &["2026.08.1", "2026.08.2"], "2026.09.1")?;
+    component_repo(
+        &sandbox.backend,
+        "backend",
+        &["2026.07.1", "2026.08.1"],
+        "2026.08.9",
+    )?;
+    component_repo(
+        &sandbox.frontend,
+        "frontend",
+        &["2026.08.1", "2026.08.2"],
+        "2026.09.1",
+    )?;
 
     let stack = Repository::init_bare(&sandbox.stack)?;
-    commit_files(&stack, "master", &[("Dockerfile", "FROM scratch\n")], "Initial stack")?;
+    commit_files(
+        &stack,
+        "master",
+        &[("Dockerfile", "FROM scratch\n")],
+        "Initial stack",
+    )?;
     commit_files(
         &stack,
         "master",
@@ -206,21 +253,37 @@ pub fn build_sandbox(root: &Path) -> Result<Sandbox, git2::Error> {
     stack.set_head("refs/heads/master")?;
 
     Repository::init(&sandbox.desired)?;
-    for (name, text) in [("deploy.sh", DEPLOY_SCRIPT), ("check-live.sh", CHECK_SCRIPT)] {
+    for (name, text) in [
+        ("deploy.sh", DEPLOY_SCRIPT),
+        ("check-live.sh", CHECK_SCRIPT),
+    ] {
         let path = sandbox.desired.join(name);
         std::fs::write(&path, text).map_err(io)?;
         make_executable(&path)?;
     }
     let schema_dir = sandbox.root.join("schema");
     std::fs::create_dir_all(&schema_dir).map_err(io)?;
-    for kind in [crate::schema::SchemaKind::Config, crate::schema::SchemaKind::Release] {
-        std::fs::write(schema_dir.join(kind.file_name()), crate::schema::schema_json(kind)).map_err(io)?;
+    for kind in [
+        crate::schema::SchemaKind::Config,
+        crate::schema::SchemaKind::Release,
+    ] {
+        std::fs::write(
+            schema_dir.join(kind.file_name()),
+            crate::schema::schema_json(kind),
+        )
+        .map_err(io)?;
     }
     sandbox.commit_desired(
         &[
             ("stackrel.toml", DEMO_CONFIG),
-            ("releases/2026.08.1.toml", &release_text("2026.07.1", "2026.08.2", "Frontend fixes")),
-            ("releases/2026.08.2.toml", &release_text("2026.08.1", "2026.08.2", "New backend")),
+            (
+                "releases/2026.08.1.toml",
+                &release_text("2026.07.1", "2026.08.2", "Frontend fixes"),
+            ),
+            (
+                "releases/2026.08.2.toml",
+                &release_text("2026.08.1", "2026.08.2", "New backend"),
+            ),
         ],
         "Declare the stack and its first releases",
     )?;

@@ -219,7 +219,10 @@ pub fn render_github(diagnostic: &Diagnostic, path_prefix: &str) -> String {
     };
     let mut props = Vec::new();
     if let Some(file) = &diagnostic.file {
-        props.push(format!("file={}", escape_property(&format!("{path_prefix}{file}"))));
+        props.push(format!(
+            "file={}",
+            escape_property(&format!("{path_prefix}{file}"))
+        ));
     }
     if let Some(line) = diagnostic.line {
         props.push(format!("line={line}"));
@@ -238,7 +241,9 @@ pub fn render_github(diagnostic: &Diagnostic, path_prefix: &str) -> String {
 
 // GitHub's workflow-command escaping: data escapes %, CR, LF; properties also `:` and `,`.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -258,7 +263,10 @@ pub fn render_json(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// Suggests the closest known name for a misspelt one, if any is close enough to be likely.
-pub fn did_you_mean<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let unknown_lower = unknown.to_lowercase();
     known
         .into_iter()
@@ -299,7 +307,9 @@ mod tests {
     #[test]
     fn github_annotation_escapes_newlines_and_properties() {
         let src = Source::new("releases/a,b.toml", "x");
-        let d = src.error("stackrel::test", "bad\nvalue 100%").at(0..1, "here");
+        let d = src
+            .error("stackrel::test", "bad\nvalue 100%")
+            .at(0..1, "here");
         assert_eq!(
             render_github(&d, ""),
             "::error file=releases/a%2Cb.toml,line=1,col=1,title=stackrel%3A%3Atest::bad%0Avalue 100%25"

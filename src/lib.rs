@@ -2,22 +2,22 @@
 //! functional core (release model, validation, planning) plus thin adapters for git, forges and
 //! deployers; `main.rs` is only the command line.
 
+pub mod apply;
 pub mod calver;
+pub mod check;
 pub mod component_tag;
 pub mod config;
-pub mod diagnostic;
-pub mod release;
-pub mod toml_schema;
-pub mod validate;
-pub mod tree;
-pub mod schema;
-pub mod check;
+pub mod demo;
 pub mod deploy;
+pub mod diagnostic;
 pub mod forge;
+pub mod history;
 pub mod observation;
 pub mod pin;
 pub mod plan;
-pub mod apply;
-pub mod demo;
+pub mod release;
+pub mod schema;
 pub mod status;
-pub mod history;
+pub mod toml_schema;
+pub mod tree;
+pub mod validate;

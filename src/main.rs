@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "stackrel", version, about = "Declarative production releases for container stacks: merge a release file, and it deploys.")]
+#[command(
+    name = "stackrel",
+    version,
+    about = "Declarative production releases for container stacks: merge a release file, and it deploys."
+)]
 struct Args {
     /// The desired-state repository (holding stackrel.toml and releases/).
     #[arg(long, global = true, default_value = ".")]

@@ -82,7 +82,8 @@ pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String,
 const PIN_HISTORY_LIMIT: usize = 20;
 
 fn location(repo: &str) -> Result<RepoLocation, ForgeError> {
-    RepoLocation::parse(repo).map_err(|why| ForgeError::Other(format!("repository `{repo}`: {why}")))
+    RepoLocation::parse(repo)
+        .map_err(|why| ForgeError::Other(format!("repository `{repo}`: {why}")))
 }
 
 /// Observes everything the plan for `release` depends on. Read-only.
@@ -101,7 +102,9 @@ pub fn observe(
             Some(commit) => {
                 let reachable = forge.is_reachable(&repo, commit, &component.branch)?;
                 let ci = match &component.ci {
-                    Some(workflow) => Some((workflow.clone(), forge.ci_status(&repo, commit, workflow)?)),
+                    Some(workflow) => {
+                        Some((workflow.clone(), forge.ci_status(&repo, commit, workflow)?))
+                    }
                     None => None,
                 };
                 (reachable, ci)
@@ -125,13 +128,21 @@ pub fn observe(
     let pins_at = |commit: &str| -> Result<Result<BTreeMap<String, String>, String>, ForgeError> {
         Ok(match forge.read_file(&stack_repo, commit, workflow)? {
             Some(file) => pins_by_component(config, &file.text),
-            None => Err(format!("{workflow} does not exist at {}", crate::forge::short(commit))),
+            None => Err(format!(
+                "{workflow} does not exist at {}",
+                crate::forge::short(commit)
+            )),
         })
     };
     let branch_head = forge.branch_head(&stack_repo, &config.stack.branch)?;
     let pins = pins_at(&branch_head)?;
     let pin_commit = if pins.as_ref().is_ok_and(|p| *p == release.components) {
-        let history = forge.file_history(&stack_repo, &config.stack.branch, workflow, PIN_HISTORY_LIMIT)?;
+        let history = forge.file_history(
+            &stack_repo,
+            &config.stack.branch,
+            workflow,
+            PIN_HISTORY_LIMIT,
+        )?;
         history.into_iter().next()
     } else {
         None
@@ -146,7 +157,10 @@ pub fn observe(
         None => None,
     };
     let stack_ci = match (&config.stack.ci, &tag) {
-        (Some(workflow), Some(tag)) => Some((workflow.clone(), forge.ci_status(&stack_repo, &tag.commit, workflow)?)),
+        (Some(workflow), Some(tag)) => Some((
+            workflow.clone(),
+            forge.ci_status(&stack_repo, &tag.commit, workflow)?,
+        )),
         _ => None,
     };
 
@@ -155,14 +169,20 @@ pub fn observe(
         latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
         live_version: records
             .iter()
-            .filter(|r| matches!(r.state, DeploymentState::Succeeded | DeploymentState::Verified))
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    DeploymentState::Succeeded | DeploymentState::Verified
+                )
+            })
             .filter_map(|r| r.version.parse::<CalVer>().ok())
             .max(),
         ..DeployObservation::default()
     };
     // Verify only once the release is cut and (if there is a deployer) a deploy has at least
     // started: before that, production cannot be running it, and the check would be wasted.
-    let deploy_started = config.deploy.kind == DeployKind::None || deploy.latest_for_version.is_some();
+    let deploy_started =
+        config.deploy.kind == DeployKind::None || deploy.latest_for_version.is_some();
     if let (Some(verifier), Some(tag)) = (verifier, &tag)
         && deploy_started
     {

@@ -38,7 +38,9 @@ impl fmt::Display for Status {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StepKind {
     /// Read-only checks of one component's tag.
-    Preflight { component: String },
+    Preflight {
+        component: String,
+    },
     /// Read-only: the declared version must be newer than what is live.
     Order,
     Pin,
@@ -135,37 +137,75 @@ fn step(kind: StepKind, status: Status, reason: impl Into<String>) -> Step {
 }
 
 fn describe_pins(pins: &std::collections::BTreeMap<String, String>) -> String {
-    pins.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    pins.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Plans the convergence of `release` (the newest declared) given what was observed.
 /// `declared` is every valid release, for naming the superseded ones.
-pub fn plan(config: &Config, release: &Release, declared: &[Release], observed: &Observation, options: PlanOptions) -> Plan {
+pub fn plan(
+    config: &Config,
+    release: &Release,
+    declared: &[Release],
+    observed: &Observation,
+    options: PlanOptions,
+) -> Plan {
     let version = release.version;
     let mut steps = Vec::new();
 
     for (name, component) in &observed.components {
-        let kind = StepKind::Preflight { component: name.clone() };
+        let kind = StepKind::Preflight {
+            component: name.clone(),
+        };
         let tag = &component.tag;
         let s = match &component.commit {
-            None => step(kind, Status::Blocked, format!("tag {tag} does not exist in the {name} repository")),
+            None => step(
+                kind,
+                Status::Blocked,
+                format!("tag {tag} does not exist in the {name} repository"),
+            ),
             Some(commit) if !component.reachable => step(
                 kind,
                 Status::Blocked,
-                format!("tag {tag} ({}) is not on branch {}; only tags on {} may be released", short(commit), component.branch, component.branch),
+                format!(
+                    "tag {tag} ({}) is not on branch {}; only tags on {} may be released",
+                    short(commit),
+                    component.branch,
+                    component.branch
+                ),
             ),
             Some(commit) => match &component.ci {
-                None => step(kind, Status::Done, format!("{tag} is {} on {}", short(commit), component.branch)),
-                Some((workflow, CiStatus::Success)) => {
-                    step(kind, Status::Done, format!("{tag} is {} on {}; \"{workflow}\" succeeded", short(commit), component.branch))
-                }
-                Some((workflow, CiStatus::Failure(why))) => {
-                    step(kind, Status::Blocked, format!("\"{workflow}\" failed for {tag}: {why}"))
-                }
-                Some((workflow, CiStatus::Pending)) => step(kind, Status::Waiting, format!("\"{workflow}\" is still running for {tag}")),
-                Some((workflow, CiStatus::Missing)) => {
-                    step(kind, Status::Waiting, format!("no \"{workflow}\" run for {tag} yet"))
-                }
+                None => step(
+                    kind,
+                    Status::Done,
+                    format!("{tag} is {} on {}", short(commit), component.branch),
+                ),
+                Some((workflow, CiStatus::Success)) => step(
+                    kind,
+                    Status::Done,
+                    format!(
+                        "{tag} is {} on {}; \"{workflow}\" succeeded",
+                        short(commit),
+                        component.branch
+                    ),
+                ),
+                Some((workflow, CiStatus::Failure(why))) => step(
+                    kind,
+                    Status::Blocked,
+                    format!("\"{workflow}\" failed for {tag}: {why}"),
+                ),
+                Some((workflow, CiStatus::Pending)) => step(
+                    kind,
+                    Status::Waiting,
+                    format!("\"{workflow}\" is still running for {tag}"),
+                ),
+                Some((workflow, CiStatus::Missing)) => step(
+                    kind,
+                    Status::Waiting,
+                    format!("no \"{workflow}\" run for {tag} yet"),
+                ),
             },
         };
         steps.push(s);
@@ -192,31 +232,60 @@ pub fn plan(config: &Config, release: &Release, declared: &[Release], observed: 
             let pins_match = tag.pins.as_ref().is_ok_and(|p| *p == release.components);
             if pins_match && tag.on_branch {
                 (
-                    step(StepKind::Pin, Status::Done, format!("{} pins {pins_wanted}", short(&tag.commit))),
-                    step(StepKind::Release, Status::Done, format!("tag {version} is at {}", short(&tag.commit))),
+                    step(
+                        StepKind::Pin,
+                        Status::Done,
+                        format!("{} pins {pins_wanted}", short(&tag.commit)),
+                    ),
+                    step(
+                        StepKind::Release,
+                        Status::Done,
+                        format!("tag {version} is at {}", short(&tag.commit)),
+                    ),
                 )
             } else {
                 let why = match &tag.pins {
                     Err(e) => format!("its workflow file cannot be read: {e}"),
-                    Ok(p) if !pins_match => format!("it pins {} instead of {pins_wanted}", describe_pins(p)),
+                    Ok(p) if !pins_match => {
+                        format!("it pins {} instead of {pins_wanted}", describe_pins(p))
+                    }
                     Ok(_) => format!("that commit is not on {}", config.stack.branch),
                 };
                 (
-                    step(StepKind::Pin, Status::Blocked, "the release tag already exists elsewhere (see release)"),
+                    step(
+                        StepKind::Pin,
+                        Status::Blocked,
+                        "the release tag already exists elsewhere (see release)",
+                    ),
                     step(
                         StepKind::Release,
                         Status::Blocked,
-                        format!("tag {version} already exists at {}, but {why}; delete or rename that tag, or release a new version", short(&tag.commit)),
+                        format!(
+                            "tag {version} already exists at {}, but {why}; delete or rename that tag, or release a new version",
+                            short(&tag.commit)
+                        ),
                     ),
                 )
             }
         }
         None => {
             let pin = match &stack.pins {
-                Err(e) => step(StepKind::Pin, Status::Blocked, format!("cannot read the pins: {e}")),
+                Err(e) => step(
+                    StepKind::Pin,
+                    Status::Blocked,
+                    format!("cannot read the pins: {e}"),
+                ),
                 Ok(current) if *current == release.components => match &stack.pin_commit {
-                    Some(commit) => step(StepKind::Pin, Status::Done, format!("{} pins {pins_wanted}", short(commit))),
-                    None => step(StepKind::Pin, Status::Blocked, "the pins match but the commit that set them was not found"),
+                    Some(commit) => step(
+                        StepKind::Pin,
+                        Status::Done,
+                        format!("{} pins {pins_wanted}", short(commit)),
+                    ),
+                    None => step(
+                        StepKind::Pin,
+                        Status::Blocked,
+                        "the pins match but the commit that set them was not found",
+                    ),
                 },
                 Ok(current) => {
                     let changes: Vec<String> = release
@@ -224,15 +293,32 @@ pub fn plan(config: &Config, release: &Release, declared: &[Release], observed: 
                         .iter()
                         .filter(|(name, value)| current.get(*name) != Some(value))
                         .map(|(name, value)| {
-                            let pin = config.components.get(name).map_or(name.as_str(), |c| c.pin.as_str());
-                            format!("{pin} {} → {value}", current.get(name).map_or("?", String::as_str))
+                            let pin = config
+                                .components
+                                .get(name)
+                                .map_or(name.as_str(), |c| c.pin.as_str());
+                            format!(
+                                "{pin} {} → {value}",
+                                current.get(name).map_or("?", String::as_str)
+                            )
                         })
                         .collect();
-                    step(StepKind::Pin, Status::ToDo, format!("commit {} on {}", changes.join(", "), config.stack.branch))
+                    step(
+                        StepKind::Pin,
+                        Status::ToDo,
+                        format!("commit {} on {}", changes.join(", "), config.stack.branch),
+                    )
                 }
             };
-            let target = stack.pin_commit.as_deref().map_or("the pin commit".to_string(), |c| short(c).to_string());
-            let release_step = step(StepKind::Release, Status::ToDo, format!("tag {version} at {target}"));
+            let target = stack
+                .pin_commit
+                .as_deref()
+                .map_or("the pin commit".to_string(), |c| short(c).to_string());
+            let release_step = step(
+                StepKind::Release,
+                Status::ToDo,
+                format!("tag {version} at {target}"),
+            );
             (pin, release_step)
         }
     };
@@ -241,12 +327,32 @@ pub fn plan(config: &Config, release: &Release, declared: &[Release], observed: 
 
     steps.push(match (&config.stack.ci, &stack.ci) {
         (None, _) => step(StepKind::Build, Status::Done, "no stack CI gate configured"),
-        (Some(workflow), None) => step(StepKind::Build, Status::ToDo, format!("wait for \"{workflow}\" on tag {version}")),
+        (Some(workflow), None) => step(
+            StepKind::Build,
+            Status::ToDo,
+            format!("wait for \"{workflow}\" on tag {version}"),
+        ),
         (Some(_), Some((workflow, status))) => match status {
-            CiStatus::Success => step(StepKind::Build, Status::Done, format!("\"{workflow}\" succeeded on {version}")),
-            CiStatus::Failure(why) => step(StepKind::Build, Status::Blocked, format!("\"{workflow}\" failed on {version}: {why}")),
-            CiStatus::Pending => step(StepKind::Build, Status::Waiting, format!("\"{workflow}\" is running on {version}")),
-            CiStatus::Missing => step(StepKind::Build, Status::Waiting, format!("no \"{workflow}\" run on {version} yet")),
+            CiStatus::Success => step(
+                StepKind::Build,
+                Status::Done,
+                format!("\"{workflow}\" succeeded on {version}"),
+            ),
+            CiStatus::Failure(why) => step(
+                StepKind::Build,
+                Status::Blocked,
+                format!("\"{workflow}\" failed on {version}: {why}"),
+            ),
+            CiStatus::Pending => step(
+                StepKind::Build,
+                Status::Waiting,
+                format!("\"{workflow}\" is running on {version}"),
+            ),
+            CiStatus::Missing => step(
+                StepKind::Build,
+                Status::Waiting,
+                format!("no \"{workflow}\" run on {version} yet"),
+            ),
         },
     });
 
@@ -295,22 +401,49 @@ pub fn plan(config: &Config, release: &Release, declared: &[Release], observed: 
 
     steps.push(match (&config.verify, &deploy.verified) {
         (None, _) => step(StepKind::Verify, Status::Done, "no verification configured"),
-        (Some(_), Some(Ok(true))) => step(StepKind::Verify, Status::Done, format!("production reports {version}")),
+        (Some(_), Some(Ok(true))) => step(
+            StepKind::Verify,
+            Status::Done,
+            format!("production reports {version}"),
+        ),
         (Some(_), Some(Ok(false))) => step(
             StepKind::Verify,
             Status::ToDo,
-            format!("production does not report {version} yet: {}", deploy.verify_detail.lines().last().unwrap_or_default()),
+            format!(
+                "production does not report {version} yet: {}",
+                deploy.verify_detail.lines().last().unwrap_or_default()
+            ),
         ),
-        (Some(_), Some(Err(e))) => step(StepKind::Verify, Status::ToDo, format!("the last check failed: {e}")),
-        (Some(_), None) => step(StepKind::Verify, Status::ToDo, format!("check that production reports {version}")),
+        (Some(_), Some(Err(e))) => step(
+            StepKind::Verify,
+            Status::ToDo,
+            format!("the last check failed: {e}"),
+        ),
+        (Some(_), None) => step(
+            StepKind::Verify,
+            Status::ToDo,
+            format!("check that production reports {version}"),
+        ),
     });
 
     let reported = record.is_some_and(|r| r.state == DeploymentState::Verified);
     steps.push(if reported {
-        step(StepKind::Report, Status::Done, format!("{version} recorded as live"))
+        step(
+            StepKind::Report,
+            Status::Done,
+            format!("{version} recorded as live"),
+        )
     } else {
-        let ticket = release.ticket.as_ref().map(|t| format!(" and on {t}")).unwrap_or_default();
-        step(StepKind::Report, Status::ToDo, format!("record {version} as live{ticket}"))
+        let ticket = release
+            .ticket
+            .as_ref()
+            .map(|t| format!(" and on {t}"))
+            .unwrap_or_default();
+        step(
+            StepKind::Report,
+            Status::ToDo,
+            format!("record {version} as live{ticket}"),
+        )
     });
 
     if config.daemon.suspended {

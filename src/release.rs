@@ -120,7 +120,10 @@ pub fn suggest_version(stem: &str) -> Option<CalVer> {
 /// Parses and checks one release file. Returns the release when the file has no errors, and
 /// every diagnostic found either way. Without `rules` (the config itself is broken), component
 /// names cannot be judged, so only syntax, types, ticket and image-tag shape are checked.
-pub fn parse_release(source: &Source, rules: Option<&ComponentRules>) -> (Option<Release>, Vec<Diagnostic>) {
+pub fn parse_release(
+    source: &Source,
+    rules: Option<&ComponentRules>,
+) -> (Option<Release>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let version = match version_from_path(&source.path) {
         Ok(v) => Some(v),
@@ -134,7 +137,10 @@ pub fn parse_release(source: &Source, rules: Option<&ComponentRules>) -> (Option
             };
             diagnostics.push(
                 source
-                    .error(FILE_NAME, format!("file name is not a stack version: {message}"))
+                    .error(
+                        FILE_NAME,
+                        format!("file name is not a stack version: {message}"),
+                    )
                     .at(0..0, "this file's name must be YYYY.MM.N.toml")
                     .help(help),
             );
@@ -148,7 +154,10 @@ pub fn parse_release(source: &Source, rules: Option<&ComponentRules>) -> (Option
         let span = error.span().unwrap_or(0..0);
         diagnostics.push(
             source
-                .error(TOML_SYNTAX, format!("invalid TOML: {}", error.message().trim()))
+                .error(
+                    TOML_SYNTAX,
+                    format!("invalid TOML: {}", error.message().trim()),
+                )
                 .at(span, "here")
                 .help("fix the TOML syntax; a release file is `name = \"version\"` lines"),
         );
@@ -172,7 +181,10 @@ pub fn parse_release(source: &Source, rules: Option<&ComponentRules>) -> (Option
                 source
                     .error(
                         WRONG_TYPE,
-                        format!("`{name}` must be a string, not {}", describe_value(value.get_ref())),
+                        format!(
+                            "`{name}` must be a string, not {}",
+                            describe_value(value.get_ref())
+                        ),
                     )
                     .at(value.span(), "expected a quoted string")
                     .help(format!("quote the value: {hint}")),

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 /// The shape of a release file for editors. Component names come from `stackrel.toml`, so the
 /// schema can only say "other keys are version strings"; `stackrel validate` checks the names.
 #[derive(JsonSchema)]
-#[schemars(title = "stackrel release file", description = "releases/<version>.toml: one image tag per component of stackrel.toml, plus optional ticket and notes. The file name is the stack version (YYYY.MM.N).")]
+#[schemars(
+    title = "stackrel release file",
+    description = "releases/<version>.toml: one image tag per component of stackrel.toml, plus optional ticket and notes. The file name is the stack version (YYYY.MM.N)."
+)]
 #[allow(dead_code)] // exists only to generate the schema
 struct ReleaseFile {
     /// The GitHub issue to report progress on, `owner/repo#N`.
@@ -25,7 +28,9 @@ struct ReleaseFile {
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`; by default `YYYY.MM.N` or `YYYY.MM.N-K`.
 #[derive(JsonSchema)]
 #[allow(dead_code)]
-struct ComponentVersion(#[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))] String);
+struct ComponentVersion(
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))] String,
+);
 
 /// Which schema to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

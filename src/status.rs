@@ -34,12 +34,21 @@ pub struct ReleaseStatus {
 }
 
 /// The status of every declared release, newest first.
-pub fn status(config: &Config, releases: &[Release], forge: &dyn Forge) -> Result<Vec<ReleaseStatus>, ForgeError> {
+pub fn status(
+    config: &Config,
+    releases: &[Release],
+    forge: &dyn Forge,
+) -> Result<Vec<ReleaseStatus>, ForgeError> {
     let repo = RepoLocation::parse(&config.stack.repo).map_err(ForgeError::Other)?;
     let records = forge.deployments(&repo)?;
     let live = records
         .iter()
-        .filter(|r| matches!(r.state, DeploymentState::Succeeded | DeploymentState::Verified))
+        .filter(|r| {
+            matches!(
+                r.state,
+                DeploymentState::Succeeded | DeploymentState::Verified
+            )
+        })
         .filter_map(|r| r.version.parse::<CalVer>().ok())
         .max();
     let newest = releases.last().map(|r| r.version);
@@ -47,9 +56,13 @@ pub fn status(config: &Config, releases: &[Release], forge: &dyn Forge) -> Resul
     for release in releases.iter().rev() {
         let version = release.version.to_string();
         let last = records.iter().rev().find(|r| r.version == version);
-        let deployed = records
-            .iter()
-            .any(|r| r.version == version && matches!(r.state, DeploymentState::Succeeded | DeploymentState::Verified));
+        let deployed = records.iter().any(|r| {
+            r.version == version
+                && matches!(
+                    r.state,
+                    DeploymentState::Succeeded | DeploymentState::Verified
+                )
+        });
         let state = if Some(release.version) == live {
             ReleaseState::Live
         } else if deployed {
@@ -72,7 +85,10 @@ pub fn status(config: &Config, releases: &[Release], forge: &dyn Forge) -> Resul
 
 /// The status table a person reads.
 pub fn render(rows: &[ReleaseStatus]) -> String {
-    let mut out = format!("{:<12} {:<11} {:<10} {:<36} {}\n", "RELEASE", "STATE", "TAG", "COMPONENTS", "LAST DEPLOY");
+    let mut out = format!(
+        "{:<12} {:<11} {:<10} {:<36} {}\n",
+        "RELEASE", "STATE", "TAG", "COMPONENTS", "LAST DEPLOY"
+    );
     for row in rows {
         let state = match row.state {
             ReleaseState::Live => "live",
@@ -80,13 +96,33 @@ pub fn render(rows: &[ReleaseStatus]) -> String {
             ReleaseState::Desired => "desired",
             ReleaseState::Superseded => "superseded",
         };
-        let components: Vec<String> = row.components.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let tag = row.tag.as_deref().map_or("-".to_string(), |t| short(t).to_string());
+        let components: Vec<String> = row
+            .components
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let tag = row
+            .tag
+            .as_deref()
+            .map_or("-".to_string(), |t| short(t).to_string());
         let deploy = row
             .last_deploy
             .as_ref()
-            .map_or("-".to_string(), |(state, at)| format!("{} {}", format!("{state:?}").to_lowercase(), at.get(..19).unwrap_or(at)));
-        out.push_str(&format!("{:<12} {:<11} {:<10} {:<36} {}\n", row.version.to_string(), state, tag, components.join(" "), deploy));
+            .map_or("-".to_string(), |(state, at)| {
+                format!(
+                    "{} {}",
+                    format!("{state:?}").to_lowercase(),
+                    at.get(..19).unwrap_or(at)
+                )
+            });
+        out.push_str(&format!(
+            "{:<12} {:<11} {:<10} {:<36} {}\n",
+            row.version.to_string(),
+            state,
+            tag,
+            components.join(" "),
+            deploy
+        ));
     }
     out
 }

@@ -119,7 +119,12 @@ impl<'s> SchemaChecker<'s> {
 
     /// `anyOf`/`oneOf`: accept the value if any alternative accepts it. Enumerations of constants
     /// (our enums) get one message listing the choices instead of one per alternative.
-    fn check_alternatives(&mut self, value: &Spanned<DeValue<'_>>, alternatives: &'s [Json], path: &str) {
+    fn check_alternatives(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        alternatives: &'s [Json],
+        path: &str,
+    ) {
         let mut best: Option<Vec<Diagnostic>> = None;
         for alternative in alternatives {
             let alternative = self.resolve(alternative);
@@ -159,7 +164,13 @@ impl<'s> SchemaChecker<'s> {
         }
     }
 
-    fn check_table(&mut self, table: &DeTable<'_>, span: Range<usize>, schema: &'s Json, path: &str) {
+    fn check_table(
+        &mut self,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+        schema: &'s Json,
+        path: &str,
+    ) {
         let properties = schema.get("properties").and_then(Json::as_object);
         let additional = schema.get("additionalProperties");
         for (key, value) in table.iter() {
@@ -175,7 +186,8 @@ impl<'s> SchemaChecker<'s> {
             }
             match additional {
                 Some(Json::Bool(false)) => {
-                    let known = properties.map(|p| p.keys().map(String::as_str).collect::<Vec<_>>());
+                    let known =
+                        properties.map(|p| p.keys().map(String::as_str).collect::<Vec<_>>());
                     let mut diagnostic = self
                         .source
                         .error(UNKNOWN_KEY, format!("unknown key `{child_path}`"))
@@ -185,7 +197,11 @@ impl<'s> SchemaChecker<'s> {
                         Some(guess) => diagnostic.help(format!("did you mean `{guess}`?")),
                         None => diagnostic.help(format!(
                             "known keys{}: {}",
-                            if path.is_empty() { String::new() } else { format!(" in [{path}]") },
+                            if path.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" in [{path}]")
+                            },
                             known.join(", ")
                         )),
                     };
@@ -205,10 +221,17 @@ impl<'s> SchemaChecker<'s> {
                     .and_then(|p| p.get("description"))
                     .and_then(Json::as_str)
                     .map(first_sentence);
-                let where_ = if path.is_empty() { "the file".to_string() } else { format!("[{path}]") };
+                let where_ = if path.is_empty() {
+                    "the file".to_string()
+                } else {
+                    format!("[{path}]")
+                };
                 let mut diagnostic = self
                     .source
-                    .error(MISSING_KEY, format!("missing required key `{name}` in {where_}"))
+                    .error(
+                        MISSING_KEY,
+                        format!("missing required key `{name}` in {where_}"),
+                    )
                     .at(span.clone(), format!("`{name}` is missing here"));
                 diagnostic = diagnostic.help(match description {
                     Some(d) => format!("add `{name}`: {d}"),

@@ -62,7 +62,10 @@ fn collect_dir(dir: &Path, relative: &str, files: &mut Vec<InputFile>) -> Result
         path: dir.to_path_buf(),
         source,
     };
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(io)?.collect::<Result<_, _>>().map_err(io)?;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -86,8 +89,13 @@ fn read_capped(path: &Path, relative: String) -> Result<InputFile, TreeError> {
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
-    Ok(InputFile { path: relative, bytes })
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok(InputFile {
+        path: relative,
+        bytes,
+    })
 }
 
 /// A git repository holding a desired state, possibly in a subdirectory of it.
@@ -106,7 +114,9 @@ impl DesiredRepo {
         })?;
         let prefix = match (repo.workdir(), dir.canonicalize()) {
             (Some(workdir), Ok(dir)) => {
-                let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_path_buf());
+                let workdir = workdir
+                    .canonicalize()
+                    .unwrap_or_else(|_| workdir.to_path_buf());
                 match dir.strip_prefix(&workdir) {
                     Ok(rel) if rel.as_os_str().is_empty() => String::new(),
                     Ok(rel) => format!("{}/", rel.to_string_lossy().replace('\\', "/")),
@@ -140,7 +150,11 @@ impl DesiredRepo {
     }
 
     /// The bytes of one desired-state file at a commit, if it exists there.
-    pub fn file_at(&self, commit: &git2::Commit<'_>, path: &str) -> Result<Option<Vec<u8>>, TreeError> {
+    pub fn file_at(
+        &self,
+        commit: &git2::Commit<'_>,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, TreeError> {
         let tree = commit.tree()?;
         let entry = match tree.get_path(Path::new(&format!("{}{path}", self.prefix))) {
             Ok(entry) => entry,
@@ -153,7 +167,11 @@ impl DesiredRepo {
 }
 
 /// Reads `stackrel.toml` and everything under `releases/` from a tree.
-pub fn read_tree(repo: &git2::Repository, tree: &git2::Tree<'_>, prefix: &str) -> Result<Vec<InputFile>, TreeError> {
+pub fn read_tree(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+) -> Result<Vec<InputFile>, TreeError> {
     let root = if prefix.is_empty() {
         tree.clone()
     } else {
@@ -193,7 +211,10 @@ fn collect_tree(
             }
             Some(git2::ObjectType::Blob) => files.push(read_blob(odb, entry.id(), rel)?),
             // Submodules (commits) are not files; show them as empty so validation names them.
-            _ => files.push(InputFile { path: rel, bytes: Vec::new() }),
+            _ => files.push(InputFile {
+                path: rel,
+                bytes: Vec::new(),
+            }),
         }
     }
     Ok(())

@@ -71,7 +71,10 @@ impl DesiredState {
 /// Whether a path belongs to the desired state (the rest of the repository is none of our
 /// business).
 pub fn is_desired_state_path(path: &str) -> bool {
-    path == CONFIG_FILE || path.strip_prefix(RELEASES_DIR).is_some_and(|rest| rest.starts_with('/'))
+    path == CONFIG_FILE
+        || path
+            .strip_prefix(RELEASES_DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Validates a desired-state tree.
@@ -85,7 +88,11 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
         };
         if file.path == CONFIG_FILE {
             config_source = Some(source);
-        } else if let Some(name) = file.path.strip_prefix(RELEASES_DIR).and_then(|rest| rest.strip_prefix('/')) {
+        } else if let Some(name) = file
+            .path
+            .strip_prefix(RELEASES_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
             if name.starts_with('.') && !name.contains('/') {
                 // `.gitkeep` and editor droppings are not releases and not mistakes.
                 continue;
@@ -142,7 +149,12 @@ fn readable_source(file: &InputFile, diagnostics: &mut Vec<Diagnostic>) -> Optio
         diagnostics.push(
             Diagnostic::error(
                 FILE_TOO_LARGE,
-                format!("`{}` is {} bytes; desired-state files are at most {} KiB", file.path, file.bytes.len(), MAX_FILE_BYTES / 1024),
+                format!(
+                    "`{}` is {} bytes; desired-state files are at most {} KiB",
+                    file.path,
+                    file.bytes.len(),
+                    MAX_FILE_BYTES / 1024
+                ),
             )
             .in_path(&file.path)
             .help("a release file is a few lines of TOML: check that the right file was committed"),
@@ -158,7 +170,11 @@ fn readable_source(file: &InputFile, diagnostics: &mut Vec<Diagnostic>) -> Optio
             diagnostics.push(
                 Diagnostic::error(
                     FILE_NOT_UTF8,
-                    format!("`{}` is not UTF-8 text (invalid byte at offset {})", file.path, e.valid_up_to()),
+                    format!(
+                        "`{}` is not UTF-8 text (invalid byte at offset {})",
+                        file.path,
+                        e.valid_up_to()
+                    ),
                 )
                 .in_path(&file.path)
                 .at_position(line, column)
@@ -195,7 +211,9 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>,
     let mut checker = SchemaChecker::new(config_schema(), source);
     checker.check_root(&document);
     let mut diagnostics = checker.diagnostics;
-    let view = View { doc: document.get_ref() };
+    let view = View {
+        doc: document.get_ref(),
+    };
     check_config_meaning(source, &view, &mut diagnostics);
     let rules = component_rules(&view);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -309,7 +327,9 @@ fn is_component_name(name: &str) -> bool {
 
 fn is_env_key(key: &str) -> bool {
     let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -345,7 +365,10 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     if view.has(&["components"]) && components.is_empty() {
         out.push(
             source
-                .error(NO_COMPONENTS, "no components: a release needs at least one `[components.<name>]`")
+                .error(
+                    NO_COMPONENTS,
+                    "no components: a release needs at least one `[components.<name>]`",
+                )
                 .at(view.value(&["components"]), "empty")
                 .help("add a table such as [components.backend] with repo, branch and pin"),
         );
@@ -354,7 +377,9 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     for name in &components {
         if RESERVED_NAMES.contains(name) || !is_component_name(name) {
             let why = if RESERVED_NAMES.contains(name) {
-                format!("`{name}` is reserved: it is already a release-file key or template placeholder")
+                format!(
+                    "`{name}` is reserved: it is already a release-file key or template placeholder"
+                )
             } else {
                 format!("`{name}` is not a valid component name")
             };
@@ -379,7 +404,10 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             } else if let Some(first) = pins.insert(pin, name) {
                 out.push(
                     source
-                        .error(DUPLICATE_PIN, format!("components `{first}` and `{name}` both pin `{pin}`"))
+                        .error(
+                            DUPLICATE_PIN,
+                            format!("components `{first}` and `{name}` both pin `{pin}`"),
+                        )
                         .at(view.value(&["components", name, "pin"]), "pinned twice")
                         .help("each component needs its own env key in the workflow file"),
                 );
@@ -408,13 +436,20 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
                     None => view.value(path),
                 };
                 let mut diagnostic = source
-                    .error(PLACEHOLDER, format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")))
+                    .error(
+                        PLACEHOLDER,
+                        format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")),
+                    )
                     .at(span, "unknown placeholder");
                 diagnostic = match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
                     Some(guess) => diagnostic.help(format!("did you mean `{{{guess}}}`?")),
                     None => diagnostic.help(format!(
                         "placeholders are {}",
-                        known.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+                        known
+                            .iter()
+                            .map(|k| format!("{{{k}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 };
                 out.push(diagnostic);
@@ -424,7 +459,12 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     if let Some(message) = view.str(&["stack", "commit_message"]) {
         check_template(&["stack", "commit_message"], None, message);
     }
-    for (i, arg) in view.strs(&["deploy", "command"]).unwrap_or_default().into_iter().enumerate() {
+    for (i, arg) in view
+        .strs(&["deploy", "command"])
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         check_template(&["deploy", "command"], Some(i), arg);
     }
     for key in view.keys(&["verify", "expect"]).unwrap_or_default() {
@@ -432,7 +472,12 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             check_template(&["verify", "expect", key], None, expected);
         }
     }
-    for (i, arg) in view.strs(&["verify", "command"]).unwrap_or_default().into_iter().enumerate() {
+    for (i, arg) in view
+        .strs(&["verify", "command"])
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         check_template(&["verify", "command"], Some(i), arg);
     }
 
@@ -440,10 +485,27 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     check_verify(source, view, out);
 
     if let Some(resync) = view.str(&["daemon", "resync"]) {
-        check_cron(source, resync, view.value(&["daemon", "resync"]), "daemon.resync", out);
+        check_cron(
+            source,
+            resync,
+            view.value(&["daemon", "resync"]),
+            "daemon.resync",
+            out,
+        );
     }
-    for (i, window) in view.strs(&["daemon", "windows"]).unwrap_or_default().into_iter().enumerate() {
-        check_cron(source, window, view.item(&["daemon", "windows"], i), "daemon.windows", out);
+    for (i, window) in view
+        .strs(&["daemon", "windows"])
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        check_cron(
+            source,
+            window,
+            view.item(&["daemon", "windows"], i),
+            "daemon.windows",
+            out,
+        );
     }
 }
 
@@ -455,7 +517,10 @@ fn check_deploy(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
         if !present {
             out.push(
                 source
-                    .error(DEPLOY, format!("`deploy.{field}` is required when kind = \"{kind}\""))
+                    .error(
+                        DEPLOY,
+                        format!("`deploy.{field}` is required when kind = \"{kind}\""),
+                    )
                     .at(kind_span.clone(), format!("needs `{field}`"))
                     .help(format!("add {field} = {example} to [deploy]")),
             );
@@ -464,11 +529,16 @@ fn check_deploy(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     match kind {
         "awx" => {
             need(has("url"), "url", "\"https://awx.example.org\"");
-            need(has("template"), "template", "\"Production Fragalysis Stack\"");
+            need(
+                has("template"),
+                "template",
+                "\"Production Fragalysis Stack\"",
+            );
             need(has("variable"), "variable", "\"stack_image_tag\"");
         }
         "command" => need(
-            view.strs(&["deploy", "command"]).is_some_and(|c| !c.is_empty()),
+            view.strs(&["deploy", "command"])
+                .is_some_and(|c| !c.is_empty()),
             "command",
             "[\"./deploy.sh\", \"{version}\"]",
         ),
@@ -478,19 +548,35 @@ fn check_deploy(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
         "command" => kind != "command",
         _ => kind != "awx",
     };
-    for field in ["url", "api_prefix", "template", "organization", "variable", "command"] {
+    for field in [
+        "url",
+        "api_prefix",
+        "template",
+        "organization",
+        "variable",
+        "command",
+    ] {
         if has(field) && ignored(field) && matches!(kind, "awx" | "command" | "none") {
             let wanted = if field == "command" { "command" } else { "awx" };
             out.push(
                 source
-                    .warning(DEPLOY, format!("`deploy.{field}` is only used when kind = \"{wanted}\""))
+                    .warning(
+                        DEPLOY,
+                        format!("`deploy.{field}` is only used when kind = \"{wanted}\""),
+                    )
                     .at(view.value(&["deploy", field]), "ignored")
                     .help(format!("remove it, or set kind = \"{wanted}\"")),
             );
         }
     }
     if let Some(url) = view.str(&["deploy", "url"]) {
-        check_url(source, url, view.value(&["deploy", "url"]), "deploy.url", out);
+        check_url(
+            source,
+            url,
+            view.value(&["deploy", "url"]),
+            "deploy.url",
+            out,
+        );
     }
 }
 
@@ -534,8 +620,16 @@ fn check_verify(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_url(source: &Source, url: &str, span: Range<usize>, field: &str, out: &mut Vec<Diagnostic>) {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+fn check_url(
+    source: &Source,
+    url: &str,
+    span: Range<usize>,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
     if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
         out.push(
             source
@@ -548,7 +642,13 @@ fn check_url(source: &Source, url: &str, span: Range<usize>, field: &str, out: &
 
 /// Checks a cron expression the way the `cron` crate will read it, and warns about numeric
 /// weekdays, which that crate counts from Sunday = 1 (so `1-5` means Sunday to Thursday).
-fn check_cron(source: &Source, expression: &str, span: Range<usize>, field: &str, out: &mut Vec<Diagnostic>) {
+fn check_cron(
+    source: &Source,
+    expression: &str,
+    span: Range<usize>,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     let fields: Vec<&str> = expression.split_whitespace().collect();
     let shorthand = expression.trim_start().starts_with('@');
     if !(shorthand || fields.len() == 6 || fields.len() == 7) {

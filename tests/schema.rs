@@ -21,12 +21,20 @@ fn committed_schemas_match_the_types() {
 fn config_schema_rejects_unknown_keys_and_requires_stack_and_components() {
     let schema: serde_json::Value = serde_json::from_str(&schema_json(SchemaKind::Config)).unwrap();
     assert_eq!(schema["additionalProperties"], serde_json::json!(false));
-    assert_eq!(schema["required"], serde_json::json!(["stack", "components"]));
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["stack", "components"])
+    );
 }
 
 #[test]
 fn release_schema_describes_ticket_and_version_strings() {
-    let schema: serde_json::Value = serde_json::from_str(&schema_json(SchemaKind::Release)).unwrap();
-    assert!(schema["properties"]["ticket"].to_string().contains("#[1-9]"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&schema_json(SchemaKind::Release)).unwrap();
+    assert!(
+        schema["properties"]["ticket"]
+            .to_string()
+            .contains("#[1-9]")
+    );
     assert!(schema["additionalProperties"].is_object());
 }

@@ -40,7 +40,11 @@ impl Progress for Terminal {
         if !self.ask {
             return true;
         }
-        print!("\nApply {} step(s) to converge on {}? [y/N] ", plan.pending(), plan.version);
+        print!(
+            "\nApply {} step(s) to converge on {}? [y/N] ",
+            plan.pending(),
+            plan.version
+        );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -56,13 +60,24 @@ impl Progress for Terminal {
     }
 
     fn waiting(&mut self, step: &Step, next_check: Duration) {
-        println!("  … {}: {} (checking again in {}s)", step.title(), step.reason, next_check.as_secs().max(1));
+        println!(
+            "  … {}: {} (checking again in {}s)",
+            step.title(),
+            step.reason,
+            next_check.as_secs().max(1)
+        );
     }
 }
 
 pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     if args.dry_run {
-        return super::plan::run(repo, super::plan::PlanArgs { rev: args.rev, json: false });
+        return super::plan::run(
+            repo,
+            super::plan::PlanArgs {
+                rev: args.rev,
+                json: false,
+            },
+        );
     }
     let loaded = load(repo, &args.rev)?;
     let Some(release) = loaded.newest() else {
@@ -71,7 +86,9 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     };
     let backends = backends(&loaded)?;
     let options = ApplyOptions {
-        plan: PlanOptions { retry_deploy: args.retry_deploy },
+        plan: PlanOptions {
+            retry_deploy: args.retry_deploy,
+        },
         gate_timeout: Duration::from_secs(args.timeout),
         poll_start: Duration::from_millis(500),
         poll_max: Duration::from_secs(30),
@@ -79,8 +96,20 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     let mut terminal = Terminal {
         ask: !args.yes && std::io::stdin().is_terminal(),
     };
-    let outcome = apply(&loaded.config, release, &loaded.releases, &backends.as_apply(), &options, &mut terminal)
-        .map_err(|e| miette::miette!(help = "nothing after the failed step was done; run `stackrel plan` to see the state", "{e}"))?;
+    let outcome = apply(
+        &loaded.config,
+        release,
+        &loaded.releases,
+        &backends.as_apply(),
+        &options,
+        &mut terminal,
+    )
+    .map_err(|e| {
+        miette::miette!(
+            help = "nothing after the failed step was done; run `stackrel plan` to see the state",
+            "{e}"
+        )
+    })?;
     match outcome {
         ApplyOutcome::Converged { plan } => {
             println!("Converged: {} is live.", plan.version);
@@ -91,7 +120,11 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         ApplyOutcome::TimedOut { step, .. } => {
-            println!("Gave up waiting at {}: {}; run `stackrel apply` again to resume.", step.title(), step.reason);
+            println!(
+                "Gave up waiting at {}: {}; run `stackrel apply` again to resume.",
+                step.title(),
+                step.reason
+            );
             Ok(ExitCode::from(2))
         }
         ApplyOutcome::Declined => {

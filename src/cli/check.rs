@@ -29,7 +29,10 @@ pub fn run(repo: &Path, args: CheckArgs) -> miette::Result<ExitCode> {
     let head = desired.commit(&args.head).map_err(tree_error)?;
     // Judge only what the branch changed: compare with where it left the base, not the base tip.
     let fork = match desired.repo.merge_base(base.id(), head.id()) {
-        Ok(oid) => desired.repo.find_commit(oid).map_err(|e| tree_error(e.into()))?,
+        Ok(oid) => desired
+            .repo
+            .find_commit(oid)
+            .map_err(|e| tree_error(e.into()))?,
         Err(_) => base.clone(),
     };
     let base_files = desired.read_commit(&base).map_err(tree_error)?;
@@ -48,11 +51,22 @@ pub fn run(repo: &Path, args: CheckArgs) -> miette::Result<ExitCode> {
         summary.deleted.len()
     );
     if errors == 0 {
-        let deploys = state.newest().map(|r| format!("; merging deploys {}", r.version)).unwrap_or_default();
+        let deploys = state
+            .newest()
+            .map(|r| format!("; merging deploys {}", r.version))
+            .unwrap_or_default();
         line.push_str(&format!(": ok{deploys}"));
     } else {
-        line.push_str(&format!(": {} and {}", plural(errors, "error"), plural(warnings, "warning")));
+        line.push_str(&format!(
+            ": {} and {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ));
     }
     print_diagnostics(&diagnostics, args.format, repo, &line);
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -3,8 +3,8 @@
 use super::plan::render;
 use clap::Args;
 use stackrel::apply::{ApplyOptions, ApplyOutcome, Backends, Progress, apply};
-use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use stackrel::demo::{Sandbox, build_sandbox, release_text};
+use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use stackrel::forge::local::LocalForge;
 use stackrel::observation::observe;
 use stackrel::plan::{Plan, PlanOptions, Step, plan};
@@ -44,34 +44,70 @@ fn fail(context: &str, e: impl std::fmt::Display) -> miette::Report {
 }
 
 /// Reads the committed desired state and plans, as `stackrel plan` would.
-fn current_plan(sandbox: &Sandbox, forge: &LocalForge, verifier: &CommandVerifier) -> miette::Result<Plan> {
-    let desired = DesiredRepo::open(&sandbox.desired).map_err(|e| fail("opening the desired state", e))?;
-    let head = desired.commit("HEAD").map_err(|e| fail("reading HEAD", e))?;
-    let state = validate(&desired.read_commit(&head).map_err(|e| fail("reading files", e))?);
+fn current_plan(
+    sandbox: &Sandbox,
+    forge: &LocalForge,
+    verifier: &CommandVerifier,
+) -> miette::Result<Plan> {
+    let desired =
+        DesiredRepo::open(&sandbox.desired).map_err(|e| fail("opening the desired state", e))?;
+    let head = desired
+        .commit("HEAD")
+        .map_err(|e| fail("reading HEAD", e))?;
+    let state = validate(
+        &desired
+            .read_commit(&head)
+            .map_err(|e| fail("reading files", e))?,
+    );
     let (Some(config), Some(release)) = (state.config.as_ref(), state.newest()) else {
         return Err(fail("validating", "the demo's desired state is invalid"));
     };
-    let observed = observe(config, release, forge, Some(verifier)).map_err(|e| fail("observing", e))?;
-    Ok(plan(config, release, &state.releases, &observed, PlanOptions::default()))
+    let observed =
+        observe(config, release, forge, Some(verifier)).map_err(|e| fail("observing", e))?;
+    Ok(plan(
+        config,
+        release,
+        &state.releases,
+        &observed,
+        PlanOptions::default(),
+    ))
 }
 
 pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     let started = Instant::now();
     let root = match args.dir {
         Some(dir) => {
-            if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-                return Err(miette::miette!(help = "give a new directory, or omit DIR for a temporary one", "{} already exists and is not empty", dir.display()));
+            if dir.exists()
+                && std::fs::read_dir(&dir)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(true)
+            {
+                return Err(miette::miette!(
+                    help = "give a new directory, or omit DIR for a temporary one",
+                    "{} already exists and is not empty",
+                    dir.display()
+                ));
             }
             dir
         }
-        None => std::env::temp_dir().join(format!("stackrel-demo-{}-{}", std::process::id(), chrono::Utc::now().timestamp())),
+        None => std::env::temp_dir().join(format!(
+            "stackrel-demo-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp()
+        )),
     };
     heading("Building a sandbox shaped like the Fragalysis stack");
     let sandbox = build_sandbox(&root).map_err(|e| fail("building the sandbox", e.message()))?;
     println!("  {}", sandbox.root.display());
-    println!("  backend.git, frontend.git   production branches, tags with CI notes, one tag only on staging");
-    println!("  stack.git                   .github/workflows/build-main.yaml pins BE_IMAGE_TAG=2026.07.1 FE_IMAGE_TAG=2026.08.1");
-    println!("  desired/                    stackrel.toml, releases/2026.08.1.toml and releases/2026.08.2.toml");
+    println!(
+        "  backend.git, frontend.git   production branches, tags with CI notes, one tag only on staging"
+    );
+    println!(
+        "  stack.git                   .github/workflows/build-main.yaml pins BE_IMAGE_TAG=2026.07.1 FE_IMAGE_TAG=2026.08.1"
+    );
+    println!(
+        "  desired/                    stackrel.toml, releases/2026.08.1.toml and releases/2026.08.2.toml"
+    );
 
     let forge = LocalForge::new(&sandbox.desired);
     let runner = |argv: &[&str]| CommandRunner {
@@ -79,8 +115,18 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
         dir: sandbox.desired.clone(),
         timeout: Duration::from_secs(30),
     };
-    let deployer = CommandDeployer(runner(&["./deploy.sh", "{version}", "{backend}", "{frontend}"]));
-    let verifier = CommandVerifier(runner(&["./check-live.sh", "{version}", "{backend}", "{frontend}"]));
+    let deployer = CommandDeployer(runner(&[
+        "./deploy.sh",
+        "{version}",
+        "{backend}",
+        "{frontend}",
+    ]));
+    let verifier = CommandVerifier(runner(&[
+        "./check-live.sh",
+        "{version}",
+        "{backend}",
+        "{frontend}",
+    ]));
     let backends = Backends {
         forge: &forge,
         deployer: Some(&deployer),
@@ -99,24 +145,60 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
         poll_max: Duration::from_millis(500),
     };
     let (config, releases) = load_committed(&sandbox.desired)?;
-    let release = releases.last().cloned().ok_or_else(|| fail("planning", "no release"))?;
-    match apply(&config, &release, &releases, &backends, &options, &mut Narrator).map_err(|e| fail("applying", e))? {
+    let release = releases
+        .last()
+        .cloned()
+        .ok_or_else(|| fail("planning", "no release"))?;
+    match apply(
+        &config,
+        &release,
+        &releases,
+        &backends,
+        &options,
+        &mut Narrator,
+    )
+    .map_err(|e| fail("applying", e))?
+    {
         ApplyOutcome::Converged { plan } => println!("  converged: {} is live", plan.version),
         other => return Err(fail("applying", format!("did not converge: {other:?}"))),
     }
 
     heading("A second apply changes nothing");
-    let again = apply(&config, &release, &releases, &backends, &options, &mut Narrator).map_err(|e| fail("applying", e))?;
-    println!("  {}", if matches!(again, ApplyOutcome::Converged { .. }) { "in sync: no side effects" } else { "unexpected: not in sync" });
+    let again = apply(
+        &config,
+        &release,
+        &releases,
+        &backends,
+        &options,
+        &mut Narrator,
+    )
+    .map_err(|e| fail("applying", e))?;
+    println!(
+        "  {}",
+        if matches!(again, ApplyOutcome::Converged { .. }) {
+            "in sync: no side effects"
+        } else {
+            "unexpected: not in sync"
+        }
+    );
 
     heading("A release that must not ship: backend 2026.08.9 is tagged on staging, not production");
     sandbox
-        .commit_desired(&[("releases/2026.08.3.toml", &release_text("2026.08.9", "2026.08.2", "Backend from staging"))], "Release 2026.08.3")
+        .commit_desired(
+            &[(
+                "releases/2026.08.3.toml",
+                &release_text("2026.08.9", "2026.08.2", "Backend from staging"),
+            )],
+            "Release 2026.08.3",
+        )
         .map_err(|e| fail("committing", e.message()))?;
     let blocked = current_plan(&sandbox, &forge, &verifier)?;
     print!("{}", render(&blocked));
     if let Some(step) = blocked.blocked() {
-        println!("  stackrel refuses: nothing is pinned, tagged or deployed while {} is blocked", step.title());
+        println!(
+            "  stackrel refuses: nothing is pinned, tagged or deployed while {} is blocked",
+            step.title()
+        );
     }
 
     heading("stackrel status");
@@ -128,18 +210,30 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     let dir = sandbox.desired.display();
     println!("  cd {dir}");
     println!("  stackrel plan                      # see why 2026.08.3 is blocked (exit 1)");
-    println!("  sed -i 's/2026.08.9/2026.08.1/' releases/2026.08.3.toml && git commit -am 'Use a production backend'");
+    println!(
+        "  sed -i 's/2026.08.9/2026.08.1/' releases/2026.08.3.toml && git commit -am 'Use a production backend'"
+    );
     println!("  stackrel apply --yes               # converge on 2026.08.3");
-    println!("  git -C ../stack.git log --oneline  # the pin commits; `git -C ../stack.git tag` the releases");
+    println!(
+        "  git -C ../stack.git log --oneline  # the pin commits; `git -C ../stack.git tag` the releases"
+    );
     println!("  stackrel history                   # the audit trail");
     println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_committed(dir: &Path) -> miette::Result<(stackrel::config::Config, Vec<stackrel::release::Release>)> {
+fn load_committed(
+    dir: &Path,
+) -> miette::Result<(stackrel::config::Config, Vec<stackrel::release::Release>)> {
     let desired = DesiredRepo::open(dir).map_err(|e| fail("opening the desired state", e))?;
-    let head = desired.commit("HEAD").map_err(|e| fail("reading HEAD", e))?;
-    let state = validate(&desired.read_commit(&head).map_err(|e| fail("reading files", e))?);
+    let head = desired
+        .commit("HEAD")
+        .map_err(|e| fail("reading HEAD", e))?;
+    let state = validate(
+        &desired
+            .read_commit(&head)
+            .map_err(|e| fail("reading files", e))?,
+    );
     match state.config {
         Some(config) => Ok((config, state.releases)),
         None => Err(fail("validating", "the demo's desired state is invalid")),

@@ -21,7 +21,10 @@ pub fn run(repo: &Path, args: HistoryArgs) -> miette::Result<ExitCode> {
     let desired = DesiredRepo::open(repo).map_err(tree_error)?;
     let entries = history(&desired, &args.rev).map_err(tree_error)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&entries).unwrap_or_default()
+        );
     } else {
         print!("{}", render_table(&entries));
     }

@@ -49,7 +49,11 @@ pub fn count_summary(diagnostics: &[Diagnostic]) -> (usize, usize) {
 }
 
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 pub fn tree_error(e: TreeError) -> Report {

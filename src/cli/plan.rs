@@ -32,11 +32,24 @@ pub fn render(plan: &Plan) -> String {
     let mut out = format!("release {}\n", plan.version);
     if !plan.superseded.is_empty() {
         let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
-        out.push_str(&format!("  superseded, not replayed: {}\n", list.join(", ")));
+        out.push_str(&format!(
+            "  superseded, not replayed: {}\n",
+            list.join(", ")
+        ));
     }
-    let width = plan.steps.iter().map(|s| s.title().len()).max().unwrap_or(0);
+    let width = plan
+        .steps
+        .iter()
+        .map(|s| s.title().len())
+        .max()
+        .unwrap_or(0);
     for step in &plan.steps {
-        out.push_str(&format!("  {} {:width$}  {}\n", symbol(step.status), step.title(), step.reason));
+        out.push_str(&format!(
+            "  {} {:width$}  {}\n",
+            symbol(step.status),
+            step.title(),
+            step.reason
+        ));
     }
     out
 }
@@ -58,16 +71,38 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let backends = backends(&loaded)?;
-    let observed = observe(&loaded.config, release, &backends.forge, backends.verifier.as_deref())
-        .map_err(|e| miette::miette!(help = "check the repository paths in stackrel.toml", "observing live state failed: {e}"))?;
-    let plan = plan(&loaded.config, release, &loaded.releases, &observed, PlanOptions::default());
+    let observed = observe(
+        &loaded.config,
+        release,
+        &backends.forge,
+        backends.verifier.as_deref(),
+    )
+    .map_err(|e| {
+        miette::miette!(
+            help = "check the repository paths in stackrel.toml",
+            "observing live state failed: {e}"
+        )
+    })?;
+    let plan = plan(
+        &loaded.config,
+        release,
+        &loaded.releases,
+        &observed,
+        PlanOptions::default(),
+    );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        );
     } else {
         print!("{}", render(&plan));
         let count = |s: Status| plan.steps.iter().filter(|x| x.status == s).count();
         let summary = if let Some(step) = plan.blocked() {
-            format!("Blocked at {}: fix that first; nothing will be changed.", step.title())
+            format!(
+                "Blocked at {}: fix that first; nothing will be changed.",
+                step.title()
+            )
         } else if plan.in_sync() {
             format!("In sync: {} is live.", plan.version)
         } else {

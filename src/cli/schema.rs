@@ -21,10 +21,12 @@ pub fn run(repo: &Path, args: SchemaArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let dir = repo.join("schema");
-    std::fs::create_dir_all(&dir).map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
     for kind in [SchemaKind::Config, SchemaKind::Release] {
         let path = dir.join(kind.file_name());
-        std::fs::write(&path, schema_json(kind)).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, schema_json(kind))
+            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

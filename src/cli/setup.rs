@@ -42,7 +42,8 @@ pub fn load(repo: &Path, rev: &str) -> Result<Loaded, Report> {
         _ => {
             print_diagnostics(&state.diagnostics, Format::Human, repo, "");
             Err(miette!(
-                help = "fix the problems above and commit; `stackrel validate --rev {rev}` lists them",
+                help =
+                    "fix the problems above and commit; `stackrel validate --rev {rev}` lists them",
                 "the desired state at {rev} ({short}) is invalid, so nothing converges"
             ))
         }
@@ -69,7 +70,8 @@ impl Backends {
 /// GitHub repositories, AWX or an HTTP check gets a plain refusal rather than a half-run.
 pub fn backends(loaded: &Loaded) -> Result<Backends, Report> {
     let config = &loaded.config;
-    let repos = std::iter::once(&config.stack.repo).chain(config.components.values().map(|c| &c.repo));
+    let repos =
+        std::iter::once(&config.stack.repo).chain(config.components.values().map(|c| &c.repo));
     for repo in repos {
         if let Ok(RepoLocation::GitHub { .. }) = RepoLocation::parse(repo) {
             return Err(miette!(
@@ -87,11 +89,16 @@ pub fn backends(loaded: &Loaded) -> Result<Backends, Report> {
         DeployKind::None => None,
         DeployKind::Command => {
             let argv = config.deploy.command.clone().unwrap_or_default();
-            Some(Box::new(CommandDeployer(runner(&argv, config.deploy.timeout_seconds, 1800))))
+            Some(Box::new(CommandDeployer(runner(
+                &argv,
+                config.deploy.timeout_seconds,
+                1800,
+            ))))
         }
         DeployKind::Awx => {
             return Err(miette!(
-                help = "use [deploy] kind = \"command\" with a script that launches the job, for now",
+                help =
+                    "use [deploy] kind = \"command\" with a script that launches the job, for now",
                 "[deploy] kind = \"awx\" is not available in this build"
             ));
         }

@@ -19,10 +19,17 @@ pub struct StatusArgs {
 pub fn run(repo: &Path, args: StatusArgs) -> miette::Result<ExitCode> {
     let loaded = load(repo, &args.rev)?;
     let backends = backends(&loaded)?;
-    let rows = status(&loaded.config, &loaded.releases, &backends.forge)
-        .map_err(|e| miette::miette!(help = "check the repository paths in stackrel.toml", "reading live state failed: {e}"))?;
+    let rows = status(&loaded.config, &loaded.releases, &backends.forge).map_err(|e| {
+        miette::miette!(
+            help = "check the repository paths in stackrel.toml",
+            "reading live state failed: {e}"
+        )
+    })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
     } else {
         print!("{}", render(&rows));
     }

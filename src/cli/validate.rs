@@ -37,7 +37,11 @@ pub fn run(repo: &Path, args: ValidateArgs) -> miette::Result<ExitCode> {
         format!(
             "ok: stackrel.toml and {} are valid{newest}{}",
             plural(state.releases.len(), "release"),
-            if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() }
+            if warnings > 0 {
+                format!(" ({})", plural(warnings, "warning"))
+            } else {
+                String::new()
+            }
         )
     } else {
         format!(
@@ -48,5 +52,9 @@ pub fn run(repo: &Path, args: ValidateArgs) -> miette::Result<ExitCode> {
         )
     };
     print_diagnostics(&state.diagnostics, args.format, repo, &summary);
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

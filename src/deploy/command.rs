@@ -78,12 +78,24 @@ impl CommandRunner {
         }
         let tail = tail_lines(&output, OUTPUT_TAIL_LINES);
         match status {
-            None => Err(format!("`{program}` did not finish within {}s; output: {tail}", self.timeout.as_secs())),
+            None => Err(format!(
+                "`{program}` did not finish within {}s; output: {tail}",
+                self.timeout.as_secs()
+            )),
             Some(status) => {
                 let mut output_tail = tail;
                 if !status.success() {
-                    let code = status.code().map_or("a signal".to_string(), |c| format!("status {c}"));
-                    output_tail = format!("`{program}` exited with {code}{}", if output_tail.is_empty() { String::new() } else { format!(": {output_tail}") });
+                    let code = status
+                        .code()
+                        .map_or("a signal".to_string(), |c| format!("status {c}"));
+                    output_tail = format!(
+                        "`{program}` exited with {code}{}",
+                        if output_tail.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {output_tail}")
+                        }
+                    );
                 }
                 Ok(CommandResult {
                     success: status.success(),
@@ -94,7 +106,9 @@ impl CommandRunner {
     }
 }
 
-fn read_on_thread(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+fn read_on_thread(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = pipe.read_to_end(&mut bytes);
@@ -156,22 +170,32 @@ mod tests {
 
     #[test]
     fn placeholders_fill_arguments_without_a_shell() {
-        let result = runner(&["echo", "{version}", "{backend}", "$HOME;", "`id`"]).run(&release()).unwrap();
+        let result = runner(&["echo", "{version}", "{backend}", "$HOME;", "`id`"])
+            .run(&release())
+            .unwrap();
         assert!(result.success);
         assert_eq!(result.output_tail, "2026.08.3 2026.08.1 $HOME; `id`");
     }
 
     #[test]
     fn failure_reports_exit_status_and_output_tail() {
-        let result = runner(&["sh", "-c", "echo first; echo boom >&2; exit 3"]).run(&release()).unwrap();
+        let result = runner(&["sh", "-c", "echo first; echo boom >&2; exit 3"])
+            .run(&release())
+            .unwrap();
         assert!(!result.success);
-        assert!(result.output_tail.contains("exited with status 3"), "{}", result.output_tail);
+        assert!(
+            result.output_tail.contains("exited with status 3"),
+            "{}",
+            result.output_tail
+        );
         assert!(result.output_tail.contains("boom"));
     }
 
     #[test]
     fn missing_program_is_an_error_naming_it() {
-        let err = runner(&["./no-such-deploy.sh"]).run(&release()).unwrap_err();
+        let err = runner(&["./no-such-deploy.sh"])
+            .run(&release())
+            .unwrap_err();
         assert!(err.contains("cannot run `./no-such-deploy.sh`"), "{err}");
     }
 

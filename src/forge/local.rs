@@ -4,7 +4,10 @@
 //! records are notes too (`refs/notes/stackrel-deployments`), so `stackrel status` reads back what
 //! was deployed from the repository itself. Every write is conditional, like on GitHub.
 
-use super::{CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, NewRelease};
+use super::{
+    CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult,
+    NewRelease,
+};
 use crate::config::RepoLocation;
 use git2::{ErrorCode, Oid, Repository};
 use std::cell::Cell;
@@ -36,7 +39,11 @@ impl LocalForge {
         match repo {
             RepoLocation::Local(path) => {
                 let path = Path::new(path);
-                Ok(if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) })
+                Ok(if path.is_absolute() {
+                    path.to_path_buf()
+                } else {
+                    self.base_dir.join(path)
+                })
             }
             RepoLocation::GitHub { owner, name } => Err(ForgeError::Unsupported(format!(
                 "{owner}/{name} is a GitHub repository, but this run uses the local backend; write a local path (./…) in stackrel.toml"
@@ -69,8 +76,13 @@ fn branch_oid(repo: &Repository, branch: &str) -> ForgeResult<Oid> {
     let name = format!("refs/heads/{branch}");
     match repo.refname_to_id(&name) {
         Ok(id) => Ok(id),
-        Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound { what: format!("branch {branch}") }),
-        Err(e) => Err(ForgeError::other(format!("reading branch {branch}"), e.message())),
+        Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound {
+            what: format!("branch {branch}"),
+        }),
+        Err(e) => Err(ForgeError::other(
+            format!("reading branch {branch}"),
+            e.message(),
+        )),
     }
 }
 
@@ -87,10 +99,14 @@ impl Forge for LocalForge {
         self.count();
         let reference = match r.find_reference(&format!("refs/tags/{tag}")) {
             Ok(reference) => reference,
-            Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidSpec => return Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidSpec => {
+                return Ok(None);
+            }
             Err(e) => return Err(ForgeError::other(format!("reading tag {tag}"), e.message())),
         };
-        let commit = reference.peel_to_commit().map_err(git("peeling the tag to a commit"))?;
+        let commit = reference
+            .peel_to_commit()
+            .map_err(git("peeling the tag to a commit"))?;
         Ok(Some(commit.id().to_string()))
     }
 
@@ -105,10 +121,17 @@ impl Forge for LocalForge {
         self.count();
         let head = branch_oid(&r, branch)?;
         let commit = oid(commit)?;
-        Ok(head == commit || r.graph_descendant_of(head, commit).map_err(git("checking ancestry"))?)
+        Ok(head == commit
+            || r.graph_descendant_of(head, commit)
+                .map_err(git("checking ancestry"))?)
     }
 
-    fn ci_status(&self, repo: &RepoLocation, commit: &str, workflow: &str) -> ForgeResult<CiStatus> {
+    fn ci_status(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        workflow: &str,
+    ) -> ForgeResult<CiStatus> {
         let r = self.open(repo)?;
         self.count();
         let note = match r.find_note(Some(CI_NOTES_REF), oid(commit)?) {
@@ -120,19 +143,32 @@ impl Forge for LocalForge {
         Ok(parse_ci_note(&text, workflow))
     }
 
-    fn read_file(&self, repo: &RepoLocation, commit: &str, path: &str) -> ForgeResult<Option<FileAtCommit>> {
+    fn read_file(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        path: &str,
+    ) -> ForgeResult<Option<FileAtCommit>> {
         let r = self.open(repo)?;
         self.count();
-        let commit_obj = r.find_commit(oid(commit)?).map_err(git("finding the commit"))?;
-        let tree = commit_obj.tree().map_err(git("reading the commit's tree"))?;
+        let commit_obj = r
+            .find_commit(oid(commit)?)
+            .map_err(git("finding the commit"))?;
+        let tree = commit_obj
+            .tree()
+            .map_err(git("reading the commit's tree"))?;
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(ForgeError::other(format!("looking up {path}"), e.message())),
         };
         let blob = r.find_blob(entry.id()).map_err(git("reading the file"))?;
-        let text = String::from_utf8(blob.content().to_vec())
-            .map_err(|_| ForgeError::Other(format!("{path} at {} is not UTF-8 text", super::short(commit))))?;
+        let text = String::from_utf8(blob.content().to_vec()).map_err(|_| {
+            ForgeError::Other(format!(
+                "{path} at {} is not UTF-8 text",
+                super::short(commit)
+            ))
+        })?;
         Ok(Some(FileAtCommit {
             text,
             blob: entry.id().to_string(),
@@ -145,8 +181,13 @@ impl Forge for LocalForge {
         self.count();
         let head = branch_oid(&r, write.branch)?;
         let head_commit = r.find_commit(head).map_err(git("reading the branch tip"))?;
-        let tree = head_commit.tree().map_err(git("reading the branch tip's tree"))?;
-        let current = tree.get_path(Path::new(write.path)).map(|e| e.id().to_string()).unwrap_or_default();
+        let tree = head_commit
+            .tree()
+            .map_err(git("reading the branch tip's tree"))?;
+        let current = tree
+            .get_path(Path::new(write.path))
+            .map(|e| e.id().to_string())
+            .unwrap_or_default();
         if current != write.expected_blob {
             return Err(ForgeError::Conflict {
                 what: format!("{} on {}", write.path, write.branch),
@@ -154,33 +195,63 @@ impl Forge for LocalForge {
                 found: current,
             });
         }
-        let blob = r.blob(write.content.as_bytes()).map_err(git("storing the new file"))?;
+        let blob = r
+            .blob(write.content.as_bytes())
+            .map_err(git("storing the new file"))?;
         let mut update = git2::build::TreeUpdateBuilder::new();
         update.upsert(write.path, blob, git2::FileMode::Blob);
-        let new_tree_id = update.create_updated(&r, &tree).map_err(git("building the new tree"))?;
-        let new_tree = r.find_tree(new_tree_id).map_err(git("reading the new tree"))?;
+        let new_tree_id = update
+            .create_updated(&r, &tree)
+            .map_err(git("building the new tree"))?;
+        let new_tree = r
+            .find_tree(new_tree_id)
+            .map_err(git("reading the new tree"))?;
         let sig = signature(&r)?;
         let commit = r
             .commit(None, &sig, &sig, write.message, &new_tree, &[&head_commit])
             .map_err(git("creating the pin commit"))?;
         // Move the branch only if it is still where we read it: a push that landed in between
         // makes this fail, and the caller re-reads and re-plans.
-        match r.reference_matching(&format!("refs/heads/{}", write.branch), commit, true, head, "stackrel: pin") {
+        match r.reference_matching(
+            &format!("refs/heads/{}", write.branch),
+            commit,
+            true,
+            head,
+            "stackrel: pin",
+        ) {
             Ok(_) => Ok(commit.to_string()),
-            Err(e) if e.code() == ErrorCode::Modified || e.code() == ErrorCode::Locked => Err(ForgeError::Conflict {
-                what: format!("branch {}", write.branch),
-                expected: head.to_string(),
-                found: branch_oid(&r, write.branch).map(|o| o.to_string()).unwrap_or_default(),
-            }),
+            Err(e) if e.code() == ErrorCode::Modified || e.code() == ErrorCode::Locked => {
+                Err(ForgeError::Conflict {
+                    what: format!("branch {}", write.branch),
+                    expected: head.to_string(),
+                    found: branch_oid(&r, write.branch)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default(),
+                })
+            }
             Err(e) => Err(ForgeError::other("moving the branch", e.message())),
         }
     }
 
-    fn file_history(&self, repo: &RepoLocation, branch: &str, path: &str, limit: usize) -> ForgeResult<Vec<CommitId>> {
+    fn file_history(
+        &self,
+        repo: &RepoLocation,
+        branch: &str,
+        path: &str,
+        limit: usize,
+    ) -> ForgeResult<Vec<CommitId>> {
         let r = self.open(repo)?;
         let mut found = Vec::new();
-        let mut current = Some(r.find_commit(branch_oid(&r, branch)?).map_err(git("reading the branch tip"))?);
-        let blob_at = |c: &git2::Commit<'_>| c.tree().ok().and_then(|t| t.get_path(Path::new(path)).ok()).map(|e| e.id());
+        let mut current = Some(
+            r.find_commit(branch_oid(&r, branch)?)
+                .map_err(git("reading the branch tip"))?,
+        );
+        let blob_at = |c: &git2::Commit<'_>| {
+            c.tree()
+                .ok()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .map(|e| e.id())
+        };
         // Walk first parents: the branch's own line, as it was pushed, not side branches' commits.
         while let Some(commit) = current {
             self.count();
@@ -201,15 +272,22 @@ impl Forge for LocalForge {
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
         let r = self.open(repo)?;
         self.count();
-        let target = r.find_object(oid(release.commit)?, Some(git2::ObjectType::Commit)).map_err(git("finding the pin commit"))?;
+        let target = r
+            .find_object(oid(release.commit)?, Some(git2::ObjectType::Commit))
+            .map_err(git("finding the pin commit"))?;
         let sig = signature(&r)?;
         let message = format!("{}\n\n{}", release.title, release.body);
         // `force = false`: never move an existing tag. Its absence was observed, but another
         // writer may have created it since; the caller re-observes on AlreadyExists.
         match r.tag(release.tag, &target, &sig, &message, false) {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == ErrorCode::Exists => Err(ForgeError::AlreadyExists { what: format!("tag {}", release.tag) }),
-            Err(e) => Err(ForgeError::other(format!("creating tag {}", release.tag), e.message())),
+            Err(e) if e.code() == ErrorCode::Exists => Err(ForgeError::AlreadyExists {
+                what: format!("tag {}", release.tag),
+            }),
+            Err(e) => Err(ForgeError::other(
+                format!("creating tag {}", release.tag),
+                e.message(),
+            )),
         }
     }
 
@@ -217,12 +295,15 @@ impl Forge for LocalForge {
         let r = self.open(repo)?;
         self.count();
         let target = oid(&record.commit)?;
-        let mut records: Vec<DeploymentRecord> = match r.find_note(Some(DEPLOYMENTS_NOTES_REF), target) {
+        let mut records: Vec<DeploymentRecord> = match r
+            .find_note(Some(DEPLOYMENTS_NOTES_REF), target)
+        {
             Ok(note) => serde_json::from_str(note.message().unwrap_or("[]")).unwrap_or_default(),
             Err(_) => Vec::new(),
         };
         records.push(record.clone());
-        let text = serde_json::to_string_pretty(&records).map_err(|e| ForgeError::other("encoding the record", e))?;
+        let text = serde_json::to_string_pretty(&records)
+            .map_err(|e| ForgeError::other("encoding the record", e))?;
         let sig = signature(&r)?;
         r.note(&sig, &sig, Some(DEPLOYMENTS_NOTES_REF), target, &text, true)
             .map_err(git("writing the deployment record"))?;
@@ -240,7 +321,9 @@ impl Forge for LocalForge {
         let mut records = Vec::new();
         for item in notes {
             let (note_id, _annotated) = item.map_err(git("listing deployment records"))?;
-            let blob = r.find_blob(note_id).map_err(git("reading a deployment record"))?;
+            let blob = r
+                .find_blob(note_id)
+                .map_err(git("reading a deployment record"))?;
             let parsed: Vec<DeploymentRecord> = serde_json::from_slice(blob.content())
                 .map_err(|e| ForgeError::other("a deployment record is not valid JSON", e))?;
             records.extend(parsed);
@@ -279,16 +362,25 @@ mod tests {
 
     #[test]
     fn ci_note_word_applies_to_any_workflow() {
-        assert_eq!(parse_ci_note("success\n", "build production"), CiStatus::Success);
+        assert_eq!(
+            parse_ci_note("success\n", "build production"),
+            CiStatus::Success
+        );
         assert_eq!(parse_ci_note("pending", "x"), CiStatus::Pending);
-        assert!(matches!(parse_ci_note("failure", "x"), CiStatus::Failure(_)));
+        assert!(matches!(
+            parse_ci_note("failure", "x"),
+            CiStatus::Failure(_)
+        ));
     }
 
     #[test]
     fn ci_note_lines_name_workflows() {
         let note = "build production: failure\nbuild main: success\n";
         assert_eq!(parse_ci_note(note, "build main"), CiStatus::Success);
-        assert!(matches!(parse_ci_note(note, "build production"), CiStatus::Failure(_)));
+        assert!(matches!(
+            parse_ci_note(note, "build production"),
+            CiStatus::Failure(_)
+        ));
         assert_eq!(parse_ci_note(note, "lint"), CiStatus::Missing);
     }
 }

@@ -96,14 +96,26 @@ pub trait Forge {
     /// Whether `commit` is `branch`'s tip or one of its ancestors.
     fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool>;
     /// The result of the named CI workflow for a commit.
-    fn ci_status(&self, repo: &RepoLocation, commit: &str, workflow: &str) -> ForgeResult<CiStatus>;
+    fn ci_status(&self, repo: &RepoLocation, commit: &str, workflow: &str)
+    -> ForgeResult<CiStatus>;
     /// A file at a commit, or `None` if the path does not exist there.
-    fn read_file(&self, repo: &RepoLocation, commit: &str, path: &str) -> ForgeResult<Option<FileAtCommit>>;
+    fn read_file(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        path: &str,
+    ) -> ForgeResult<Option<FileAtCommit>>;
     /// Commits a file to a branch, only if the branch's copy is still the blob `expected_blob`
     /// read earlier; otherwise `Conflict`. Returns the new commit.
     fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId>;
     /// Commits on the branch's first-parent line that changed `path`, newest first, at most `limit`.
-    fn file_history(&self, repo: &RepoLocation, branch: &str, path: &str, limit: usize) -> ForgeResult<Vec<CommitId>>;
+    fn file_history(
+        &self,
+        repo: &RepoLocation,
+        branch: &str,
+        path: &str,
+        limit: usize,
+    ) -> ForgeResult<Vec<CommitId>>;
     /// Creates the release tag at exactly `commit`; `AlreadyExists` if the tag exists (wherever
     /// it points: the caller re-observes to tell "done" from "conflict").
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()>;
