@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod diagnostic;
 pub mod forge;
 pub mod history;
+pub mod http_server;
 pub mod observation;
 pub mod pin;
 pub mod plan;
