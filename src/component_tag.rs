@@ -50,7 +50,12 @@ impl TagRule {
     pub fn from_pattern(pattern: Option<&str>) -> Result<TagRule, regex::Error> {
         match pattern {
             None => Ok(TagRule::CalVerWithHotfix),
-            Some(p) => Regex::new(&format!("^(?:{p})$")).map(TagRule::Pattern),
+            Some(p) => {
+                // Alone first: an unbalanced `a)|(b` would otherwise close our group and escape
+                // the anchors.
+                Regex::new(p)?;
+                Regex::new(&format!("^(?:{p})$")).map(TagRule::Pattern)
+            }
         }
     }
 

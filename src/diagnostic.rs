@@ -36,7 +36,13 @@ impl Source {
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        // A leading byte-order mark is invisible in editors: it takes no column.
+        let line_text = &before[line_start..];
+        let line_text = match line_start {
+            0 => line_text.strip_prefix('\u{feff}').unwrap_or(line_text),
+            _ => line_text,
+        };
+        let column = line_text.chars().count() + 1;
         (line, column)
     }
 
@@ -277,15 +283,22 @@ pub fn did_you_mean<'a>(
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before_prev: Vec<usize> = Vec::new();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+            let cost = usize::from(ca != cb);
+            let mut distance = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            // Two swapped neighbours (`lable` for `label`) are one slip, not two.
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                distance = distance.min(before_prev[j - 1] + 1);
+            }
+            cur.push(distance);
         }
-        prev = cur;
+        before_prev = std::mem::replace(&mut prev, cur);
     }
     prev[b.len()]
 }

@@ -251,20 +251,14 @@ pub fn plan(
                     }
                     Ok(_) => format!("that commit is not on {}", config.stack.branch),
                 };
+                // Both steps carry the whole reason: `apply` reports only the first blocked step.
+                let conflict = format!(
+                    "tag {version} already exists at {}, but {why}; delete or rename that tag, or release a new version",
+                    short(&tag.commit)
+                );
                 (
-                    step(
-                        StepKind::Pin,
-                        Status::Blocked,
-                        "the release tag already exists elsewhere (see release)",
-                    ),
-                    step(
-                        StepKind::Release,
-                        Status::Blocked,
-                        format!(
-                            "tag {version} already exists at {}, but {why}; delete or rename that tag, or release a new version",
-                            short(&tag.commit)
-                        ),
-                    ),
+                    step(StepKind::Pin, Status::Blocked, conflict.clone()),
+                    step(StepKind::Release, Status::Blocked, conflict),
                 )
             }
         }

@@ -248,7 +248,8 @@ pub fn parse_release(
                         diagnostics.push(
                             source
                                 .error(COMPONENT_VERSION, format!("\"{text}\" is not a valid image tag: {why}"))
-                                .at(value.span(), "invalid image tag"),
+                                .at(value.span(), "invalid image tag")
+                                .help("use the image tag to release, e.g. \"2026.08.1\""),
                         );
                     }
                 }

@@ -109,7 +109,8 @@ impl<'s> SchemaChecker<'s> {
                     self.push(
                         self.source
                             .error(NOT_ALLOWED, format!("`{path}` must be at least {min}"))
-                            .at(value.span(), "too small"),
+                            .at(value.span(), "too small")
+                            .help(format!("write a number from {min}")),
                     );
                 }
             }
@@ -157,6 +158,9 @@ impl<'s> SchemaChecker<'s> {
                 if let Some(guess) = did_you_mean(s, names.iter().copied()) {
                     diagnostic = diagnostic.help(format!("did you mean \"{guess}\"?"));
                 }
+            }
+            if diagnostic.help.is_none() {
+                diagnostic = diagnostic.help(format!("write one of {choices}"));
             }
             self.push(diagnostic);
         } else if let Some(found) = best {

@@ -83,16 +83,12 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
     let mut release_sources = Vec::new();
     let mut config_source = None;
     for file in files {
-        let Some(source) = readable_source(file, &mut state.diagnostics) else {
-            continue;
-        };
-        if file.path == CONFIG_FILE {
-            config_source = Some(source);
-        } else if let Some(name) = file
+        let release_name = file
             .path
             .strip_prefix(RELEASES_DIR)
-            .and_then(|rest| rest.strip_prefix('/'))
-        {
+            .and_then(|rest| rest.strip_prefix('/'));
+        // The name is judged before the bytes: a stray binary is misplaced, not mis-encoded.
+        if let Some(name) = release_name {
             if name.starts_with('.') && !name.contains('/') {
                 // `.gitkeep` and editor droppings are not releases and not mistakes.
                 continue;
@@ -103,11 +99,18 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
                         NOT_A_RELEASE_FILE,
                         format!("`{}` is not a release file: `{RELEASES_DIR}/` holds only `<version>.toml` files", file.path),
                     )
-                    .in_file(&source)
+                    .in_path(&file.path)
                     .help(format!("move it out of `{RELEASES_DIR}/`, or name it `{RELEASES_DIR}/YYYY.MM.N.toml` if it is a release")),
                 );
                 continue;
             }
+        }
+        let Some(source) = readable_source(file, &mut state.diagnostics) else {
+            continue;
+        };
+        if file.path == CONFIG_FILE {
+            config_source = Some(source);
+        } else if release_name.is_some() {
             release_sources.push(source);
         }
     }
@@ -119,6 +122,8 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
             state.config = config;
             rules
         }
+        // Present but refused unread (too large, not UTF-8): reported as such, not as missing.
+        None if files.iter().any(|f| f.path == CONFIG_FILE) => None,
         None => {
             state.diagnostics.push(
                 Diagnostic::error(CONFIG_MISSING, format!("no `{CONFIG_FILE}` in the desired-state repository"))
@@ -164,9 +169,9 @@ fn readable_source(file: &InputFile, diagnostics: &mut Vec<Diagnostic>) -> Optio
     match std::str::from_utf8(&file.bytes) {
         Ok(text) => Some(Source::new(file.path.clone(), text)),
         Err(e) => {
-            let valid = &file.bytes[..e.valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            // Counted like every other diagnostic's position: in characters, not bytes.
+            let valid = std::str::from_utf8(&file.bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, column) = Source::new(file.path.clone(), valid).line_col(valid.len());
             diagnostics.push(
                 Diagnostic::error(
                     FILE_NOT_UTF8,
@@ -226,7 +231,8 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>,
             diagnostics.push(
                 source
                     .error(crate::toml_schema::WRONG_TYPE, e.message().to_string())
-                    .at(e.span().unwrap_or(0..0), "here"),
+                    .at(e.span().unwrap_or(0..0), "here")
+                    .help("give this field a value of the type it takes; `stackrel schema` prints them all"),
             );
             (None, rules, diagnostics)
         }
@@ -289,6 +295,22 @@ impl View<'_, '_> {
                     .collect(),
             ),
             _ => None,
+        }
+    }
+
+    /// The string items of an array with their indexes in it: items of another type are skipped
+    /// without renumbering the rest, so each string can still be pointed at with `item`.
+    fn indexed_strs(&self, path: &[&str]) -> Vec<(usize, &str)> {
+        match self.entry(path).map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| match v.get_ref() {
+                    DeValue::String(s) => Some((i, &**s)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -459,12 +481,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     if let Some(message) = view.str(&["stack", "commit_message"]) {
         check_template(&["stack", "commit_message"], None, message);
     }
-    for (i, arg) in view
-        .strs(&["deploy", "command"])
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    for (i, arg) in view.indexed_strs(&["deploy", "command"]) {
         check_template(&["deploy", "command"], Some(i), arg);
     }
     for key in view.keys(&["verify", "expect"]).unwrap_or_default() {
@@ -472,12 +489,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             check_template(&["verify", "expect", key], None, expected);
         }
     }
-    for (i, arg) in view
-        .strs(&["verify", "command"])
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    for (i, arg) in view.indexed_strs(&["verify", "command"]) {
         check_template(&["verify", "command"], Some(i), arg);
     }
 
@@ -493,12 +505,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             out,
         );
     }
-    for (i, window) in view
-        .strs(&["daemon", "windows"])
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    for (i, window) in view.indexed_strs(&["daemon", "windows"]) {
         check_cron(
             source,
             window,

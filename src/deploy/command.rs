@@ -41,8 +41,14 @@ impl CommandRunner {
             return Err("the command is empty".into());
         };
         // A relative program path is relative to the desired-state repository, like every path.
+        // Made absolute because `dir` may itself be relative (`--repo deploy/`), and whether a
+        // relative program is looked up before or after `current_dir` applies is unspecified.
         let program_path = if program.contains('/') && !program.starts_with('/') {
-            self.dir.join(program).to_string_lossy().into_owned()
+            let joined = self.dir.join(program);
+            std::path::absolute(&joined)
+                .unwrap_or(joined)
+                .to_string_lossy()
+                .into_owned()
         } else {
             program.clone()
         };

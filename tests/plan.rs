@@ -1,0 +1,842 @@
+//! Specifies the planner as a pure function: from a config, the desired release and a hand-made
+//! `Observation` of the world, `plan` decides every step — done, to do, waiting or blocked — with
+//! a reason a person can act on. No I/O happens here: every observation is a value built below,
+//! so each test names exactly the fact it turns on.
+
+use stackrel::calver::CalVer;
+use stackrel::config::Config;
+use stackrel::forge::{CiStatus, DeploymentRecord, DeploymentState};
+use stackrel::observation::{
+    ComponentObservation, DeployObservation, Observation, StackObservation, TagObservation,
+};
+use stackrel::plan::{Next, Plan, PlanOptions, Status, Step, plan};
+use stackrel::release::Release;
+use std::collections::BTreeMap;
+
+const CONFIG: &str = r#"
+[stack]
+repo = "./stack.git"
+branch = "master"
+workflow = ".github/workflows/build-main.yaml"
+commit_message = "build: Use of b/e {backend} f/e {frontend}"
+ci = "build main"
+
+[components.backend]
+repo = "./backend.git"
+branch = "production"
+pin = "BE_IMAGE_TAG"
+ci = "build production"
+
+[components.frontend]
+repo = "./frontend.git"
+branch = "production"
+pin = "FE_IMAGE_TAG"
+
+[deploy]
+kind = "command"
+command = ["./deploy.sh", "{version}"]
+
+[verify]
+command = ["./check-live.sh", "{version}"]
+"#;
+
+/// The branch tip, the commit that pinned the desired versions, and an unrelated commit.
+const HEAD: &str = "1111111111111111111111111111111111111111";
+const PIN_COMMIT: &str = "2222222222222222222222222222222222222222";
+const ELSEWHERE: &str = "3333333333333333333333333333333333333333";
+const BACKEND_COMMIT: &str = "4444444444444444444444444444444444444444";
+const FRONTEND_COMMIT: &str = "5555555555555555555555555555555555555555";
+
+fn config() -> Config {
+    toml::from_str(CONFIG).expect("the test config parses")
+}
+
+fn v(s: &str) -> CalVer {
+    s.parse().expect("a stack version")
+}
+
+fn pins(backend: &str, frontend: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("backend".to_string(), backend.to_string()),
+        ("frontend".to_string(), frontend.to_string()),
+    ])
+}
+
+fn release(version: &str, backend: &str, frontend: &str) -> Release {
+    Release {
+        version: v(version),
+        path: format!("releases/{version}.toml"),
+        components: pins(backend, frontend),
+        ticket: None,
+        notes: None,
+    }
+}
+
+/// The release every test wants to converge on.
+fn desired() -> Release {
+    release("2026.08.3", "2026.08.1", "2026.08.2")
+}
+
+fn record(version: &str, commit: &str, state: DeploymentState) -> DeploymentRecord {
+    DeploymentRecord {
+        version: version.into(),
+        commit: commit.into(),
+        state,
+        at: "2026-08-20T10:00:00.000000Z".into(),
+        detail: String::new(),
+    }
+}
+
+/// Nothing of 2026.08.3 exists yet: its component tags are on production with green CI (the
+/// backend's CI is gated, the frontend's is not), the stack branch still pins the old versions,
+/// and 2026.08.2 is live.
+fn fresh() -> Observation {
+    let components = BTreeMap::from([
+        (
+            "backend".to_string(),
+            ComponentObservation {
+                tag: "2026.08.1".into(),
+                branch: "production".into(),
+                commit: Some(BACKEND_COMMIT.into()),
+                reachable: true,
+                ci: Some(("build production".into(), CiStatus::Success)),
+            },
+        ),
+        (
+            "frontend".to_string(),
+            ComponentObservation {
+                tag: "2026.08.2".into(),
+                branch: "production".into(),
+                commit: Some(FRONTEND_COMMIT.into()),
+                reachable: true,
+                ci: None,
+            },
+        ),
+    ]);
+    Observation {
+        components,
+        stack: StackObservation {
+            branch_head: HEAD.into(),
+            pins: Ok(pins("2026.07.1", "2026.08.1")),
+            pin_commit: None,
+            tag: None,
+            ci: None,
+        },
+        deploy: DeployObservation {
+            latest_for_version: None,
+            live_version: Some(v("2026.08.2")),
+            verified: None,
+            verify_detail: String::new(),
+        },
+    }
+}
+
+/// The stack pins the desired versions at `PIN_COMMIT` (the branch tip), but no tag exists yet.
+fn pinned() -> Observation {
+    let mut o = fresh();
+    o.stack.branch_head = PIN_COMMIT.into();
+    o.stack.pins = Ok(pins("2026.08.1", "2026.08.2"));
+    o.stack.pin_commit = Some(PIN_COMMIT.into());
+    o
+}
+
+/// The release is cut at the pin commit and its stack build succeeded; nothing deployed yet.
+fn released() -> Observation {
+    let mut o = pinned();
+    o.stack.tag = Some(TagObservation {
+        commit: PIN_COMMIT.into(),
+        pins: Ok(pins("2026.08.1", "2026.08.2")),
+        on_branch: true,
+    });
+    o.stack.ci = Some(("build main".into(), CiStatus::Success));
+    o
+}
+
+/// Everything done: deployed, verified live, recorded as verified.
+fn converged() -> Observation {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Verified));
+    o.deploy.live_version = Some(v("2026.08.3"));
+    o.deploy.verified = Some(Ok(true));
+    o.deploy.verify_detail = "live".into();
+    o
+}
+
+fn plan_for(observed: &Observation) -> Plan {
+    plan(
+        &config(),
+        &desired(),
+        &[desired()],
+        observed,
+        PlanOptions::default(),
+    )
+}
+
+fn retrying(observed: &Observation) -> Plan {
+    plan(
+        &config(),
+        &desired(),
+        &[desired()],
+        observed,
+        PlanOptions { retry_deploy: true },
+    )
+}
+
+/// The step with this title (`pin`, `preflight backend`, …).
+fn step<'a>(plan: &'a Plan, title: &str) -> &'a Step {
+    plan.steps
+        .iter()
+        .find(|s| s.title() == title)
+        .unwrap_or_else(|| panic!("no step `{title}` in {plan:#?}"))
+}
+
+fn assert_step(plan: &Plan, title: &str, status: Status, reason_contains: &[&str]) {
+    let s = step(plan, title);
+    assert_eq!(s.status, status, "step `{title}`: {s:?}");
+    for needle in reason_contains {
+        assert!(
+            s.reason.contains(needle),
+            "step `{title}` reason `{}` should mention `{needle}`",
+            s.reason
+        );
+    }
+}
+
+fn next_title(plan: &Plan) -> (String, &'static str) {
+    match plan.next() {
+        Next::InSync => (String::new(), "in sync"),
+        Next::Act(s) => (s.title(), "act"),
+        Next::Wait(s) => (s.title(), "wait"),
+        Next::Blocked(s) => (s.title(), "blocked"),
+    }
+}
+
+#[test]
+fn steps_come_in_the_documented_order() {
+    let titles: Vec<String> = plan_for(&fresh()).steps.iter().map(Step::title).collect();
+    assert_eq!(
+        titles,
+        [
+            "preflight backend",
+            "preflight frontend",
+            "preflight order",
+            "pin",
+            "release",
+            "build",
+            "deploy",
+            "verify",
+            "report"
+        ]
+    );
+}
+
+#[test]
+fn fresh_stack_has_pin_release_deploy_verify_and_report_to_do() {
+    let plan = plan_for(&fresh());
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Done,
+        &["2026.08.1", "production", "build production"],
+    );
+    assert_step(&plan, "preflight frontend", Status::Done, &["2026.08.2"]);
+    assert_step(
+        &plan,
+        "preflight order",
+        Status::Done,
+        &["newer than the live 2026.08.2"],
+    );
+    assert_step(
+        &plan,
+        "pin",
+        Status::ToDo,
+        &[
+            "BE_IMAGE_TAG 2026.07.1 → 2026.08.1",
+            "FE_IMAGE_TAG 2026.08.1 → 2026.08.2",
+            "master",
+        ],
+    );
+    assert_step(&plan, "release", Status::ToDo, &["tag 2026.08.3"]);
+    assert_step(&plan, "deploy", Status::ToDo, &["2026.08.3"]);
+    assert_step(&plan, "verify", Status::ToDo, &["2026.08.3"]);
+    assert_step(&plan, "report", Status::ToDo, &["2026.08.3"]);
+    assert!(!plan.in_sync());
+    assert!(plan.blocked().is_none());
+    assert_eq!(next_title(&plan), ("pin".to_string(), "act"));
+}
+
+#[test]
+fn pin_names_only_the_components_that_change() {
+    let mut o = fresh();
+    o.stack.pins = Ok(pins("2026.08.1", "2026.08.1"));
+    let plan = plan_for(&o);
+    let pin = step(&plan, "pin");
+    assert_eq!(pin.status, Status::ToDo);
+    assert!(
+        pin.reason.contains("FE_IMAGE_TAG 2026.08.1 → 2026.08.2"),
+        "{}",
+        pin.reason
+    );
+    assert!(!pin.reason.contains("BE_IMAGE_TAG"), "{}", pin.reason);
+}
+
+#[test]
+fn converged_stack_is_in_sync() {
+    let plan = plan_for(&converged());
+    assert!(plan.in_sync(), "{plan:#?}");
+    assert_eq!(plan.next(), Next::InSync);
+    assert_eq!(plan.pending(), 0);
+    assert!(plan.blocked().is_none());
+    assert_step(
+        &plan,
+        "preflight order",
+        Status::Done,
+        &["2026.08.3 is live"],
+    );
+}
+
+#[test]
+fn nothing_deployed_yet_is_no_obstacle() {
+    let mut o = fresh();
+    o.deploy.live_version = None;
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight order",
+        Status::Done,
+        &["nothing deployed yet"],
+    );
+    assert_eq!(next_title(&plan), ("pin".to_string(), "act"));
+}
+
+#[test]
+fn missing_component_tag_blocks_the_release() {
+    let mut o = fresh();
+    let backend = o.components.get_mut("backend").unwrap();
+    backend.commit = None;
+    backend.reachable = false;
+    backend.ci = None;
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Blocked,
+        &["tag 2026.08.1 does not exist in the backend repository"],
+    );
+    assert_eq!(
+        next_title(&plan),
+        ("preflight backend".to_string(), "blocked")
+    );
+}
+
+#[test]
+fn component_tag_off_its_branch_blocks_naming_the_branch() {
+    let mut o = fresh();
+    o.components.get_mut("backend").unwrap().reachable = false;
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Blocked,
+        &["2026.08.1", "not on branch production", "444444"],
+    );
+    assert_eq!(
+        next_title(&plan),
+        ("preflight backend".to_string(), "blocked")
+    );
+}
+
+#[test]
+fn component_ci_failure_blocks_the_release() {
+    let mut o = fresh();
+    o.components.get_mut("backend").unwrap().ci = Some((
+        "build production".into(),
+        CiStatus::Failure("tests failed".into()),
+    ));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Blocked,
+        &["\"build production\" failed for 2026.08.1", "tests failed"],
+    );
+    assert_eq!(
+        next_title(&plan),
+        ("preflight backend".to_string(), "blocked")
+    );
+}
+
+#[test]
+fn component_ci_still_running_waits() {
+    let mut o = fresh();
+    o.components.get_mut("backend").unwrap().ci =
+        Some(("build production".into(), CiStatus::Pending));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Waiting,
+        &["still running for 2026.08.1"],
+    );
+    assert_eq!(next_title(&plan), ("preflight backend".to_string(), "wait"));
+    assert!(plan.blocked().is_none());
+}
+
+#[test]
+fn component_ci_without_a_run_waits() {
+    let mut o = fresh();
+    o.components.get_mut("backend").unwrap().ci =
+        Some(("build production".into(), CiStatus::Missing));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Waiting,
+        &["no \"build production\" run for 2026.08.1"],
+    );
+    assert_eq!(next_title(&plan), ("preflight backend".to_string(), "wait"));
+}
+
+#[test]
+fn desired_older_than_live_is_blocked_with_a_roll_back_hint() {
+    let mut o = fresh();
+    o.deploy.live_version = Some(v("2026.08.4"));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "preflight order",
+        Status::Blocked,
+        &[
+            "2026.08.4 is live",
+            "newer than the declared 2026.08.3",
+            "roll back",
+        ],
+    );
+    assert_eq!(
+        next_title(&plan),
+        ("preflight order".to_string(), "blocked")
+    );
+}
+
+#[test]
+fn stack_tag_at_a_commit_with_other_pins_is_a_conflict_that_blocks() {
+    let mut o = fresh();
+    o.stack.tag = Some(TagObservation {
+        commit: ELSEWHERE.into(),
+        pins: Ok(pins("2026.07.1", "2026.08.1")),
+        on_branch: true,
+    });
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "release",
+        Status::Blocked,
+        &[
+            "tag 2026.08.3 already exists at 3333333",
+            "backend=2026.07.1",
+            "instead of backend=2026.08.1",
+            "delete or rename",
+        ],
+    );
+    assert_step(&plan, "pin", Status::Blocked, &["already exists"]);
+    // Fail closed: the first step not done is blocked, so apply writes nothing.
+    assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
+}
+
+#[test]
+fn stack_tag_off_the_stack_branch_is_a_conflict_that_blocks() {
+    let mut o = fresh();
+    o.stack.tag = Some(TagObservation {
+        commit: ELSEWHERE.into(),
+        pins: Ok(pins("2026.08.1", "2026.08.2")),
+        on_branch: false,
+    });
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "release",
+        Status::Blocked,
+        &["already exists at 3333333", "not on master"],
+    );
+    assert_eq!(next_title(&plan).1, "blocked");
+}
+
+#[test]
+fn stack_tag_whose_workflow_cannot_be_read_is_a_conflict_that_blocks() {
+    let mut o = fresh();
+    o.stack.tag = Some(TagObservation {
+        commit: ELSEWHERE.into(),
+        pins: Err("BE_IMAGE_TAG appears twice".into()),
+        on_branch: true,
+    });
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "release",
+        Status::Blocked,
+        &["cannot be read", "BE_IMAGE_TAG appears twice"],
+    );
+    assert_eq!(next_title(&plan).1, "blocked");
+}
+
+#[test]
+fn stack_tag_at_the_right_commit_means_pin_and_release_are_done_even_after_the_branch_moved_on() {
+    let mut o = released();
+    // Someone has since pinned other versions on the branch: the tag still decides.
+    o.stack.branch_head = HEAD.into();
+    o.stack.pins = Ok(pins("2026.09.1", "2026.09.1"));
+    o.stack.pin_commit = None;
+    let plan = plan_for(&o);
+    assert_step(&plan, "pin", Status::Done, &["2222222"]);
+    assert_step(
+        &plan,
+        "release",
+        Status::Done,
+        &["tag 2026.08.3 is at 2222222"],
+    );
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
+}
+
+#[test]
+fn pins_already_matching_make_pin_done_and_release_target_the_pin_commit() {
+    let plan = plan_for(&pinned());
+    assert_step(
+        &plan,
+        "pin",
+        Status::Done,
+        &["2222222", "backend=2026.08.1 frontend=2026.08.2"],
+    );
+    assert_step(
+        &plan,
+        "release",
+        Status::ToDo,
+        &["tag 2026.08.3 at 2222222"],
+    );
+    assert_eq!(next_title(&plan), ("release".to_string(), "act"));
+}
+
+#[test]
+fn pins_that_match_without_a_known_pin_commit_block() {
+    let mut o = pinned();
+    o.stack.pin_commit = None;
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "pin",
+        Status::Blocked,
+        &["commit that set them was not found"],
+    );
+    assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
+}
+
+#[test]
+fn unreadable_pins_on_the_branch_block_the_pin() {
+    let mut o = fresh();
+    o.stack.pins = Err(
+        "BE_IMAGE_TAG appears twice under the top-level `env:` (lines 3 and 5); keep one".into(),
+    );
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "pin",
+        Status::Blocked,
+        &["cannot read the pins", "appears twice"],
+    );
+    assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
+}
+
+#[test]
+fn stack_build_still_running_on_the_tag_waits() {
+    let mut o = released();
+    o.stack.ci = Some(("build main".into(), CiStatus::Pending));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "build",
+        Status::Waiting,
+        &["\"build main\" is running on 2026.08.3"],
+    );
+    assert_eq!(next_title(&plan), ("build".to_string(), "wait"));
+}
+
+#[test]
+fn stack_build_not_started_on_the_tag_waits() {
+    let mut o = released();
+    o.stack.ci = Some(("build main".into(), CiStatus::Missing));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "build",
+        Status::Waiting,
+        &["no \"build main\" run on 2026.08.3"],
+    );
+    assert_eq!(next_title(&plan), ("build".to_string(), "wait"));
+}
+
+#[test]
+fn stack_build_failure_blocks_the_deploy() {
+    let mut o = released();
+    o.stack.ci = Some((
+        "build main".into(),
+        CiStatus::Failure("image push denied".into()),
+    ));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "build",
+        Status::Blocked,
+        &["failed on 2026.08.3", "image push denied"],
+    );
+    assert_eq!(next_title(&plan), ("build".to_string(), "blocked"));
+}
+
+#[test]
+fn stack_without_a_ci_gate_skips_the_build_wait() {
+    let mut config = config();
+    config.stack.ci = None;
+    let mut o = released();
+    o.stack.ci = None;
+    let plan = plan(
+        &config,
+        &desired(),
+        &[desired()],
+        &o,
+        PlanOptions::default(),
+    );
+    assert_step(&plan, "build", Status::Done, &["no stack CI gate"]);
+}
+
+#[test]
+fn failed_deploy_blocks_until_a_retry_is_asked_for() {
+    let mut o = released();
+    let mut failed = record("2026.08.3", PIN_COMMIT, DeploymentState::Failed);
+    failed.detail = "starting\n`./deploy.sh` exited with status 1: disk full".into();
+    o.deploy.latest_for_version = Some(failed);
+    o.deploy.verified = Some(Ok(false));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::Blocked,
+        &["failed", "disk full", "--retry-deploy"],
+    );
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "blocked"));
+
+    let plan = retrying(&o);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::ToDo,
+        &["retry the failed deploy of 2026.08.3"],
+    );
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
+}
+
+#[test]
+fn deploy_started_without_an_outcome_blocks_when_not_live() {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Started));
+    o.deploy.verified = Some(Ok(false));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::Blocked,
+        &["no recorded outcome", "not verified live", "--retry-deploy"],
+    );
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "blocked"));
+}
+
+#[test]
+fn deploy_started_without_an_outcome_is_done_when_verification_sees_it_live() {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Started));
+    o.deploy.verified = Some(Ok(true));
+    let plan = plan_for(&o);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::Done,
+        &["verification sees it live"],
+    );
+    assert_step(&plan, "verify", Status::Done, &["2026.08.3"]);
+    assert_eq!(next_title(&plan), ("report".to_string(), "act"));
+}
+
+#[test]
+fn deploy_started_without_an_outcome_is_retried_when_asked() {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Started));
+    o.deploy.verified = Some(Err("check-live.sh: connection refused".into()));
+    let plan = retrying(&o);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::ToDo,
+        &["retry the interrupted deploy"],
+    );
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
+}
+
+#[test]
+fn succeeded_deploy_leaves_verify_and_report() {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Succeeded));
+    o.deploy.live_version = Some(v("2026.08.3"));
+    o.deploy.verified = Some(Ok(false));
+    o.deploy.verify_detail = "production runs: stack=2026.08.2".into();
+    let plan = plan_for(&o);
+    assert_step(&plan, "deploy", Status::Done, &["2026.08.3 deployed"]);
+    assert_step(
+        &plan,
+        "verify",
+        Status::ToDo,
+        &[
+            "does not report 2026.08.3 yet",
+            "production runs: stack=2026.08.2",
+        ],
+    );
+    assert_step(&plan, "report", Status::ToDo, &["record 2026.08.3 as live"]);
+    assert_eq!(next_title(&plan), ("verify".to_string(), "act"));
+}
+
+#[test]
+fn report_names_the_release_ticket() {
+    let mut r = desired();
+    r.ticket = Some("m2ms/fragalysis-frontend#1523".parse().unwrap());
+    let plan = plan(
+        &config(),
+        &r,
+        std::slice::from_ref(&r),
+        &fresh(),
+        PlanOptions::default(),
+    );
+    assert_step(
+        &plan,
+        "report",
+        Status::ToDo,
+        &["m2ms/fragalysis-frontend#1523"],
+    );
+}
+
+#[test]
+fn suspended_turns_every_to_do_step_into_waiting() {
+    let mut config = config();
+    config.daemon.suspended = true;
+    let plan = plan(
+        &config,
+        &desired(),
+        &[desired()],
+        &fresh(),
+        PlanOptions::default(),
+    );
+    assert!(
+        plan.steps.iter().all(|s| s.status != Status::ToDo),
+        "{plan:#?}"
+    );
+    assert_step(
+        &plan,
+        "pin",
+        Status::Waiting,
+        &["suspended", "BE_IMAGE_TAG 2026.07.1 → 2026.08.1"],
+    );
+    assert_step(&plan, "preflight backend", Status::Done, &[]);
+    assert_eq!(next_title(&plan), ("pin".to_string(), "wait"));
+}
+
+#[test]
+fn suspended_leaves_a_blocked_step_blocked() {
+    let mut config = config();
+    config.daemon.suspended = true;
+    let mut o = fresh();
+    o.components.get_mut("backend").unwrap().reachable = false;
+    let plan = plan(
+        &config,
+        &desired(),
+        &[desired()],
+        &o,
+        PlanOptions::default(),
+    );
+    assert_eq!(
+        next_title(&plan),
+        ("preflight backend".to_string(), "blocked")
+    );
+}
+
+#[test]
+fn superseded_releases_are_those_newer_than_live_and_older_than_desired() {
+    let declared = [
+        release("2026.08.1", "2026.07.1", "2026.08.1"),
+        release("2026.08.2", "2026.07.1", "2026.08.2"),
+        release("2026.08.3", "2026.08.1", "2026.08.1"),
+        release("2026.08.4", "2026.08.1", "2026.08.2"),
+        release("2026.08.10", "2026.08.1", "2026.08.2"),
+    ];
+    let target = &declared[4];
+    let mut o = fresh();
+    o.deploy.live_version = Some(v("2026.08.2"));
+    let plan = plan(&config(), target, &declared, &o, PlanOptions::default());
+    assert_eq!(plan.version, v("2026.08.10"));
+    assert_eq!(plan.superseded, vec![v("2026.08.3"), v("2026.08.4")]);
+}
+
+#[test]
+fn with_nothing_live_every_older_release_is_superseded() {
+    let declared = [release("2026.08.1", "2026.07.1", "2026.08.1"), desired()];
+    let mut o = fresh();
+    o.deploy.live_version = None;
+    let plan = plan(&config(), &desired(), &declared, &o, PlanOptions::default());
+    assert_eq!(plan.superseded, vec![v("2026.08.1")]);
+}
+
+#[test]
+fn plan_serializes_to_json_with_readable_statuses() {
+    let plan = plan_for(&pinned());
+    let json = serde_json::to_value(&plan).expect("a plan serializes");
+    assert_eq!(json["version"], "2026.08.3");
+    let steps = json["steps"].as_array().expect("steps is an array");
+    assert_eq!(steps.len(), plan.steps.len());
+    assert_eq!(steps[0]["kind"], "preflight");
+    assert_eq!(steps[0]["component"], "backend");
+    assert_eq!(steps[0]["status"], "done");
+    let pin = steps
+        .iter()
+        .find(|s| s["kind"] == "pin")
+        .expect("a pin step");
+    assert_eq!(pin["status"], "done");
+    let release = steps
+        .iter()
+        .find(|s| s["kind"] == "release")
+        .expect("a release step");
+    assert_eq!(release["status"], "to do");
+    assert!(
+        release["reason"]
+            .as_str()
+            .unwrap()
+            .contains("tag 2026.08.3")
+    );
+    assert_eq!(json["superseded"], serde_json::json!([]));
+
+    let mut waiting = released();
+    waiting.stack.ci = Some(("build main".into(), CiStatus::Pending));
+    let json = serde_json::to_value(plan_for(&waiting)).unwrap();
+    let build = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "build")
+        .unwrap()
+        .clone();
+    assert_eq!(build["status"], "waiting");
+
+    let mut blocked = fresh();
+    blocked.components.get_mut("backend").unwrap().reachable = false;
+    let json = serde_json::to_value(plan_for(&blocked)).unwrap();
+    assert_eq!(json["steps"][0]["status"], "blocked");
+}
+
+#[test]
+fn planning_is_deterministic() {
+    let o = fresh();
+    assert_eq!(plan_for(&o), plan_for(&o));
+}
