@@ -52,6 +52,8 @@ pub trait Progress {
     }
     fn acting(&mut self, _step: &Step) {}
     fn acted(&mut self, _step: &Step, _what: &str) {}
+    /// A step ran and failed (the failure is recorded; the next plan blocks on it).
+    fn failed(&mut self, _step: &Step, _what: &str) {}
     fn waiting(&mut self, _step: &Step, _next_check: Duration) {}
     /// Called after every side effect; `Break` stops the run right there (tests use it to
     /// simulate a crash at each point, since all state is re-derived from observation).
@@ -79,6 +81,10 @@ pub enum ApplyOutcome {
     },
     /// The person declined at the prompt.
     Declined,
+    /// `[daemon] suspended = true`: nothing may change, so there is nothing to wait for.
+    Suspended {
+        plan: Plan,
+    },
     /// A `Progress` hook stopped the run after a side effect.
     Interrupted {
         after: String,
@@ -127,6 +133,9 @@ pub fn apply(
                     step,
                 });
             }
+            Next::Wait(_) if config.daemon.suspended => {
+                return Ok(ApplyOutcome::Suspended { plan: current });
+            }
             Next::Wait(step) => {
                 let started = *waiting_since.get_or_insert_with(Instant::now);
                 if started.elapsed() >= options.gate_timeout {
@@ -156,6 +165,13 @@ pub fn apply(
             config, release, &observed, &step, backends, options, progress,
         );
         match result {
+            Ok(StepResult::Failed(what)) => {
+                // Recorded; the next observation sees the failure and the plan blocks on it.
+                progress.failed(&step, &what);
+                if progress.after_side_effect(&what).is_break() {
+                    return Ok(ApplyOutcome::Interrupted { after: what });
+                }
+            }
             Ok(StepResult::Did(what)) => {
                 progress.acted(&step, &what);
                 if progress.after_side_effect(&what).is_break() {
@@ -189,6 +205,8 @@ pub fn apply(
 
 enum StepResult {
     Did(String),
+    /// The step ran and failed; the failure is recorded where the next observation finds it.
+    Failed(String),
     Interrupted(String),
     TimedOut,
 }
@@ -315,13 +333,13 @@ fn execute(
                 Err(e) => (DeploymentState::Failed, e.clone()),
             };
             forge.record_deployment(&repo, &record(state, detail.clone()))?;
-            Ok(StepResult::Did(match state {
-                DeploymentState::Succeeded => format!("deployed {version}"),
-                _ => format!(
+            Ok(match state {
+                DeploymentState::Succeeded => StepResult::Did(format!("deployed {version}")),
+                _ => StepResult::Failed(format!(
                     "deploy of {version} failed: {}",
                     detail.lines().last().unwrap_or_default()
-                ),
-            }))
+                )),
+            })
         }
         StepKind::Verify => {
             let Some(verifier) = backends.verifier else {

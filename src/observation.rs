@@ -78,8 +78,8 @@ pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String,
         .collect())
 }
 
-/// How far back to look for the pin commit: the workflow file rarely changes without a pin.
-const PIN_HISTORY_LIMIT: usize = 20;
+/// Only the newest commit that changed the workflow file is the pin commit.
+const PIN_HISTORY_LIMIT: usize = 1;
 
 fn location(repo: &str) -> Result<RepoLocation, ForgeError> {
     RepoLocation::parse(repo)

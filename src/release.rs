@@ -97,7 +97,7 @@ pub fn version_from_path(path: &str) -> Result<CalVer, String> {
         return Err(format!("`{name}` is not a `.toml` file"));
     };
     stem.parse::<CalVer>().map_err(|e| {
-        let mut message = format!("`{stem}` is not a stack version: {e}");
+        let mut message = format!("`{name}` is not a stack version: {e}");
         if let Some(fixed) = suggest_version(stem) {
             message.push_str(&format!(" (did you mean `{fixed}`?)"));
         }
@@ -137,10 +137,7 @@ pub fn parse_release(
             };
             diagnostics.push(
                 source
-                    .error(
-                        FILE_NAME,
-                        format!("file name is not a stack version: {message}"),
-                    )
+                    .error(FILE_NAME, format!("file name {message}"))
                     .at(0..0, "this file's name must be YYYY.MM.N.toml")
                     .help(help),
             );

@@ -244,7 +244,7 @@ fn component_rules(view: &View) -> Option<ComponentRules> {
     let names = view.keys(&["components"])?;
     let rules = names
         .into_iter()
-        .filter(|name| !RESERVED_NAMES.contains(name))
+        .filter(|name| !RESERVED_NAMES.contains(name) && is_component_name(name))
         .map(|name| {
             // An invalid pattern is reported on the config; judge versions by image-tag shape only
             // rather than pile a second error on every release.
@@ -510,7 +510,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             source,
             window,
             view.item(&["daemon", "windows"], i),
-            "daemon.windows",
+            &format!("daemon.windows[{i}]"),
             out,
         );
     }
@@ -647,6 +647,15 @@ fn check_url(
     }
 }
 
+/// Whether a weekday field names days by number (`1-5`, `2,4`), not counting step sizes
+/// (`Mon-Fri/2`, `*/2`), which are not days.
+fn numeric_weekday(field: &str) -> bool {
+    field.split(',').any(|part| {
+        let days = part.split('/').next().unwrap_or_default();
+        days.bytes().any(|b| b.is_ascii_digit())
+    })
+}
+
 /// Checks a cron expression the way the `cron` crate will read it, and warns about numeric
 /// weekdays, which that crate counts from Sunday = 1 (so `1-5` means Sunday to Thursday).
 fn check_cron(
@@ -668,20 +677,24 @@ fn check_cron(
         return;
     }
     if let Err(e) = cron::Schedule::from_str(expression) {
+        // The cron crate's message spans several lines with a caret of its own; the first line
+        // says what is wrong, and our label already points at the place.
+        let reason = e.to_string();
+        let reason = reason.lines().next().unwrap_or_default().trim().to_string();
         out.push(
             source
-                .error(CRON, format!("`{field}` = \"{expression}\" is not a valid cron expression: {e}"))
+                .error(CRON, format!("`{field}` = \"{expression}\" is not a valid cron expression: {reason}"))
                 .at(span, "invalid cron")
                 .help("fields are `sec min hour day-of-month month weekday`; weekdays by name (Mon-Fri) are clearest"),
         );
         return;
     }
     if let Some(weekday) = fields.get(5)
-        && weekday.bytes().any(|b| b.is_ascii_digit())
+        && numeric_weekday(weekday)
     {
         out.push(
             source
-                .warning(CRON_WEEKDAY_NUMBER, format!("`{field}` uses a numeric weekday `{weekday}`: here 1 is Sunday, so 1-5 means Sunday to Thursday"))
+                .warning(CRON_WEEKDAY_NUMBER, format!("`{field}` uses a numeric weekday `{weekday}`: here weekdays count from Sunday = 1, so 2 is Monday and 6 is Friday"))
                 .at(span, "numeric weekday")
                 .help("use weekday names, e.g. Mon-Fri"),
         );

@@ -59,6 +59,10 @@ impl Progress for Terminal {
         println!("  ✓ {what}");
     }
 
+    fn failed(&mut self, _step: &Step, what: &str) {
+        println!("  ✗ {what}");
+    }
+
     fn waiting(&mut self, step: &Step, next_check: Duration) {
         println!(
             "  … {}: {} (checking again in {}s)",
@@ -130,6 +134,10 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
         ApplyOutcome::Declined => {
             println!("Nothing changed.");
             Ok(ExitCode::from(1))
+        }
+        ApplyOutcome::Suspended { .. } => {
+            println!("Suspended by [daemon] suspended = true in stackrel.toml: nothing changed.");
+            Ok(ExitCode::from(2))
         }
         ApplyOutcome::Interrupted { after } => {
             println!("Stopped after: {after}; run `stackrel apply` again to resume.");

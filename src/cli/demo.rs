@@ -30,6 +30,9 @@ impl Progress for Narrator {
     fn acted(&mut self, _step: &Step, what: &str) {
         println!("    ✓ {what}");
     }
+    fn failed(&mut self, _step: &Step, what: &str) {
+        println!("    ✗ {what}");
+    }
     fn waiting(&mut self, step: &Step, next: Duration) {
         println!("    … {} (again in {}ms)", step.reason, next.as_millis());
     }

@@ -294,6 +294,9 @@ impl Forge for LocalForge {
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
         let r = self.open(repo)?;
         self.count();
+        // Appending is read-modify-write of one note, and libgit2 replaces notes unconditionally:
+        // hold a lock file so a daemon and a person's `apply` cannot lose each other's records.
+        let _lock = RecordLock::acquire(r.path())?;
         let target = oid(&record.commit)?;
         let mut records: Vec<DeploymentRecord> = match r
             .find_note(Some(DEPLOYMENTS_NOTES_REF), target)
@@ -331,6 +334,43 @@ impl Forge for LocalForge {
         // RFC 3339 timestamps in UTC sort as text.
         records.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(records)
+    }
+}
+
+/// An exclusive lock file in the repository's git directory, removed on drop.
+struct RecordLock(PathBuf);
+
+impl RecordLock {
+    fn acquire(git_dir: &Path) -> ForgeResult<RecordLock> {
+        let path = git_dir.join("stackrel-deployments.lock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(RecordLock(path)),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::AlreadyExists
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => {
+                    return Err(ForgeError::Other(format!(
+                        "cannot lock deployment records ({}): {e}; if no stackrel is running, delete that file",
+                        path.display()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RecordLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
