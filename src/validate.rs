@@ -244,7 +244,7 @@ fn component_rules(view: &View) -> Option<ComponentRules> {
     let names = view.keys(&["components"])?;
     let rules = names
         .into_iter()
-        .filter(|name| !RESERVED_NAMES.contains(name) && is_component_name(name))
+        .filter(|name| !RESERVED_NAMES.contains(name))
         .map(|name| {
             // An invalid pattern is reported on the config; judge versions by image-tag shape only
             // rather than pile a second error on every release.
@@ -677,10 +677,16 @@ fn check_cron(
         return;
     }
     if let Err(e) = cron::Schedule::from_str(expression) {
-        // The cron crate's message spans several lines with a caret of its own; the first line
-        // says what is wrong, and our label already points at the place.
+        // The cron crate's message spans several lines (the input, a caret, the reason); the last
+        // line says what is wrong, and our label already points at the place.
         let reason = e.to_string();
-        let reason = reason.lines().next().unwrap_or_default().trim().to_string();
+        let reason = reason
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         out.push(
             source
                 .error(CRON, format!("`{field}` = \"{expression}\" is not a valid cron expression: {reason}"))

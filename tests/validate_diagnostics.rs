@@ -985,7 +985,7 @@ fn invalid_window_is_reported_at_the_column_of_its_item() {
         .validate();
     let d = the_only(&state, CRON);
     assert_at(&d, Severity::Error, "stackrel.toml", 34, 36);
-    assert_message_contains(&d, "`daemon.windows`");
+    assert_message_contains(&d, "`daemon.windows[1]`");
 }
 
 #[test]
@@ -1026,7 +1026,7 @@ fn numeric_weekday_is_a_warning_that_leaves_the_state_valid() {
         .validate();
     let d = the_only(&state, CRON_WEEKDAY_NUMBER);
     assert_at(&d, Severity::Warning, "stackrel.toml", 34, 12);
-    assert_message_contains(&d, "1 is Sunday");
+    assert_message_contains(&d, "Sunday = 1");
     assert_help_contains(&d, "Mon-Fri");
     assert!(state.is_valid(), "warnings do not make the state invalid");
     assert!(state.config.is_some());
