@@ -154,7 +154,8 @@ fn bench_plan_and_demo() {
         for _ in 0..5 {
             let before = forge.operations();
             let started = Instant::now();
-            let observed = observe(&config, &release, &forge, Some(&verifier)).expect("observe");
+            let observed =
+                observe(&config, &release, &forge, None, Some(&verifier)).expect("observe");
             let p = plan(
                 &config,
                 &release,
@@ -179,7 +180,7 @@ fn bench_plan_and_demo() {
         let samples = (0..20)
             .map(|_| {
                 let started = Instant::now();
-                let observed = observe(&config, &release, &forge, None).expect("observe");
+                let observed = observe(&config, &release, &forge, None, None).expect("observe");
                 let _ = plan(
                     &config,
                     &release,

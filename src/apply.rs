@@ -120,8 +120,14 @@ pub fn apply(
     let mut waiting_since: Option<Instant> = None;
     let mut pause = options.poll_start;
     loop {
-        let observed = observe(config, release, backends.forge, backends.verifier)
-            .map_err(ApplyError::Observe)?;
+        let observed = observe(
+            config,
+            release,
+            backends.forge,
+            backends.deployer,
+            backends.verifier,
+        )
+        .map_err(ApplyError::Observe)?;
         let current = plan(config, release, declared, &observed, options.plan);
         progress.planned(&current);
         let step = match current.next() {
@@ -187,9 +193,11 @@ pub fn apply(
                     step,
                 });
             }
-            Err(ForgeError::Conflict { .. } | ForgeError::AlreadyExists { .. })
-                if conflicts < MAX_CONFLICTS =>
-            {
+            Err(
+                ForgeError::Conflict { .. }
+                | ForgeError::AlreadyExists { .. }
+                | ForgeError::Unclear(_),
+            ) if conflicts < MAX_CONFLICTS => {
                 // Lost a race: someone else wrote first. Observe again; the plan decides.
                 conflicts += 1;
             }

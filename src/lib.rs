@@ -7,6 +7,7 @@ pub mod calver;
 pub mod check;
 pub mod component_tag;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod deploy;
 pub mod diagnostic;

@@ -5,7 +5,7 @@
 
 use crate::calver::CalVer;
 use crate::config::{Config, DeployKind, RepoLocation};
-use crate::deploy::{ReleaseContext, Verifier};
+use crate::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
 use crate::forge::{CiStatus, CommitId, DeploymentRecord, DeploymentState, Forge, ForgeError};
 use crate::pin::read_pins;
 use crate::release::Release;
@@ -45,6 +45,9 @@ pub struct TagObservation {
     /// The pins in the workflow file at the tag's commit (or why they could not be read).
     pub pins: Result<BTreeMap<String, String>, String>,
     pub on_branch: bool,
+    /// Whether the forge's release object exists too (on GitHub a tag and a release are two
+    /// things; a crash between creating them leaves a tag without a release).
+    pub release: bool,
 }
 
 /// The deployment history and what production reports.
@@ -57,6 +60,8 @@ pub struct DeployObservation {
     /// The result of one verification, taken only once a deploy has succeeded.
     pub verified: Option<Result<bool, String>>,
     pub verify_detail: String,
+    /// What the deployer itself knows about this version (AWX job history), when it can tell.
+    pub deployer: Option<DeployerView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +69,8 @@ pub struct Observation {
     pub components: BTreeMap<String, ComponentObservation>,
     pub stack: StackObservation,
     pub deploy: DeployObservation,
+    /// Things a person should know that do not stop the release (a secret shadowing a pin).
+    pub warnings: Vec<String>,
 }
 
 /// Reads the pins of every component from workflow text, by component name.
@@ -91,6 +98,7 @@ pub fn observe(
     config: &Config,
     release: &Release,
     forge: &dyn Forge,
+    deployer: Option<&dyn Deployer>,
     verifier: Option<&dyn Verifier>,
 ) -> Result<Observation, ForgeError> {
     let mut components = BTreeMap::new();
@@ -152,6 +160,7 @@ pub fn observe(
         Some(commit) => Some(TagObservation {
             pins: pins_at(&commit)?,
             on_branch: forge.is_reachable(&stack_repo, &commit, &config.stack.branch)?,
+            release: forge.has_release(&stack_repo, &version)?,
             commit,
         }),
         None => None,
@@ -179,19 +188,28 @@ pub fn observe(
             .max(),
         ..DeployObservation::default()
     };
+    let context = tag.as_ref().map(|tag| ReleaseContext {
+        version: version.clone(),
+        components: release.components.clone(),
+        commit: tag.commit.clone(),
+    });
+    if let (Some(deployer), Some(context)) = (deployer, &context) {
+        deploy.deployer = deployer
+            .observe(context)
+            .map_err(|e| ForgeError::Other(format!("asking the deployer about {version}: {e}")))?;
+    }
     // Verify only once the release is cut and (if there is a deployer) a deploy has at least
     // started: before that, production cannot be running it, and the check would be wasted.
-    let deploy_started =
-        config.deploy.kind == DeployKind::None || deploy.latest_for_version.is_some();
-    if let (Some(verifier), Some(tag)) = (verifier, &tag)
+    let deploy_started = config.deploy.kind == DeployKind::None
+        || deploy.latest_for_version.is_some()
+        || deploy
+            .deployer
+            .as_ref()
+            .is_some_and(|v| *v != DeployerView::NotLaunched);
+    if let (Some(verifier), Some(context)) = (verifier, &context)
         && deploy_started
     {
-        let context = ReleaseContext {
-            version: version.clone(),
-            components: release.components.clone(),
-            commit: tag.commit.clone(),
-        };
-        match verifier.verify(&context) {
+        match verifier.verify(context) {
             Ok(outcome) => {
                 deploy.verified = Some(Ok(outcome.live));
                 deploy.verify_detail = outcome.detail;
@@ -200,7 +218,19 @@ pub fn observe(
         }
     }
 
+    let pin_names: Vec<&str> = config.components.values().map(|c| c.pin.as_str()).collect();
+    let warnings = forge
+        .pin_overrides(&stack_repo, &pin_names)?
+        .into_iter()
+        .map(|name| {
+            format!(
+                "a repository secret or variable named {name} overrides the pin in {workflow}: the build would not use the pinned version; delete it"
+            )
+        })
+        .collect();
+
     Ok(Observation {
+        warnings,
         components,
         stack: StackObservation {
             branch_head,

@@ -6,6 +6,7 @@
 
 use crate::calver::CalVer;
 use crate::config::{Config, DeployKind};
+use crate::deploy::DeployerView;
 use crate::forge::{CiStatus, DeploymentState, short};
 use crate::observation::Observation;
 use crate::release::Release;
@@ -80,6 +81,9 @@ pub struct Plan {
     /// Declared releases newer than what is live but older than the desired one: never replayed.
     pub superseded: Vec<CalVer>,
     pub steps: Vec<Step>,
+    /// Things a person should know that do not stop the release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What `apply` should do next.
@@ -231,17 +235,29 @@ pub fn plan(
         Some(tag) => {
             let pins_match = tag.pins.as_ref().is_ok_and(|p| *p == release.components);
             if pins_match && tag.on_branch {
+                let release_step = if tag.release {
+                    step(
+                        StepKind::Release,
+                        Status::Done,
+                        format!("tag {version} is at {}", short(&tag.commit)),
+                    )
+                } else {
+                    step(
+                        StepKind::Release,
+                        Status::ToDo,
+                        format!(
+                            "publish the release for tag {version} (at {})",
+                            short(&tag.commit)
+                        ),
+                    )
+                };
                 (
                     step(
                         StepKind::Pin,
                         Status::Done,
                         format!("{} pins {pins_wanted}", short(&tag.commit)),
                     ),
-                    step(
-                        StepKind::Release,
-                        Status::Done,
-                        format!("tag {version} is at {}", short(&tag.commit)),
-                    ),
+                    release_step,
                 )
             } else {
                 let why = match &tag.pins {
@@ -353,8 +369,38 @@ pub fn plan(
     let deploy = &observed.deploy;
     let verified_live = matches!(deploy.verified, Some(Ok(true)));
     let record = deploy.latest_for_version.as_ref();
+    let deployer_view = deploy.deployer.as_ref();
     steps.push(match (config.deploy.kind, record.map(|r| r.state)) {
         (DeployKind::None, _) => step(StepKind::Deploy, Status::Done, "no deployer configured"),
+        // A deployer that keeps its own history is the authority on what it did.
+        (_, state) if deployer_view.is_some() => match deployer_view {
+            Some(DeployerView::Succeeded(detail)) => step(StepKind::Deploy, Status::Done, detail.clone()),
+            Some(DeployerView::Running(detail)) => step(StepKind::Deploy, Status::Waiting, detail.clone()),
+            Some(DeployerView::Failed(detail)) if options.retry_deploy => {
+                step(StepKind::Deploy, Status::ToDo, format!("retry after: {detail}"))
+            }
+            Some(DeployerView::Failed(detail)) => step(
+                StepKind::Deploy,
+                Status::Blocked,
+                format!("{detail}; fix the cause, then run `stackrel apply --retry-deploy`"),
+            ),
+            _ if state == Some(DeploymentState::Failed) && !options.retry_deploy => step(
+                StepKind::Deploy,
+                Status::Blocked,
+                format!(
+                    "the launch of {version} failed: {}; fix the cause, then run `stackrel apply --retry-deploy`",
+                    record.map_or("", |r| r.detail.lines().last().unwrap_or_default())
+                ),
+            ),
+            _ => step(
+                StepKind::Deploy,
+                Status::ToDo,
+                format!(
+                    "launch \"{}\" with {version}",
+                    config.deploy.template.as_deref().unwrap_or("the deploy")
+                ),
+            ),
+        },
         (_, Some(DeploymentState::Succeeded | DeploymentState::Verified)) => {
             step(StepKind::Deploy, Status::Done, format!("{version} deployed"))
         }
@@ -452,9 +498,20 @@ pub fn plan(
         .map(|r| r.version)
         .filter(|v| *v < version && live.is_none_or(|l| *v > l))
         .collect();
+    let mut warnings = observed.warnings.clone();
+    if release.ticket.is_some()
+        && crate::config::RepoLocation::parse(&config.stack.repo)
+            .is_ok_and(|r| matches!(r, crate::config::RepoLocation::Local(_)))
+    {
+        warnings.push(
+            "the release names a ticket, but tickets are reported only when the stack is on GitHub"
+                .into(),
+        );
+    }
     Plan {
         version,
         superseded,
         steps,
+        warnings,
     }
 }

@@ -682,8 +682,8 @@ fn check_cron(
         let reason = e.to_string();
         let reason = reason
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rev()
+            .find(|l| !l.trim().is_empty())
             .unwrap_or_default()
             .trim()
             .to_string();

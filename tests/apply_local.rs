@@ -1068,6 +1068,10 @@ impl Forge for Racing {
     ) -> ForgeResult<Vec<CommitId>> {
         self.inner.file_history(repo, branch, path, limit)
     }
+    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
+        self.inner.has_release(repo, tag)
+    }
+
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
         if matches!(
             self.race,

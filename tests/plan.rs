@@ -127,7 +127,9 @@ fn fresh() -> Observation {
             live_version: Some(v("2026.08.2")),
             verified: None,
             verify_detail: String::new(),
+            deployer: None,
         },
+        warnings: Vec::new(),
     }
 }
 
@@ -147,6 +149,7 @@ fn released() -> Observation {
         commit: PIN_COMMIT.into(),
         pins: Ok(pins("2026.08.1", "2026.08.2")),
         on_branch: true,
+        release: true,
     });
     o.stack.ci = Some(("build main".into(), CiStatus::Success));
     o
@@ -425,6 +428,7 @@ fn stack_tag_at_a_commit_with_other_pins_is_a_conflict_that_blocks() {
         commit: ELSEWHERE.into(),
         pins: Ok(pins("2026.07.1", "2026.08.1")),
         on_branch: true,
+        release: true,
     });
     let plan = plan_for(&o);
     assert_step(
@@ -450,6 +454,7 @@ fn stack_tag_off_the_stack_branch_is_a_conflict_that_blocks() {
         commit: ELSEWHERE.into(),
         pins: Ok(pins("2026.08.1", "2026.08.2")),
         on_branch: false,
+        release: true,
     });
     let plan = plan_for(&o);
     assert_step(
@@ -468,6 +473,7 @@ fn stack_tag_whose_workflow_cannot_be_read_is_a_conflict_that_blocks() {
         commit: ELSEWHERE.into(),
         pins: Err("BE_IMAGE_TAG appears twice".into()),
         on_branch: true,
+        release: true,
     });
     let plan = plan_for(&o);
     assert_step(

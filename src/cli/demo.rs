@@ -66,7 +66,7 @@ fn current_plan(
         return Err(fail("validating", "the demo's desired state is invalid"));
     };
     let observed =
-        observe(config, release, forge, Some(verifier)).map_err(|e| fail("observing", e))?;
+        observe(config, release, forge, None, Some(verifier)).map_err(|e| fail("observing", e))?;
     Ok(plan(
         config,
         release,

@@ -30,6 +30,9 @@ pub fn symbol(status: Status) -> &'static str {
 /// The plan as a person reads it.
 pub fn render(plan: &Plan) -> String {
     let mut out = format!("release {}\n", plan.version);
+    for warning in &plan.warnings {
+        out.push_str(&format!("  ! {warning}\n"));
+    }
     if !plan.superseded.is_empty() {
         let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
         out.push_str(&format!(
@@ -75,6 +78,7 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         &loaded.config,
         release,
         &backends.forge,
+        backends.deployer.as_deref(),
         backends.verifier.as_deref(),
     )
     .map_err(|e| {

@@ -21,10 +21,28 @@ pub struct DeployOutcome {
     pub detail: String,
 }
 
+/// What a deployer that keeps its own history (AWX) knows about a version. This is what settles
+/// an unclear outcome: a launch whose answer was lost either shows up here or did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum DeployerView {
+    NotLaunched,
+    Running(String),
+    Succeeded(String),
+    Failed(String),
+}
+
 pub trait Deployer {
     /// Runs one deploy to its end. Callers record the attempt before calling, so this is never
-    /// called twice for one release unless a person asks for a retry.
+    /// called twice for one release unless a person asks for a retry (or the deployer's own
+    /// view shows no launch happened).
     fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, String>;
+
+    /// The deployer's own record of this version, if it keeps one; `None` when it cannot tell
+    /// (a local command leaves no trace to ask).
+    fn observe(&self, _release: &ReleaseContext) -> Result<Option<DeployerView>, String> {
+        Ok(None)
+    }
 }
 
 /// What a verification saw.

@@ -291,6 +291,11 @@ impl Forge for LocalForge {
         }
     }
 
+    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
+        // Locally the (annotated) tag is the release.
+        Ok(self.resolve_tag(repo, tag)?.is_some())
+    }
+
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
         let r = self.open(repo)?;
         self.count();

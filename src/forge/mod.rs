@@ -7,6 +7,7 @@
 pub mod local;
 
 use crate::config::RepoLocation;
+use crate::release::TicketRef;
 use serde::{Deserialize, Serialize};
 
 /// A full commit id (40 hex digits for SHA-1 repositories).
@@ -74,6 +75,10 @@ pub enum ForgeError {
     NotFound { what: String },
     #[error("{0}")]
     Unsupported(String),
+    /// A creating request whose outcome is unknown (the connection dropped, a 5xx after the
+    /// body was sent). Never resent blindly: the caller observes again to learn what happened.
+    #[error("the outcome of {0} is unknown; observing again before anything is retried")]
+    Unclear(String),
     /// Anything else, with a message that says what was attempted.
     #[error("{0}")]
     Other(String),
@@ -119,6 +124,28 @@ pub trait Forge {
     /// Creates the release tag at exactly `commit`; `AlreadyExists` if the tag exists (wherever
     /// it points: the caller re-observes to tell "done" from "conflict").
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()>;
+    /// Whether the release (not just the tag) exists. On forges where a tag is the release,
+    /// the tag's existence.
+    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool>;
+    /// Names among `pins` that a repository secret or variable would silently override in the
+    /// workflow (GitHub substitutes them). Empty where the forge has no such thing.
+    fn pin_overrides(&self, _repo: &RepoLocation, _pins: &[&str]) -> ForgeResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Keeps one comment on the release ticket current (found by `marker`, edited in place) and
+    /// adds `label` if given.
+    fn report_ticket(
+        &self,
+        ticket: &TicketRef,
+        marker: &str,
+        body: &str,
+        label: Option<&str>,
+    ) -> ForgeResult<()> {
+        let _ = (marker, body, label);
+        Err(ForgeError::Unsupported(format!(
+            "{ticket} is a GitHub issue; reporting on it needs the GitHub backend"
+        )))
+    }
     /// Appends a deployment record for the stack repository.
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()>;
     /// Every deployment record, oldest first.

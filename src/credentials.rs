@@ -1,0 +1,164 @@
+//! Secrets come from the environment or from files the environment names — never from the
+//! desired-state repository. `Secret` keeps them out of logs and errors: it prints as
+//! `[redacted]`, and the only way to the value is an explicit `expose()`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Reads `NAME` from the environment, or the file named by `NAME_FILE` (trimmed). `Ok(None)`
+/// when neither is set; an error (naming the variable and file, never the content) when the
+/// file cannot be read or is empty.
+pub fn from_env(name: &str) -> Result<Option<Secret>, String> {
+    from_lookup(name, |key| std::env::var(key).ok())
+}
+
+/// `from_env` with the environment passed in, for tests.
+pub fn from_lookup(
+    name: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, String> {
+    if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(Secret::new(value.trim())));
+    }
+    let file_var = format!("{name}_FILE");
+    let Some(path) = lookup(&file_var).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(path);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{file_var} names {}, which cannot be read: {e}",
+            path.display()
+        )
+    })?;
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(format!(
+            "{file_var} names {}, which is empty",
+            path.display()
+        ));
+    }
+    Ok(Some(Secret::new(value)))
+}
+
+/// How stackrel authenticates to GitHub.
+#[derive(Debug, Clone)]
+pub enum GithubAuth {
+    /// `GITHUB_TOKEN` (or `GITHUB_TOKEN_FILE`): a personal access token or an Actions token.
+    Token(Secret),
+    /// `GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY_FILE` (PEM); the installation is looked up from
+    /// the stack repository unless `GITHUB_APP_INSTALLATION_ID` is set.
+    App {
+        app_id: u64,
+        private_key: Secret,
+        installation_id: Option<u64>,
+    },
+}
+
+impl GithubAuth {
+    /// The credentials the environment provides, if any.
+    pub fn from_env() -> Result<Option<GithubAuth>, String> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<GithubAuth>, String> {
+        if let Some(app_id) = lookup("GITHUB_APP_ID").filter(|v| !v.is_empty()) {
+            let app_id = app_id
+                .trim()
+                .parse()
+                .map_err(|_| "GITHUB_APP_ID must be the App's numeric id".to_string())?;
+            let private_key = from_lookup("GITHUB_APP_PRIVATE_KEY", &lookup)?.ok_or_else(|| {
+                "GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY_FILE is not: name the App's PEM private key file".to_string()
+            })?;
+            let installation_id =
+                match lookup("GITHUB_APP_INSTALLATION_ID").filter(|v| !v.is_empty()) {
+                    Some(id) => {
+                        Some(id.trim().parse().map_err(|_| {
+                            "GITHUB_APP_INSTALLATION_ID must be numeric".to_string()
+                        })?)
+                    }
+                    None => None,
+                };
+            return Ok(Some(GithubAuth::App {
+                app_id,
+                private_key,
+                installation_id,
+            }));
+        }
+        Ok(from_lookup("GITHUB_TOKEN", &lookup)?.map(GithubAuth::Token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn secret_never_prints_its_value() {
+        let s = Secret::new("ghp_supersecret");
+        assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
+    }
+
+    #[test]
+    fn token_from_variable_or_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let direct = from_lookup("T", env(&[("T", "direct")])).unwrap().unwrap();
+        assert_eq!(direct.expose(), "direct");
+        let path = file.to_string_lossy().into_owned();
+        let via_file = from_lookup("T", env(&[("T_FILE", &path)]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(via_file.expose(), "from-file");
+        assert!(from_lookup("T", env(&[])).unwrap().is_none());
+    }
+
+    #[test]
+    fn unreadable_token_file_names_the_variable_not_the_secret() {
+        let err = from_lookup("T", env(&[("T_FILE", "/no/such/file")])).unwrap_err();
+        assert!(err.contains("T_FILE names /no/such/file"), "{err}");
+    }
+
+    #[test]
+    fn app_needs_a_private_key() {
+        let err = GithubAuth::from_lookup(env(&[("GITHUB_APP_ID", "12")])).unwrap_err();
+        assert!(err.contains("GITHUB_APP_PRIVATE_KEY_FILE"), "{err}");
+    }
+}
