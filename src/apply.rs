@@ -283,10 +283,13 @@ fn execute(
             )))
         }
         StepKind::Release => {
+            // A tag that exists already (its release object missing) fixes the commit.
             let commit = observed
                 .stack
-                .pin_commit
-                .as_deref()
+                .tag
+                .as_ref()
+                .map(|t| t.commit.as_str())
+                .or(observed.stack.pin_commit.as_deref())
                 .ok_or_else(|| ForgeError::Other("the pin commit is not known yet".into()))?;
             let body = release_body(release);
             forge.create_release(
@@ -298,10 +301,20 @@ fn execute(
                     body: &body,
                 },
             )?;
-            Ok(StepResult::Did(format!(
-                "tagged {version} at {}",
-                short(commit)
-            )))
+            let mut did = format!("tagged {version} at {}", short(commit));
+            if let Some(ticket) = &release.ticket {
+                // Progress on the ticket is a courtesy here; the report step insists on it.
+                let body = ticket_body(
+                    release,
+                    &format!("cut: tag {version} at {}; deploying", short(commit)),
+                );
+                let label = config.ticket.as_ref().and_then(|t| t.label.as_deref());
+                match forge.report_ticket(ticket, &ticket_marker(release), &body, label) {
+                    Ok(()) => did.push_str(&format!("; {ticket} updated")),
+                    Err(e) => did.push_str(&format!("; {ticket} not updated: {e}")),
+                }
+            }
+            Ok(StepResult::Did(did))
         }
         StepKind::Deploy => {
             let commit = observed
@@ -391,6 +404,23 @@ fn execute(
                 .as_ref()
                 .map(|t| t.commit.clone())
                 .unwrap_or_default();
+            let mut did = format!("recorded {version} as live");
+            if let Some(ticket) = &release.ticket {
+                let body = ticket_body(
+                    release,
+                    &format!(
+                        "live: production reports {version} (tag at {})",
+                        short(&commit)
+                    ),
+                );
+                let label = config.ticket.as_ref().and_then(|t| t.label.as_deref());
+                match forge.report_ticket(ticket, &ticket_marker(release), &body, label) {
+                    Ok(()) => did.push_str(&format!("; {ticket} updated")),
+                    // Without GitHub there is nowhere to report; the plan said so already.
+                    Err(ForgeError::Unsupported(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             forge.record_deployment(
                 &repo,
                 &DeploymentRecord {
@@ -401,13 +431,27 @@ fn execute(
                     detail: String::new(),
                 },
             )?;
-            Ok(StepResult::Did(format!("recorded {version} as live")))
+            Ok(StepResult::Did(did))
         }
         // Read-only steps are never "to do" when first in line; acting on one would loop.
         StepKind::Preflight { .. } | StepKind::Order | StepKind::Build => Err(ForgeError::Other(
             format!("{} has nothing to execute", step.title()),
         )),
     }
+}
+
+/// The hidden marker that finds stackrel's comment on a ticket, so it is edited, not reposted.
+fn ticket_marker(release: &Release) -> String {
+    format!("<!-- stackrel:release:{} -->", release.version)
+}
+
+/// The ticket comment: where the release stands, and what it contains.
+fn ticket_body(release: &Release, state: &str) -> String {
+    format!(
+        "**stackrel: release {}** — {state}\n\n{}",
+        release.version,
+        release_body(release)
+    )
 }
 
 /// The release notes: what it pins, and the author's notes.

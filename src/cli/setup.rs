@@ -4,10 +4,13 @@
 use super::output::{print_diagnostics, tree_error};
 use miette::{Report, miette};
 use stackrel::config::{Config, DeployKind, RepoLocation};
+use stackrel::credentials::GithubAuth;
 use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use stackrel::deploy::{Deployer, Verifier};
 use stackrel::diagnostic::Format;
+use stackrel::forge::github::{GithubForge, RequestPolicy};
 use stackrel::forge::local::LocalForge;
+use stackrel::forge::router::Router;
 use stackrel::release::Release;
 use stackrel::tree::DesiredRepo;
 use stackrel::validate::{DesiredState, validate};
@@ -51,7 +54,7 @@ pub fn load(repo: &Path, rev: &str) -> Result<Loaded, Report> {
 }
 
 pub struct Backends {
-    pub forge: LocalForge,
+    pub forge: Router,
     pub deployer: Option<Box<dyn Deployer>>,
     pub verifier: Option<Box<dyn Verifier>>,
 }
@@ -66,20 +69,72 @@ impl Backends {
     }
 }
 
-/// Builds the backends the config names. This build has the local backend; a config that names
-/// GitHub repositories, AWX or an HTTP check gets a plain refusal rather than a half-run.
-pub fn backends(loaded: &Loaded) -> Result<Backends, Report> {
-    let config = &loaded.config;
-    let repos =
-        std::iter::once(&config.stack.repo).chain(config.components.values().map(|c| &c.repo));
-    for repo in repos {
-        if let Ok(RepoLocation::GitHub { .. }) = RepoLocation::parse(repo) {
-            return Err(miette!(
-                help = "use local repository paths (./stack) in stackrel.toml, or try `stackrel demo` for a local sandbox",
-                "`{repo}` is a GitHub repository; this build converges local git repositories only"
-            ));
+fn repositories(config: &Config) -> Vec<RepoLocation> {
+    std::iter::once(&config.stack.repo)
+        .chain(config.components.values().map(|c| &c.repo))
+        .filter_map(|r| RepoLocation::parse(r).ok())
+        .collect()
+}
+
+/// Connects to GitHub when the config names GitHub repositories, and says plainly what the
+/// credentials can and cannot do there before anything else happens.
+fn github(config: &Config) -> Result<Option<GithubForge>, Report> {
+    let on_github: Vec<RepoLocation> = repositories(config)
+        .into_iter()
+        .filter(|r| matches!(r, RepoLocation::GitHub { .. }))
+        .collect();
+    if on_github.is_empty() {
+        return Ok(None);
+    }
+    let auth = GithubAuth::from_env()
+        .map_err(|e| miette!(help = "see the README's Credentials section", "{e}"))?
+        .ok_or_else(|| {
+            miette!(
+                help = "export GITHUB_TOKEN (or GITHUB_TOKEN_FILE), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID",
+                "stackrel.toml names GitHub repositories, but no GitHub credentials are set"
+            )
+        })?;
+    let api_url = config
+        .github
+        .as_ref()
+        .and_then(|g| g.api_url.clone())
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let forge = GithubForge::connect(&api_url, &auth, RequestPolicy::default())
+        .map_err(|e| miette!(help = "check [github] api_url and the credentials", "{e}"))?;
+    let stack = RepoLocation::parse(&config.stack.repo).ok();
+    for repo in &on_github {
+        let name = match repo {
+            RepoLocation::GitHub { owner, name } => format!("{owner}/{name}"),
+            RepoLocation::Local(path) => path.clone(),
+        };
+        match forge.permissions(repo) {
+            Ok((false, _)) => eprintln!(
+                "github: cannot read {name} (not found, or the credentials have no access)"
+            ),
+            Ok((true, push)) if Some(repo) == stack.as_ref() && !push => {
+                eprintln!(
+                    "github: can read {name} but cannot push to it: the pin and release steps will be refused"
+                )
+            }
+            Ok((true, _)) if Some(repo) == stack.as_ref() => {
+                eprintln!("github: can read and push to {name}")
+            }
+            Ok((true, _)) => eprintln!("github: can read {name}"),
+            Err(e) => {
+                return Err(miette!(
+                    help = "check the credentials and [github] api_url",
+                    "github: {e}"
+                ));
+            }
         }
     }
+    Ok(Some(forge))
+}
+
+/// Builds the backends the config names.
+pub fn backends(loaded: &Loaded) -> Result<Backends, Report> {
+    let config = &loaded.config;
+    let github = github(config)?;
     let runner = |argv: &Vec<String>, timeout: Option<u64>, default: u64| CommandRunner {
         argv: argv.clone(),
         dir: loaded.dir.clone(),
@@ -116,7 +171,10 @@ pub fn backends(loaded: &Loaded) -> Result<Backends, Report> {
         },
     };
     Ok(Backends {
-        forge: LocalForge::new(loaded.dir.clone()),
+        forge: Router {
+            local: LocalForge::new(loaded.dir.clone()),
+            github,
+        },
         deployer,
         verifier,
     })

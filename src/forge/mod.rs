@@ -4,7 +4,9 @@
 //! writing operation is conditional (compare-and-swap, create-if-absent) so that a retry after an
 //! unclear outcome can never do the work twice.
 
+pub mod github;
 pub mod local;
+pub mod router;
 
 use crate::config::RepoLocation;
 use crate::release::TicketRef;

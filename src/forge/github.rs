@@ -1,0 +1,914 @@
+//! The GitHub forge, through octocrab's authenticated client. Every request goes through two
+//! doors: `get` (conditional with a bounded ETag cache, so an idle reconcile costs no rate limit;
+//! retried with backoff on 5xx and transport errors; waiting out primary and secondary rate
+//! limits) and `write` (never retried blindly: a creating request whose answer is lost is
+//! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
+//! retry is off, since it would re-send POSTs.
+
+use super::{
+    CiStatus, CommitId, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite, Forge,
+    ForgeError, ForgeResult, NewRelease,
+};
+use crate::config::RepoLocation;
+use crate::credentials::GithubAuth;
+use crate::release::TicketRef;
+use base64::Engine;
+use octocrab::Octocrab;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How requests are retried and how long stackrel will wait on a rate limit before giving up.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestPolicy {
+    /// Attempts for a GET (the first included).
+    pub get_attempts: u32,
+    /// First backoff between GET attempts; doubles each time.
+    pub backoff: Duration,
+    /// The longest a rate limit may be waited out inside one request; longer is an error.
+    pub max_rate_limit_wait: Duration,
+    /// Used when a secondary limit gives no `retry-after` (GitHub says: at least a minute).
+    pub secondary_limit_wait: Duration,
+}
+
+impl Default for RequestPolicy {
+    fn default() -> Self {
+        RequestPolicy {
+            get_attempts: 4,
+            backoff: Duration::from_millis(500),
+            max_rate_limit_wait: Duration::from_secs(15 * 60),
+            secondary_limit_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counts of requests by method and status, and the last rate-limit headers seen.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RequestStats {
+    pub by_method_status: BTreeMap<String, u64>,
+    /// Requests that counted against the rate limit (everything but 304s).
+    pub counted: u64,
+    pub not_modified: u64,
+    pub rate_limit_remaining: Option<u64>,
+}
+
+/// Bounded cache of GET bodies by URI for conditional requests.
+struct EtagCache {
+    entries: HashMap<String, (String, Vec<u8>)>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl EtagCache {
+    fn new(capacity: usize) -> Self {
+        EtagCache {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn get(&self, uri: &str) -> Option<&(String, Vec<u8>)> {
+        self.entries.get(uri)
+    }
+
+    fn put(&mut self, uri: String, etag: String, body: Vec<u8>) {
+        if self.entries.insert(uri.clone(), (etag, body)).is_none() {
+            self.order.push_back(uri);
+            while self.order.len() > self.capacity {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.entries.remove(&oldest);
+                }
+            }
+        }
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// GitHub's `message`, and the codes of its `errors` list, for error texts.
+    fn message(&self) -> String {
+        let body = self.json();
+        let mut message = body["message"].as_str().unwrap_or("").trim().to_string();
+        if let Some(errors) = body["errors"].as_array() {
+            let codes: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    e["code"]
+                        .as_str()
+                        .or(e["message"].as_str())
+                        .unwrap_or("?")
+                        .to_string()
+                })
+                .collect();
+            if !codes.is_empty() {
+                message.push_str(&format!(" ({})", codes.join(", ")));
+            }
+        }
+        if message.is_empty() {
+            message = String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(200)
+                .collect();
+        }
+        message
+    }
+
+    fn header(&self, name: &str) -> Option<u64> {
+        self.headers.get(name)?.to_str().ok()?.trim().parse().ok()
+    }
+}
+
+pub struct GithubForge {
+    octo: Octocrab,
+    runtime: tokio::runtime::Runtime,
+    cache: Mutex<EtagCache>,
+    stats: Mutex<RequestStats>,
+    policy: RequestPolicy,
+    /// Deployments are listed for the newest ones only; older history is not needed to plan.
+    environment: String,
+}
+
+fn encode_path(path: &str) -> String {
+    // GitHub paths are percent-encoded by segment; tag names and file paths rarely need it.
+    path.split('/')
+        .map(|segment| {
+            segment
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn repo_path(repo: &RepoLocation) -> ForgeResult<String> {
+    match repo {
+        RepoLocation::GitHub { owner, name } => Ok(format!("/repos/{owner}/{name}")),
+        RepoLocation::Local(path) => Err(ForgeError::Unsupported(format!(
+            "{path} is a local repository, not a GitHub one"
+        ))),
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl GithubForge {
+    /// Connects to `api_url` (`https://api.github.com`, GHES `https://HOST/api/v3`, or an
+    /// emulator) with the given credentials.
+    pub fn connect(
+        api_url: &str,
+        auth: &GithubAuth,
+        policy: RequestPolicy,
+    ) -> Result<GithubForge, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the HTTP runtime: {e}"))?;
+        let builder = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| format!("`{api_url}` is not a usable API URL: {e}"))?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)));
+        let octo = match auth {
+            GithubAuth::Token(token) => builder
+                .personal_token(token.expose().to_string())
+                .build()
+                .map_err(|e| format!("building the GitHub client: {e}"))?,
+            GithubAuth::App {
+                app_id,
+                private_key,
+                installation_id,
+            } => {
+                let app = runtime.block_on(async {
+                    builder
+                        .app_from_rsa_pem(
+                            octocrab::models::AppId(*app_id),
+                            private_key.expose().as_bytes(),
+                        )
+                        .map_err(|_| {
+                            "GITHUB_APP_PRIVATE_KEY_FILE is not a valid RSA private key (PEM)"
+                                .to_string()
+                        })?
+                        .build()
+                        .map_err(|e| format!("building the GitHub App client: {e}"))
+                })?;
+                let Some(id) = installation_id else {
+                    return Err("set GITHUB_APP_INSTALLATION_ID (the App's installation on the stack's organisation)".into());
+                };
+                runtime.block_on(async {
+                    app.installation(octocrab::models::InstallationId(*id))
+                        .map_err(|e| format!("using installation {id}: {e}"))
+                })?
+            }
+        };
+        Ok(GithubForge {
+            octo,
+            runtime,
+            cache: Mutex::new(EtagCache::new(1024)),
+            stats: Mutex::new(RequestStats::default()),
+            policy,
+            environment: "production".into(),
+        })
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, method: &str, answer: &Answer) {
+        if let Ok(mut stats) = self.stats.lock() {
+            *stats
+                .by_method_status
+                .entry(format!("{method} {}", answer.status))
+                .or_default() += 1;
+            if answer.status == 304 {
+                stats.not_modified += 1;
+            } else {
+                stats.counted += 1;
+            }
+            if let Some(remaining) = answer.header("x-ratelimit-remaining") {
+                stats.rate_limit_remaining = Some(remaining);
+            }
+        }
+    }
+
+    /// How long to wait before retrying a rate-limited answer, if it is one.
+    fn rate_limit_wait(&self, answer: &Answer) -> Option<Duration> {
+        if answer.status != 403 && answer.status != 429 {
+            return None;
+        }
+        if let Some(seconds) = answer.header("retry-after") {
+            return Some(Duration::from_secs(seconds));
+        }
+        if answer.header("x-ratelimit-remaining") == Some(0) {
+            let reset = answer.header("x-ratelimit-reset").unwrap_or(0);
+            return Some(Duration::from_secs(reset.saturating_sub(now()).max(1)));
+        }
+        let message = answer.message().to_lowercase();
+        if answer.status == 429
+            || message.contains("secondary rate limit")
+            || message.contains("abuse")
+        {
+            return Some(self.policy.secondary_limit_wait);
+        }
+        None
+    }
+
+    fn wait_out(&self, what: &str, wait: Duration) -> ForgeResult<()> {
+        if wait > self.policy.max_rate_limit_wait {
+            return Err(ForgeError::Other(format!(
+                "GitHub's rate limit for {what} resets in {}s, longer than stackrel waits ({}s); it will retry on the next reconcile",
+                wait.as_secs(),
+                self.policy.max_rate_limit_wait.as_secs()
+            )));
+        }
+        tracing::warn!(
+            request = what,
+            wait_seconds = wait.as_secs(),
+            "GitHub rate limit: waiting"
+        );
+        std::thread::sleep(wait);
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+        etag: Option<&str>,
+    ) -> Result<Answer, String> {
+        let response = match method {
+            "GET" => {
+                let mut headers = http::HeaderMap::new();
+                if let Some(etag) = etag.and_then(|e| http::HeaderValue::from_str(e).ok()) {
+                    headers.insert(http::header::IF_NONE_MATCH, etag);
+                }
+                self.octo._get_with_headers(uri, Some(headers)).await
+            }
+            "POST" => self.octo._post(uri, body).await,
+            "PUT" => self.octo._put(uri, body).await,
+            "PATCH" => self.octo._patch(uri, body).await,
+            other => return Err(format!("unsupported method {other}")),
+        }
+        .map_err(|e| describe_octocrab_error(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .map_err(|e| format!("reading the response: {}", describe_octocrab_error(&e)))?
+            .to_bytes()
+            .to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A GET: conditional, retried, rate-limit aware. `Ok(None)` on 404.
+    fn get(&self, uri: &str) -> ForgeResult<Option<Value>> {
+        let mut backoff = self.policy.backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let cached_etag = self
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| c.get(uri).map(|(etag, _)| etag.clone()));
+            let result = self
+                .runtime
+                .block_on(self.send("GET", uri, None, cached_etag.as_deref()));
+            let answer = match result {
+                Ok(answer) => answer,
+                Err(e) if attempt < self.policy.get_attempts => {
+                    tracing::debug!(uri, error = %e, "GET failed; retrying");
+                    std::thread::sleep(backoff);
+                    backoff *= 2;
+                    continue;
+                }
+                Err(e) => return Err(ForgeError::Other(format!("GET {uri}: {e}"))),
+            };
+            self.record("GET", &answer);
+            match answer.status {
+                304 => {
+                    let cached = self
+                        .cache
+                        .lock()
+                        .ok()
+                        .and_then(|c| c.get(uri).map(|(_, body)| body.clone()));
+                    match cached {
+                        Some(body) => {
+                            return Ok(Some(serde_json::from_slice(&body).unwrap_or(Value::Null)));
+                        }
+                        // Evicted between request and answer: ask again, unconditionally.
+                        None => continue,
+                    }
+                }
+                200..=299 => {
+                    if let Some(etag) = answer.headers.get("etag").and_then(|v| v.to_str().ok())
+                        && let Ok(mut cache) = self.cache.lock()
+                    {
+                        cache.put(uri.to_string(), etag.to_string(), answer.body.clone());
+                    }
+                    return Ok(Some(answer.json()));
+                }
+                404 => return Ok(None),
+                500..=599 if attempt < self.policy.get_attempts => {
+                    std::thread::sleep(backoff);
+                    backoff *= 2;
+                }
+                _ => {
+                    if let Some(wait) = self.rate_limit_wait(&answer)
+                        && attempt < self.policy.get_attempts + 2
+                    {
+                        self.wait_out(uri, wait)?;
+                        continue;
+                    }
+                    return Err(refusal("GET", uri, &answer));
+                }
+            }
+        }
+    }
+
+    /// A creating or changing request. Rate-limit refusals are waited out and re-sent (GitHub
+    /// did nothing); anything unclear is `Unclear`; other refusals are returned as answers for
+    /// the caller to interpret (409, 422).
+    fn write(&self, method: &str, uri: &str, body: &Value) -> ForgeResult<Answer> {
+        let mut waits = 0;
+        loop {
+            let answer = match self
+                .runtime
+                .block_on(self.send(method, uri, Some(body), None))
+            {
+                Ok(answer) => answer,
+                Err(e) => return Err(ForgeError::Unclear(format!("{method} {uri} ({e})"))),
+            };
+            self.record(method, &answer);
+            if (500..=599).contains(&answer.status) {
+                return Err(ForgeError::Unclear(format!(
+                    "{method} {uri} (GitHub answered {})",
+                    answer.status
+                )));
+            }
+            if let Some(wait) = self.rate_limit_wait(&answer)
+                && waits < 3
+            {
+                waits += 1;
+                self.wait_out(uri, wait)?;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    fn expect_ok(&self, method: &str, uri: &str, answer: Answer) -> ForgeResult<Value> {
+        match answer.status {
+            200..=299 => Ok(answer.json()),
+            _ => Err(refusal(method, uri, &answer)),
+        }
+    }
+
+    /// What the credentials can do on each repository, for the startup preflight: `(repo,
+    /// can read, can push)`.
+    pub fn permissions(&self, repo: &RepoLocation) -> ForgeResult<(bool, bool)> {
+        match self.get(&repo_path(repo)?)? {
+            None => Ok((false, false)),
+            Some(body) => {
+                let push = body["permissions"]["push"].as_bool().unwrap_or(false);
+                Ok((true, push))
+            }
+        }
+    }
+
+    fn deployment_list(&self, repo: &RepoLocation, tag: Option<&str>) -> ForgeResult<Vec<Value>> {
+        let mut uri = format!(
+            "{}/deployments?environment={}&per_page=20",
+            repo_path(repo)?,
+            self.environment
+        );
+        if let Some(tag) = tag {
+            uri.push_str(&format!("&ref={}", encode_path(tag)));
+        }
+        Ok(self
+            .get(&uri)?
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default())
+    }
+}
+
+fn describe_octocrab_error(e: &octocrab::Error) -> String {
+    match e {
+        octocrab::Error::GitHub { source, .. } => {
+            format!("GitHub {}: {}", source.status_code, source.message)
+        }
+        other => {
+            // Display of transport errors is terse; the source chain says what happened.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+fn refusal(method: &str, uri: &str, answer: &Answer) -> ForgeError {
+    let hint = match answer.status {
+        401 => "; check GITHUB_TOKEN (or the App's key and installation)",
+        403 => {
+            "; the token lacks a permission this needs (contents: write on the stack repository, read elsewhere)"
+        }
+        _ => "",
+    };
+    ForgeError::Other(format!(
+        "GitHub refused {method} {uri} ({}): {}{hint}",
+        answer.status,
+        answer.message()
+    ))
+}
+
+fn state_of(status: &str, description: &str) -> DeploymentState {
+    match status {
+        "success" | "inactive" if description.starts_with("verified") => DeploymentState::Verified,
+        "success" | "inactive" => DeploymentState::Succeeded,
+        "failure" | "error" => DeploymentState::Failed,
+        _ => DeploymentState::Started,
+    }
+}
+
+impl Forge for GithubForge {
+    fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
+        let base = repo_path(repo)?;
+        let Some(reference) = self.get(&format!("{base}/git/ref/tags/{}", encode_path(tag)))?
+        else {
+            return Ok(None);
+        };
+        let mut object = reference["object"].clone();
+        // Annotated tags point at tag objects; peel (a tag of a tag too, within reason).
+        for _ in 0..5 {
+            match object["type"].as_str() {
+                Some("commit") => return Ok(object["sha"].as_str().map(String::from)),
+                Some("tag") => {
+                    let sha = object["sha"].as_str().unwrap_or_default();
+                    let tag_object =
+                        self.get(&format!("{base}/git/tags/{sha}"))?
+                            .ok_or_else(|| ForgeError::NotFound {
+                                what: format!("tag object {sha}"),
+                            })?;
+                    object = tag_object["object"].clone();
+                }
+                _ => break,
+            }
+        }
+        Err(ForgeError::Other(format!(
+            "tag {tag} does not point at a commit"
+        )))
+    }
+
+    fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
+        let base = repo_path(repo)?;
+        let reference = self
+            .get(&format!("{base}/git/ref/heads/{}", encode_path(branch)))?
+            .ok_or_else(|| ForgeError::NotFound {
+                what: format!("branch {branch}"),
+            })?;
+        reference["object"]["sha"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| {
+                ForgeError::Other(format!("branch {branch}: no commit in GitHub's answer"))
+            })
+    }
+
+    fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
+        let base = repo_path(repo)?;
+        let compare = self
+            .get(&format!(
+                "{base}/compare/{commit}...{}?per_page=1",
+                encode_path(branch)
+            ))?
+            .ok_or_else(|| ForgeError::NotFound {
+                what: format!("commit {commit} or branch {branch}"),
+            })?;
+        Ok(matches!(
+            compare["status"].as_str(),
+            Some("identical" | "ahead")
+        ))
+    }
+
+    fn ci_status(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        workflow: &str,
+    ) -> ForgeResult<CiStatus> {
+        let base = repo_path(repo)?;
+        let runs = self
+            .get(&format!(
+                "{base}/actions/runs?head_sha={commit}&per_page=100"
+            ))?
+            .unwrap_or(Value::Null);
+        let newest = runs["workflow_runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|run| run["name"].as_str() == Some(workflow))
+            .max_by_key(|run| run["id"].as_u64().unwrap_or(0));
+        Ok(match newest {
+            None => CiStatus::Missing,
+            Some(run) => match (run["status"].as_str(), run["conclusion"].as_str()) {
+                (Some("completed"), Some("success")) => CiStatus::Success,
+                (Some("completed"), conclusion) => CiStatus::Failure(format!(
+                    "run {} concluded {}",
+                    run["id"].as_u64().unwrap_or(0),
+                    conclusion.unwrap_or("without a conclusion")
+                )),
+                _ => CiStatus::Pending,
+            },
+        })
+    }
+
+    fn read_file(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        path: &str,
+    ) -> ForgeResult<Option<FileAtCommit>> {
+        let base = repo_path(repo)?;
+        let Some(item) = self.get(&format!(
+            "{base}/contents/{}?ref={commit}",
+            encode_path(path)
+        ))?
+        else {
+            return Ok(None);
+        };
+        let encoded: String = item["content"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| ForgeError::Other(format!("{path}: GitHub's content is not valid base64 (files over 1 MB are not supported)")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ForgeError::Other(format!("{path} is not UTF-8 text")))?;
+        Ok(Some(FileAtCommit {
+            text,
+            blob: item["sha"].as_str().unwrap_or_default().to_string(),
+            commit: commit.to_string(),
+        }))
+    }
+
+    fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
+        let uri = format!("{}/contents/{}", repo_path(repo)?, encode_path(write.path));
+        let body = json!({
+            "message": write.message,
+            "content": base64::engine::general_purpose::STANDARD.encode(write.content),
+            "sha": write.expected_blob,
+            "branch": write.branch,
+        });
+        let answer = self.write("PUT", &uri, &body)?;
+        match answer.status {
+            200 | 201 => answer.json()["commit"]["sha"]
+                .as_str()
+                .map(String::from)
+                .ok_or_else(|| ForgeError::Other("GitHub's answer has no commit".into())),
+            // Stale blob (409) or the branch moved under the write (409/422): re-read, re-plan.
+            409 | 422 => Err(ForgeError::Conflict {
+                what: format!("{} on {}", write.path, write.branch),
+                expected: write.expected_blob.to_string(),
+                found: answer.message(),
+            }),
+            _ => Err(refusal("PUT", &uri, &answer)),
+        }
+    }
+
+    fn file_history(
+        &self,
+        repo: &RepoLocation,
+        branch: &str,
+        path: &str,
+        limit: usize,
+    ) -> ForgeResult<Vec<CommitId>> {
+        let base = repo_path(repo)?;
+        let commits = self
+            .get(&format!(
+                "{base}/commits?sha={}&path={}&per_page={}",
+                encode_path(branch),
+                encode_path(path),
+                limit.clamp(1, 100)
+            ))?
+            .unwrap_or(Value::Null);
+        Ok(commits
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["sha"].as_str().map(String::from))
+            .take(limit)
+            .collect())
+    }
+
+    fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
+        let base = repo_path(repo)?;
+        // The tag first, at exactly the pin commit: a release created from a branch name could
+        // tag whatever landed in between.
+        let uri = format!("{base}/git/refs");
+        let answer = self.write(
+            "POST",
+            &uri,
+            &json!({ "ref": format!("refs/tags/{}", release.tag), "sha": release.commit }),
+        )?;
+        match answer.status {
+            201 => {}
+            422 if answer.message().contains("already exists") => {
+                // Ours from an earlier attempt, or someone else's: only the former may proceed.
+                if self.resolve_tag(repo, release.tag)?.as_deref() != Some(release.commit) {
+                    return Err(ForgeError::AlreadyExists {
+                        what: format!("tag {}", release.tag),
+                    });
+                }
+            }
+            _ => return Err(refusal("POST", &uri, &answer)),
+        }
+        let uri = format!("{base}/releases");
+        let answer = self.write(
+            "POST",
+            &uri,
+            &json!({
+                "tag_name": release.tag,
+                "name": release.title,
+                "body": release.body,
+                "draft": false,
+                "prerelease": false,
+                "make_latest": "true",
+            }),
+        )?;
+        match answer.status {
+            201 => Ok(()),
+            422 if answer.body.windows(14).any(|w| w == b"already_exists") => Ok(()),
+            _ => Err(refusal("POST", &uri, &answer)),
+        }
+    }
+
+    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
+        let base = repo_path(repo)?;
+        Ok(self
+            .get(&format!("{base}/releases/tags/{}", encode_path(tag)))?
+            .is_some())
+    }
+
+    fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
+        let base = repo_path(repo)?;
+        let mut found = Vec::new();
+        for (kind, key) in [("secrets", "secrets"), ("variables", "variables")] {
+            // Listing secrets needs admin rights; without them the check is skipped, not failed.
+            let listed = match self.get(&format!("{base}/actions/{kind}?per_page=100")) {
+                Ok(Some(body)) => body,
+                Ok(None) | Err(_) => continue,
+            };
+            for item in listed[key].as_array().into_iter().flatten() {
+                if let Some(name) = item["name"].as_str()
+                    && pins.contains(&name)
+                    && !found.iter().any(|f: &String| f == name)
+                {
+                    found.push(name.to_string());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn report_ticket(
+        &self,
+        ticket: &TicketRef,
+        marker: &str,
+        body: &str,
+        label: Option<&str>,
+    ) -> ForgeResult<()> {
+        let base = format!("/repos/{}/{}", ticket.owner, ticket.repo);
+        let comments = self
+            .get(&format!(
+                "{base}/issues/{}/comments?per_page=100",
+                ticket.number
+            ))?
+            .ok_or_else(|| ForgeError::NotFound {
+                what: format!("issue {ticket}"),
+            })?;
+        let text = format!("{body}\n\n{marker}");
+        let ours = comments
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)));
+        match ours {
+            Some(comment) if comment["body"].as_str() == Some(text.as_str()) => {}
+            Some(comment) => {
+                let uri = format!(
+                    "{base}/issues/comments/{}",
+                    comment["id"].as_u64().unwrap_or(0)
+                );
+                let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
+                self.expect_ok("PATCH", &uri, answer)?;
+            }
+            None => {
+                let uri = format!("{base}/issues/{}/comments", ticket.number);
+                let answer = self.write("POST", &uri, &json!({ "body": text }))?;
+                self.expect_ok("POST", &uri, answer)?;
+            }
+        }
+        if let Some(label) = label {
+            let uri = format!("{base}/issues/{}/labels", ticket.number);
+            let answer = self.write("POST", &uri, &json!({ "labels": [label] }))?;
+            self.expect_ok("POST", &uri, answer)?;
+        }
+        Ok(())
+    }
+
+    fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
+        let base = repo_path(repo)?;
+        let existing = self
+            .deployment_list(repo, Some(&record.version))?
+            .into_iter()
+            .find(|d| d["payload"]["version"].as_str() == Some(record.version.as_str()));
+        let id = match (existing, record.state) {
+            (
+                Some(deployment),
+                DeploymentState::Succeeded | DeploymentState::Failed | DeploymentState::Verified,
+            ) => deployment["id"].as_u64().unwrap_or(0),
+            // A new attempt (first, or a retry) is a new deployment.
+            _ => {
+                let uri = format!("{base}/deployments");
+                let answer = self.write(
+                    "POST",
+                    &uri,
+                    &json!({
+                        "ref": record.version,
+                        "environment": self.environment,
+                        "description": format!("stackrel: deploying {}", record.version),
+                        "payload": { "version": record.version, "commit": record.commit },
+                        "auto_merge": false,
+                        "required_contexts": [],
+                        "production_environment": true,
+                    }),
+                )?;
+                self.expect_ok("POST", &uri, answer)?["id"]
+                    .as_u64()
+                    .unwrap_or(0)
+            }
+        };
+        let (state, description) = match record.state {
+            DeploymentState::Started => ("in_progress", format!("deploying {}", record.version)),
+            DeploymentState::Succeeded => ("success", format!("deployed {}", record.version)),
+            DeploymentState::Failed => (
+                "failure",
+                record.detail.lines().last().unwrap_or("failed").to_string(),
+            ),
+            DeploymentState::Verified => ("success", format!("verified {} live", record.version)),
+        };
+        // GitHub caps descriptions at 140 characters.
+        let description: String = description.chars().take(140).collect();
+        let uri = format!("{base}/deployments/{id}/statuses");
+        let answer = self.write(
+            "POST",
+            &uri,
+            &json!({ "state": state, "description": description }),
+        )?;
+        self.expect_ok("POST", &uri, answer)?;
+        Ok(())
+    }
+
+    fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
+        let base = repo_path(repo)?;
+        let mut records = Vec::new();
+        for deployment in self.deployment_list(repo, None)? {
+            let id = deployment["id"].as_u64().unwrap_or(0);
+            let version = deployment["payload"]["version"]
+                .as_str()
+                .or(deployment["ref"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let statuses = self
+                .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
+                .unwrap_or(Value::Null);
+            let Some(status) = statuses.as_array().and_then(|s| s.first()) else {
+                continue;
+            };
+            let description = status["description"].as_str().unwrap_or_default();
+            records.push(DeploymentRecord {
+                version,
+                commit: deployment["sha"].as_str().unwrap_or_default().to_string(),
+                state: state_of(status["state"].as_str().unwrap_or_default(), description),
+                at: status["created_at"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                detail: description.to_string(),
+            });
+        }
+        records.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_encoded_by_segment() {
+        assert_eq!(
+            encode_path(".github/workflows/build main.yaml"),
+            ".github/workflows/build%20main.yaml"
+        );
+        assert_eq!(encode_path("2026.08.3"), "2026.08.3");
+    }
+
+    #[test]
+    fn etag_cache_is_bounded() {
+        let mut cache = EtagCache::new(2);
+        cache.put("a".into(), "1".into(), vec![]);
+        cache.put("b".into(), "2".into(), vec![]);
+        cache.put("c".into(), "3".into(), vec![]);
+        assert!(cache.get("a").is_none());
+        assert!(cache.get("c").is_some());
+    }
+
+    #[test]
+    fn deployment_status_maps_to_record_state() {
+        assert_eq!(
+            state_of("success", "verified 2026.08.3 live"),
+            DeploymentState::Verified
+        );
+        assert_eq!(
+            state_of("success", "deployed 2026.08.3"),
+            DeploymentState::Succeeded
+        );
+        assert_eq!(state_of("failure", "x"), DeploymentState::Failed);
+        assert_eq!(state_of("in_progress", "x"), DeploymentState::Started);
+    }
+}

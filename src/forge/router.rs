@@ -1,0 +1,99 @@
+//! A config may mix backends — components on GitHub, a stack mirrored locally, or the other way
+//! round — so the loop talks to one `Forge` that sends each call to the backend its repository
+//! lives on.
+
+use super::github::GithubForge;
+use super::local::LocalForge;
+use super::{
+    CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult,
+    NewRelease,
+};
+use crate::config::RepoLocation;
+use crate::release::TicketRef;
+
+pub struct Router {
+    pub local: LocalForge,
+    pub github: Option<GithubForge>,
+}
+
+impl Router {
+    fn pick(&self, repo: &RepoLocation) -> ForgeResult<&dyn Forge> {
+        match repo {
+            RepoLocation::Local(_) => Ok(&self.local),
+            RepoLocation::GitHub { owner, name } => match &self.github {
+                Some(github) => Ok(github),
+                None => Err(ForgeError::Unsupported(format!(
+                    "{owner}/{name} is on GitHub, but no GitHub credentials were given: set GITHUB_TOKEN (or GITHUB_TOKEN_FILE, or a GitHub App)"
+                ))),
+            },
+        }
+    }
+}
+
+impl Forge for Router {
+    fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
+        self.pick(repo)?.resolve_tag(repo, tag)
+    }
+    fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
+        self.pick(repo)?.branch_head(repo, branch)
+    }
+    fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
+        self.pick(repo)?.is_reachable(repo, commit, branch)
+    }
+    fn ci_status(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        workflow: &str,
+    ) -> ForgeResult<CiStatus> {
+        self.pick(repo)?.ci_status(repo, commit, workflow)
+    }
+    fn read_file(
+        &self,
+        repo: &RepoLocation,
+        commit: &str,
+        path: &str,
+    ) -> ForgeResult<Option<FileAtCommit>> {
+        self.pick(repo)?.read_file(repo, commit, path)
+    }
+    fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
+        self.pick(repo)?.write_file(repo, write)
+    }
+    fn file_history(
+        &self,
+        repo: &RepoLocation,
+        branch: &str,
+        path: &str,
+        limit: usize,
+    ) -> ForgeResult<Vec<CommitId>> {
+        self.pick(repo)?.file_history(repo, branch, path, limit)
+    }
+    fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
+        self.pick(repo)?.create_release(repo, release)
+    }
+    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
+        self.pick(repo)?.has_release(repo, tag)
+    }
+    fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
+        self.pick(repo)?.pin_overrides(repo, pins)
+    }
+    fn report_ticket(
+        &self,
+        ticket: &TicketRef,
+        marker: &str,
+        body: &str,
+        label: Option<&str>,
+    ) -> ForgeResult<()> {
+        // Tickets are GitHub issues whatever the repositories are.
+        match &self.github {
+            Some(github) => github.report_ticket(ticket, marker, body, label),
+            None => self.local.report_ticket(ticket, marker, body, label),
+        }
+    }
+    fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
+        self.pick(repo)?.record_deployment(repo, record)
+    }
+    fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
+        self.pick(repo)?.deployments(repo)
+    }
+}
