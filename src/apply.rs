@@ -144,7 +144,7 @@ pub fn apply(
             }
             Next::Wait(step) => {
                 let started = *waiting_since.get_or_insert_with(Instant::now);
-                if started.elapsed() >= options.gate_timeout {
+                if started.elapsed() >= gate_timeout(config, step, options) {
                     let step = step.clone();
                     return Ok(ApplyOutcome::TimedOut {
                         plan: current,
@@ -158,8 +158,6 @@ pub fn apply(
             }
             Next::Act(step) => step.clone(),
         };
-        waiting_since = None;
-        pause = options.poll_start;
         if !confirmed {
             if !progress.confirm(&current) {
                 return Ok(ApplyOutcome::Declined);
@@ -167,11 +165,11 @@ pub fn apply(
             confirmed = true;
         }
         progress.acting(&step);
-        let result = execute(
-            config, release, &observed, &step, backends, options, progress,
-        );
+        let result = execute(config, release, &observed, &step, backends, progress);
         match result {
             Ok(StepResult::Failed(what)) => {
+                waiting_since = None;
+                pause = options.poll_start;
                 // Recorded; the next observation sees the failure and the plan blocks on it.
                 progress.failed(&step, &what);
                 if progress.after_side_effect(&what).is_break() {
@@ -179,6 +177,8 @@ pub fn apply(
                 }
             }
             Ok(StepResult::Did(what)) => {
+                waiting_since = None;
+                pause = options.poll_start;
                 progress.acted(&step, &what);
                 if progress.after_side_effect(&what).is_break() {
                     return Ok(ApplyOutcome::Interrupted { after: what });
@@ -187,11 +187,21 @@ pub fn apply(
             Ok(StepResult::Interrupted(what)) => {
                 return Ok(ApplyOutcome::Interrupted { after: what });
             }
-            Ok(StepResult::TimedOut) => {
-                return Ok(ApplyOutcome::TimedOut {
-                    plan: current,
-                    step,
-                });
+            Ok(StepResult::NotYet(why)) => {
+                let started = *waiting_since.get_or_insert_with(Instant::now);
+                if started.elapsed() >= gate_timeout(config, &step, options) {
+                    return Ok(ApplyOutcome::TimedOut {
+                        plan: current,
+                        step,
+                    });
+                }
+                let waiting = Step {
+                    reason: why,
+                    ..step
+                };
+                progress.waiting(&waiting, pause);
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(options.poll_max);
             }
             Err(
                 ForgeError::Conflict { .. }
@@ -211,12 +221,25 @@ pub fn apply(
     }
 }
 
+/// How long a gate may be waited on: `[verify] timeout_seconds` for verification, the run's
+/// gate timeout otherwise.
+fn gate_timeout(config: &Config, step: &Step, options: &ApplyOptions) -> Duration {
+    match (
+        &step.kind,
+        config.verify.as_ref().and_then(|v| v.timeout_seconds),
+    ) {
+        (StepKind::Verify, Some(seconds)) => Duration::from_secs(seconds),
+        _ => options.gate_timeout,
+    }
+}
+
 enum StepResult {
     Did(String),
+    /// A gate checked from inside a step is not open yet; wait like any other gate.
+    NotYet(String),
     /// The step ran and failed; the failure is recorded where the next observation finds it.
     Failed(String),
     Interrupted(String),
-    TimedOut,
 }
 
 fn context(release: &Release, commit: &str) -> ReleaseContext {
@@ -237,7 +260,6 @@ fn execute(
     observed: &Observation,
     step: &Step,
     backends: &Backends<'_>,
-    options: &ApplyOptions,
     progress: &mut dyn Progress,
 ) -> Result<StepResult, ForgeError> {
     let forge = backends.forge;
@@ -374,27 +396,11 @@ fn execute(
                 .as_ref()
                 .map(|t| t.commit.clone())
                 .unwrap_or_default();
-            let timeout = config
-                .verify
-                .as_ref()
-                .and_then(|v| v.timeout_seconds)
-                .map_or(options.gate_timeout, Duration::from_secs);
-            let started = Instant::now();
-            let mut pause = options.poll_start;
-            loop {
-                match verifier.verify(&context(release, &commit)) {
-                    Ok(o) if o.live => {
-                        return Ok(StepResult::Did(format!("production reports {version}")));
-                    }
-                    Ok(_) | Err(_) if started.elapsed() >= timeout => {
-                        return Ok(StepResult::TimedOut);
-                    }
-                    _ => {
-                        progress.waiting(step, pause);
-                        std::thread::sleep(pause);
-                        pause = (pause * 2).min(options.poll_max);
-                    }
-                }
+            // One check: waiting for production is a gate, polled by the loop like CI.
+            match verifier.verify(&context(release, &commit)) {
+                Ok(o) if o.live => Ok(StepResult::Did(format!("production reports {version}"))),
+                Ok(o) => Ok(StepResult::NotYet(o.detail)),
+                Err(e) => Ok(StepResult::NotYet(e)),
             }
         }
         StepKind::Report => {

@@ -23,3 +23,4 @@ pub mod status;
 pub mod toml_schema;
 pub mod tree;
 pub mod validate;
+pub mod emulator;

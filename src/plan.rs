@@ -446,9 +446,10 @@ pub fn plan(
             Status::Done,
             format!("production reports {version}"),
         ),
+        // The deploy is done and production has been asked: what is left is waiting for it.
         (Some(_), Some(Ok(false))) => step(
             StepKind::Verify,
-            Status::ToDo,
+            Status::Waiting,
             format!(
                 "production does not report {version} yet: {}",
                 deploy.verify_detail.lines().last().unwrap_or_default()
@@ -456,7 +457,7 @@ pub fn plan(
         ),
         (Some(_), Some(Err(e))) => step(
             StepKind::Verify,
-            Status::ToDo,
+            Status::Waiting,
             format!("the last check failed: {e}"),
         ),
         (Some(_), None) => step(
