@@ -685,7 +685,7 @@ fn deploy_started_without_an_outcome_is_retried_when_asked() {
 }
 
 #[test]
-fn succeeded_deploy_leaves_verify_and_report() {
+fn succeeded_deploy_waits_for_production_to_report_it() {
     let mut o = released();
     o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Succeeded));
     o.deploy.live_version = Some(v("2026.08.3"));
@@ -696,14 +696,14 @@ fn succeeded_deploy_leaves_verify_and_report() {
     assert_step(
         &plan,
         "verify",
-        Status::ToDo,
+        Status::Waiting,
         &[
             "does not report 2026.08.3 yet",
             "production runs: stack=2026.08.2",
         ],
     );
     assert_step(&plan, "report", Status::ToDo, &["record 2026.08.3 as live"]);
-    assert_eq!(next_title(&plan), ("verify".to_string(), "act"));
+    assert_eq!(next_title(&plan), ("verify".to_string(), "wait"));
 }
 
 #[test]
