@@ -22,7 +22,7 @@ pub struct Backends<'a> {
     pub verifier: Option<&'a dyn Verifier>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     pub plan: PlanOptions,
     /// How long to wait on a gate (CI, verification) before giving up for this run.
@@ -55,6 +55,11 @@ pub trait Progress {
     /// A step ran and failed (the failure is recorded; the next plan blocks on it).
     fn failed(&mut self, _step: &Step, _what: &str) {}
     fn waiting(&mut self, _step: &Step, _next_check: Duration) {}
+    /// Asked before every observation and step: true stops the run there (a shutdown waits for
+    /// the step in flight, never interrupts it).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
     /// Called after every side effect; `Break` stops the run right there (tests use it to
     /// simulate a crash at each point, since all state is re-derived from observation).
     fn after_side_effect(&mut self, _what: &str) -> ControlFlow<()> {
@@ -81,10 +86,14 @@ pub enum ApplyOutcome {
     },
     /// The person declined at the prompt.
     Declined,
-    /// `[daemon] suspended = true`: nothing may change, so there is nothing to wait for.
-    Suspended {
+    /// Side effects are held (suspension, a closed deploy window): nothing this run could wait
+    /// for would change that, so it stops.
+    Held {
         plan: Plan,
+        reason: String,
     },
+    /// `Progress::should_stop` asked to stop (shutdown), between steps.
+    Stopped,
     /// A `Progress` hook stopped the run after a side effect.
     Interrupted {
         after: String,
@@ -120,6 +129,9 @@ pub fn apply(
     let mut waiting_since: Option<Instant> = None;
     let mut pause = options.poll_start;
     loop {
+        if progress.should_stop() {
+            return Ok(ApplyOutcome::Stopped);
+        }
         let observed = observe(
             config,
             release,
@@ -128,7 +140,7 @@ pub fn apply(
             backends.verifier,
         )
         .map_err(ApplyError::Observe)?;
-        let current = plan(config, release, declared, &observed, options.plan);
+        let current = plan(config, release, declared, &observed, options.plan.clone());
         progress.planned(&current);
         let step = match current.next() {
             Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
@@ -139,8 +151,12 @@ pub fn apply(
                     step,
                 });
             }
-            Next::Wait(_) if config.daemon.suspended => {
-                return Ok(ApplyOutcome::Suspended { plan: current });
+            Next::Wait(_) if current.held.is_some() => {
+                let reason = current.held.clone().unwrap_or_default();
+                return Ok(ApplyOutcome::Held {
+                    plan: current,
+                    reason,
+                });
             }
             Next::Wait(step) => {
                 let started = *waiting_since.get_or_insert_with(Instant::now);

@@ -3,6 +3,7 @@
 //! deployers; `main.rs` is only the command line.
 
 pub mod apply;
+pub mod backends;
 pub mod calver;
 pub mod check;
 pub mod component_tag;
@@ -24,3 +25,4 @@ pub mod status;
 pub mod toml_schema;
 pub mod tree;
 pub mod validate;
+pub mod window;

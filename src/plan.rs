@@ -84,6 +84,10 @@ pub struct Plan {
     /// Things a person should know that do not stop the release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Why side effects are held back (suspension, a closed deploy window), if they are:
+    /// waiting that no amount of polling within a run will end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// What `apply` should do next.
@@ -126,10 +130,12 @@ impl Plan {
 }
 
 /// Options a person can give that change decisions.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     /// Treat a failed or interrupted deploy as to do again (`apply --retry-deploy`).
     pub retry_deploy: bool,
+    /// The deploy windows at planning time; `None` when none are configured.
+    pub window: Option<crate::window::WindowState>,
 }
 
 fn step(kind: StepKind, status: Status, reason: impl Into<String>) -> Step {
@@ -487,11 +493,35 @@ pub fn plan(
         )
     });
 
+    let mut held = None;
+    // A release starts with its pin commit; a closed window holds only that start, so a
+    // release already under way is finished rather than left half done.
+    let starting = steps
+        .iter()
+        .any(|s| s.kind == StepKind::Pin && s.status == Status::ToDo);
+    if let Some(window) = options.window.as_ref().filter(|w| !w.open)
+        && starting
+    {
+        let next = window
+            .next_opening
+            .as_deref()
+            .map_or(String::new(), |t| format!("; next opening {t}"));
+        let reason = format!("outside the deploy windows of [daemon] windows{next}");
+        for s in steps
+            .iter_mut()
+            .filter(|s| s.kind == StepKind::Pin && s.status == Status::ToDo)
+        {
+            s.status = Status::Waiting;
+            s.reason = format!("waiting for window{next}; then {}", s.reason);
+        }
+        held = Some(reason);
+    }
     if config.daemon.suspended {
         for s in steps.iter_mut().filter(|s| s.status == Status::ToDo) {
             s.status = Status::Waiting;
             s.reason = format!("suspended by [daemon] suspended = true; {}", s.reason);
         }
+        held = Some("suspended by [daemon] suspended = true in stackrel.toml".into());
     }
 
     let superseded = declared
@@ -514,5 +544,6 @@ pub fn plan(
         superseded,
         steps,
         warnings,
+        held,
     }
 }

@@ -70,7 +70,10 @@ fn load(sandbox: &Sandbox) -> (Config, Vec<Release>) {
 
 fn options(retry_deploy: bool) -> ApplyOptions {
     ApplyOptions {
-        plan: PlanOptions { retry_deploy },
+        plan: PlanOptions {
+            retry_deploy,
+            window: None,
+        },
         gate_timeout: Duration::from_secs(2),
         poll_start: Duration::from_millis(2),
         poll_max: Duration::from_millis(10),
@@ -1391,7 +1394,7 @@ fn a_suspended_stack_makes_no_change_at_all() {
     )
     .unwrap();
     // Suspension cannot lift during a run, so apply stops at once instead of waiting it out.
-    let ApplyOutcome::Suspended { plan } = outcome else {
+    let ApplyOutcome::Held { plan, .. } = outcome else {
         panic!("expected the run to stop as suspended, got {outcome:#?}")
     };
     let step = plan

@@ -181,7 +181,10 @@ fn retrying(observed: &Observation) -> Plan {
         &desired(),
         &[desired()],
         observed,
-        PlanOptions { retry_deploy: true },
+        PlanOptions {
+            retry_deploy: true,
+            window: None,
+        },
     )
 }
 
@@ -845,4 +848,57 @@ fn plan_serializes_to_json_with_readable_statuses() {
 fn planning_is_deterministic() {
     let o = fresh();
     assert_eq!(plan_for(&o), plan_for(&o));
+}
+
+#[test]
+fn closed_window_holds_the_start_of_a_release() {
+    let config = config();
+    let window = stackrel::window::WindowState {
+        open: false,
+        next_opening: Some("2026-08-24T09:00:00Z".into()),
+    };
+    let plan = plan(
+        &config,
+        &desired(),
+        &[desired()],
+        &fresh(),
+        PlanOptions {
+            retry_deploy: false,
+            window: Some(window),
+        },
+    );
+    assert_step(
+        &plan,
+        "pin",
+        Status::Waiting,
+        &["waiting for window", "2026-08-24T09:00:00Z"],
+    );
+    assert!(
+        plan.held
+            .as_deref()
+            .unwrap_or_default()
+            .contains("deploy windows")
+    );
+    assert_eq!(next_title(&plan), ("pin".to_string(), "wait"));
+}
+
+#[test]
+fn closed_window_lets_a_release_under_way_finish() {
+    let config = config();
+    let window = stackrel::window::WindowState {
+        open: false,
+        next_opening: None,
+    };
+    let plan = plan(
+        &config,
+        &desired(),
+        &[desired()],
+        &released(),
+        PlanOptions {
+            retry_deploy: false,
+            window: Some(window),
+        },
+    );
+    assert_eq!(plan.held, None);
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
 }

@@ -92,6 +92,7 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     let options = ApplyOptions {
         plan: PlanOptions {
             retry_deploy: args.retry_deploy,
+            window: stackrel::window::state(&loaded.config.daemon.windows, chrono::Utc::now()),
         },
         gate_timeout: Duration::from_secs(args.timeout),
         poll_start: Duration::from_millis(500),
@@ -135,9 +136,13 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             println!("Nothing changed.");
             Ok(ExitCode::from(1))
         }
-        ApplyOutcome::Suspended { .. } => {
-            println!("Suspended by [daemon] suspended = true in stackrel.toml: nothing changed.");
+        ApplyOutcome::Held { reason, .. } => {
+            println!("Held: {reason}; nothing changed.");
             Ok(ExitCode::from(2))
+        }
+        ApplyOutcome::Stopped => {
+            println!("Stopped between steps; run `stackrel apply` again to resume.");
+            Ok(ExitCode::from(1))
         }
         ApplyOutcome::Interrupted { after } => {
             println!("Stopped after: {after}; run `stackrel apply` again to resume.");

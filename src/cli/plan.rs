@@ -74,12 +74,13 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let backends = backends(&loaded)?;
+    let apply_backends = backends.as_apply();
     let observed = observe(
         &loaded.config,
         release,
-        &backends.forge,
-        backends.deployer.as_deref(),
-        backends.verifier.as_deref(),
+        apply_backends.forge,
+        apply_backends.deployer,
+        apply_backends.verifier,
     )
     .map_err(|e| {
         miette::miette!(
@@ -92,7 +93,10 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         release,
         &loaded.releases,
         &observed,
-        PlanOptions::default(),
+        PlanOptions {
+            retry_deploy: false,
+            window: stackrel::window::state(&loaded.config.daemon.windows, chrono::Utc::now()),
+        },
     );
     if args.json {
         println!(

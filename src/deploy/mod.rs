@@ -1,7 +1,9 @@
 //! Deployers put a cut release into production; verifiers confirm what production runs. Both are
 //! small traits so the loop does not care whether it is AWX, a local command or an HTTP check.
 
+pub mod awx;
 pub mod command;
+pub mod http_verify;
 
 use std::collections::BTreeMap;
 

@@ -3,4 +3,5 @@
 //! clients (octocrab, the AWX client) are exercised against them, and they can inject the faults a
 //! network and a busy service produce.
 
+pub mod awx;
 pub mod github;

@@ -1,0 +1,187 @@
+//! Verifying a release over HTTP: production says what it runs (Fragalysis' `/version/` answers
+//! `{"version": {"backend": "xchem:2026.08.1", "frontend": …, "stack": "xchem:2026.08.3"}}`), and
+//! `[verify] expect` names the JSON fields that must show the declared versions.
+//!
+//! A green CI run or a successful AWX job does not prove a deploy (the stack's workflow deploys
+//! with `continue-on-error`); only production's own answer does. Verification is polled until
+//! it passes or times out, so an answer that is not yet right (wrong version, an error page while
+//! the service restarts, a missing field) is "not live" with a detail saying what was seen, and
+//! only a failure to reach the URL at all is an error.
+
+use super::{ReleaseContext, Verifier, VerifyOutcome};
+use crate::config::{VerifyConfig, render_template};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Bound on one check: a version endpoint answers at once or is not answering.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of an unexpected body is quoted in the detail.
+const MAX_QUOTED_CHARS: usize = 200;
+/// A version endpoint's answer is small; anything bigger is not one.
+const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// `[verify] url` + `expect`.
+#[derive(Debug)]
+pub struct HttpVerifier {
+    agent: ureq::Agent,
+    url: String,
+    expect: BTreeMap<String, String>,
+}
+
+fn build_agent(request_timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // An error page is an answer to describe, not a transport failure.
+        .http_status_as_error(false)
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_global(Some(request_timeout))
+        .user_agent(concat!("stackrel/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+impl HttpVerifier {
+    pub fn new(config: &VerifyConfig) -> Result<Self, String> {
+        let url = config
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .ok_or("[verify] url is required to verify over HTTP")?;
+        if config.expect.is_empty() {
+            return Err(
+                "[verify] expect is empty: name the JSON fields that must show the versions, e.g. { \"version.stack\" = \"xchem:{version}\" }"
+                    .into(),
+            );
+        }
+        Ok(HttpVerifier {
+            agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
+            url: url.to_string(),
+            expect: config.expect.clone(),
+        })
+    }
+
+    /// The bound on a single check.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = build_agent(timeout);
+        self
+    }
+
+    fn not_live(detail: String) -> VerifyOutcome {
+        VerifyOutcome {
+            live: false,
+            detail,
+        }
+    }
+}
+
+impl Verifier for HttpVerifier {
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String> {
+        let url = &self.url;
+        let mut response = self
+            .agent
+            .get(url)
+            .header("Accept", "application/json")
+            .call()
+            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .lossy_utf8(true)
+            .read_to_string()
+            .map_err(|e| format!("reading the answer of {url}: {e}"))?;
+        if !(200..300).contains(&status) {
+            return Ok(Self::not_live(format!(
+                "{url} answered HTTP {status}: {}",
+                quote(&body)
+            )));
+        }
+        let Ok(json) = serde_json::from_str::<Value>(&body) else {
+            return Ok(Self::not_live(format!(
+                "{url} did not answer JSON (HTTP {status}): {}",
+                quote(&body)
+            )));
+        };
+        let mut live = true;
+        let mut seen = Vec::with_capacity(self.expect.len());
+        for (path, template) in &self.expect {
+            let want = render_template(template, &release.version, &release.components);
+            match lookup(&json, path) {
+                None => {
+                    live = false;
+                    seen.push(format!("{path} is missing, want {want}"));
+                }
+                Some(value) => {
+                    let got = as_text(value);
+                    if got == want {
+                        seen.push(format!("{path} = {got}, as wanted"));
+                    } else {
+                        live = false;
+                        seen.push(format!("{path} = {got}, want {want}"));
+                    }
+                }
+            }
+        }
+        Ok(VerifyOutcome {
+            live,
+            detail: format!("{url}: {}", seen.join("; ")),
+        })
+    }
+}
+
+/// Follows a dotted path (`version.stack`); a segment that is a number indexes an array.
+fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(json, |node, segment| match node {
+        Value::Object(fields) => fields.get(segment),
+        Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// A field's value as the text compared with the template: strings as they are, anything else
+/// as compact JSON (so a number compares as `3`, a null as `null`).
+fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn quote(body: &str) -> String {
+    let one_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        "(empty body)".into()
+    } else if one_line.chars().count() > MAX_QUOTED_CHARS {
+        format!(
+            "{}…",
+            one_line.chars().take(MAX_QUOTED_CHARS).collect::<String>()
+        )
+    } else {
+        one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_paths_reach_nested_fields_and_array_items() {
+        let json = json!({"version": {"stack": "xchem:1", "list": [{"a": 3}]}});
+        assert_eq!(lookup(&json, "version.stack"), Some(&json!("xchem:1")));
+        assert_eq!(lookup(&json, "version.list.0.a"), Some(&json!(3)));
+        assert_eq!(lookup(&json, "version.backend"), None);
+        assert_eq!(lookup(&json, "version.stack.deeper"), None);
+    }
+
+    #[test]
+    fn non_strings_compare_as_json_text() {
+        assert_eq!(as_text(&json!(3)), "3");
+        assert_eq!(as_text(&Value::Null), "null");
+        assert_eq!(as_text(&json!("x")), "x");
+    }
+}
