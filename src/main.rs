@@ -33,6 +33,8 @@ enum Command {
     Plan(cli::plan::PlanArgs),
     /// Converge: pin, release, build, deploy, verify, report.
     Apply(cli::apply::ApplyArgs),
+    /// Run as a service: watch, schedule, webhook, health, metrics, status page.
+    Run(cli::run::RunArgs),
     /// Desired versus live, per release.
     Status(cli::status::StatusArgs),
     /// Build a local sandbox shaped like the Fragalysis stack and run a whole release in it.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => cli::plan::run(&args.repo, a),
         Command::Apply(a) => cli::apply::run(&args.repo, a),
         Command::Status(a) => cli::status::run(&args.repo, a),
+        Command::Run(a) => cli::run::run(&args.repo, a),
         Command::Demo(a) => cli::demo::run(a),
         Command::Schema(a) => cli::schema::run(&args.repo, a),
     };

@@ -78,6 +78,8 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub version: CalVer,
+    /// The version production runs, as far as the deployment records show.
+    pub live: Option<CalVer>,
     /// Declared releases newer than what is live but older than the desired one: never replayed.
     pub superseded: Vec<CalVer>,
     pub steps: Vec<Step>,
@@ -541,6 +543,7 @@ pub fn plan(
     }
     Plan {
         version,
+        live,
         superseded,
         steps,
         warnings,

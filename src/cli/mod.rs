@@ -6,6 +6,7 @@ pub mod demo;
 pub mod history;
 pub mod output;
 pub mod plan;
+pub mod run;
 pub mod schema;
 pub mod setup;
 pub mod status;

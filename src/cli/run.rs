@@ -1,0 +1,159 @@
+//! `stackrel run`: the daemon. Problems with the configuration or the credentials are reported
+//! before the server starts; after that, a broken desired state fails closed and is reported
+//! while the service keeps running.
+
+use clap::{Args, ValueEnum};
+use stackrel::credentials::from_env;
+use stackrel::daemon::source::Source;
+use stackrel::daemon::worker::Timing;
+use stackrel::daemon::{Daemon, DaemonOptions};
+use stackrel::validate::validate;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Address for /healthz, /readyz, /metrics, /api/status, / and POST /webhooks/github.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    listen: String,
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// The desired-state branch to follow (default: whatever HEAD is, as with a git-sync checkout).
+    #[arg(long)]
+    branch: Option<String>,
+    /// Follow a remote desired-state repository instead of the checkout at --repo (cloned and
+    /// fetched by the daemon with GITHUB_TOKEN; needs --branch).
+    #[arg(long)]
+    source: Option<String>,
+    /// Where to keep the clone of --source.
+    #[arg(long, default_value = ".stackrel-cache")]
+    cache: PathBuf,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Blocks until SIGTERM or SIGINT.
+fn wait_for_signal() {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    });
+}
+
+pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
+    init_logging(args.log_format);
+    let webhook_secret = from_env("STACKREL_WEBHOOK_SECRET").map_err(|e| miette::miette!("{e}"))?;
+    let source = match &args.source {
+        Some(url) => {
+            let branch = args.branch.clone().ok_or_else(|| {
+                miette::miette!(
+                    help = "add --branch main (or your desired-state branch)",
+                    "--source needs --branch"
+                )
+            })?;
+            Source::Remote {
+                url: url.clone(),
+                branch,
+                cache: args.cache.clone(),
+                token: from_env("GITHUB_TOKEN").map_err(|e| miette::miette!("{e}"))?,
+            }
+        }
+        None => Source::Checkout {
+            dir: repo.to_path_buf(),
+            rev: args.branch.clone().unwrap_or_else(|| "HEAD".into()),
+        },
+    };
+
+    // Before serving anything: the desired state must read, and its config and credentials work.
+    let snapshot = source.read().map_err(|e| {
+        miette::miette!(
+            help = "check --repo / --source and --branch",
+            "cannot read the desired state: {e}"
+        )
+    })?;
+    let state = validate(&snapshot.files);
+    match &state.config {
+        Some(config) if state.is_valid() => {
+            let backends = stackrel::backends::build(config, &snapshot.dir).map_err(|e| {
+                miette::miette!(
+                    help = "check stackrel.toml and the credentials in the environment",
+                    "{e}"
+                )
+            })?;
+            for line in &backends.preflight {
+                tracing::info!("{line}");
+            }
+        }
+        _ => {
+            super::output::print_diagnostics(
+                &state.diagnostics,
+                stackrel::diagnostic::Format::Human,
+                repo,
+                "",
+            );
+            return Err(miette::miette!(
+                help = "fix the problems above and commit; the daemon refuses to start on an invalid desired state",
+                "the desired state is invalid"
+            ));
+        }
+    }
+    if webhook_secret.is_none() {
+        tracing::info!("STACKREL_WEBHOOK_SECRET is not set: POST /webhooks/github is disabled");
+    }
+
+    let daemon = Daemon::start(DaemonOptions {
+        source,
+        listen: args.listen.clone(),
+        webhook_secret,
+        timing: Timing::default(),
+        debounce: Duration::from_millis(100),
+    })
+    .map_err(|e| miette::miette!("{e}"))?;
+    tracing::info!(listen = %daemon.server.addr, "stackrel is running");
+    wait_for_signal();
+    tracing::info!("shutting down after the step in flight");
+    daemon.shutdown();
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
