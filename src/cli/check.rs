@@ -21,6 +21,13 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Also run the read-only preflight against live state (needs the credentials the config
+    /// needs, e.g. GITHUB_TOKEN) and plan what merging would do.
+    #[arg(long)]
+    online: bool,
+    /// With --online: write the plan as Markdown to this file, for a pull-request comment.
+    #[arg(long, requires = "online")]
+    markdown: Option<std::path::PathBuf>,
 }
 
 pub fn run(repo: &Path, args: CheckArgs) -> miette::Result<ExitCode> {
@@ -64,9 +71,65 @@ pub fn run(repo: &Path, args: CheckArgs) -> miette::Result<ExitCode> {
         ));
     }
     print_diagnostics(&diagnostics, args.format, repo, &line);
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    if errors > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    if !args.online {
+        return Ok(ExitCode::SUCCESS);
+    }
+    online(repo, &state, args.markdown.as_deref())
+}
+
+/// The online part: what merging would do against live state, without changing anything.
+fn online(
+    repo: &Path,
+    state: &stackrel::validate::DesiredState,
+    markdown: Option<&Path>,
+) -> miette::Result<ExitCode> {
+    let (Some(config), Some(release)) = (state.config.as_ref(), state.newest()) else {
+        println!("no release declared: nothing to plan");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let loaded = super::setup::Loaded {
+        config: config.clone(),
+        releases: state.releases.clone(),
+        dir: repo.to_path_buf(),
+    };
+    let backends = super::setup::backends(&loaded)?;
+    let apply = backends.as_apply();
+    let observed = stackrel::observation::observe(
+        config,
+        release,
+        apply.forge,
+        apply.deployer,
+        apply.verifier,
+    )
+    .map_err(|e| {
+        miette::miette!(
+            help = "check the credentials and repositories",
+            "preflight against live state failed: {e}"
+        )
+    })?;
+    let plan = stackrel::plan::plan(
+        config,
+        release,
+        &state.releases,
+        &observed,
+        stackrel::plan::PlanOptions {
+            retry_deploy: false,
+            window: stackrel::window::state(&config.daemon.windows, chrono::Utc::now()),
+        },
+    );
+    print!("\n{}", super::plan::render(&plan));
+    if let Some(path) = markdown {
+        std::fs::write(path, super::plan::render_markdown(&plan))
+            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(match plan.blocked() {
+        Some(step) => {
+            println!("\nMerging would block at {}: {}", step.title(), step.reason);
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
     })
 }

@@ -57,6 +57,47 @@ pub fn render(plan: &Plan) -> String {
     out
 }
 
+/// The plan as Markdown, for a pull-request comment.
+pub fn render_markdown(plan: &Plan) -> String {
+    let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = format!("### stackrel: merging deploys {}\n\n", plan.version);
+    if let Some(live) = plan.live {
+        out.push_str(&format!("Live now: **{live}**.\n\n"));
+    }
+    for warning in &plan.warnings {
+        out.push_str(&format!("> ⚠️ {}\n\n", escape(warning)));
+    }
+    out.push_str("| | step | status | reason |\n|---|---|---|---|\n");
+    for step in &plan.steps {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            symbol(step.status),
+            escape(&step.title()),
+            step.status,
+            escape(&step.reason)
+        ));
+    }
+    if !plan.superseded.is_empty() {
+        let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
+        out.push_str(&format!(
+            "\nSuperseded, not replayed: {}.\n",
+            list.join(", ")
+        ));
+    }
+    out.push_str(&match plan.blocked() {
+        Some(step) => format!(
+            "\n**Blocked at {}**: merging would change nothing until this is fixed.\n",
+            step.title()
+        ),
+        None if plan.in_sync() => "\nAlready in sync.\n".to_string(),
+        None => format!(
+            "\nMerging starts the release: {} step(s) to run.\n",
+            plan.pending()
+        ),
+    });
+    out
+}
+
 pub fn exit_code(plan: &Plan) -> ExitCode {
     if plan.blocked().is_some() {
         ExitCode::from(1)

@@ -33,6 +33,9 @@ pub struct RunArgs {
     /// fetched by the daemon with GITHUB_TOKEN; needs --branch).
     #[arg(long)]
     source: Option<String>,
+    /// Do not watch the checkout for changes; rely on webhooks and the resync schedule.
+    #[arg(long)]
+    no_watch: bool,
     /// Where to keep the clone of --source.
     #[arg(long, default_value = ".stackrel-cache")]
     cache: PathBuf,
@@ -148,6 +151,7 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
         webhook_secret,
         timing: Timing::default(),
         debounce: Duration::from_millis(100),
+        watch: !args.no_watch,
     })
     .map_err(|e| miette::miette!("{e}"))?;
     tracing::info!(listen = %daemon.server.addr, "stackrel is running");

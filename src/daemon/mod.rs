@@ -26,6 +26,9 @@ pub struct DaemonOptions {
     pub timing: Timing,
     /// How long a burst of file changes may last before it counts as one change.
     pub debounce: Duration,
+    /// Watch a checkout for changes (off where inotify does not work, e.g. some network file
+    /// systems; the schedule and webhooks still trigger).
+    pub watch: bool,
 }
 
 /// A running daemon. `shutdown` stops it between steps and waits for the worker.
@@ -42,13 +45,13 @@ impl Daemon {
         let triggers = Arc::new(Triggers::default());
         let state = Arc::new(Mutex::new(DaemonState::new()));
         let watcher = match &options.source {
-            Source::Checkout { dir, .. } => {
+            Source::Checkout { dir, .. } if options.watch => {
                 let fire = triggers.clone();
                 Some(ChangeWatcher::start(dir, options.debounce, move || {
                     fire.fire("desired-state change")
                 })?)
             }
-            Source::Remote { .. } => None,
+            _ => None,
         };
         let routes = Arc::new(Routes {
             state: state.clone(),
