@@ -106,7 +106,11 @@ fn ms(d: Duration) -> f64 {
 
 /// Alternates the frontend between its two production tags so every release pins something new.
 fn release(i: usize) -> (String, String) {
-    let frontend = if i.is_multiple_of(2) { "2026.08.1" } else { "2026.08.2" };
+    let frontend = if i.is_multiple_of(2) {
+        "2026.08.1"
+    } else {
+        "2026.08.2"
+    };
     (
         format!("2026.09.{}", i + 1),
         release_text("2026.08.1", frontend, "bench"),

@@ -5,7 +5,6 @@
 
 use stackrel::apply::{ApplyOptions, Backends, Quiet, apply};
 use stackrel::demo::build_sandbox;
-use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use stackrel::forge::local::LocalForge;
 use stackrel::observation::observe;
 use stackrel::plan::{PlanOptions, plan};
@@ -111,23 +110,8 @@ fn bench_plan_and_demo() {
         let config = state.config.clone().expect("config");
         let release = state.newest().expect("release").clone();
         let forge = LocalForge::new(&sandbox.desired);
-        let runner = |argv: &[&str]| CommandRunner {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            dir: sandbox.desired.clone(),
-            timeout: Duration::from_secs(30),
-        };
-        let deployer = CommandDeployer(runner(&[
-            "./deploy.sh",
-            "{version}",
-            "{backend}",
-            "{frontend}",
-        ]));
-        let verifier = CommandVerifier(runner(&[
-            "./check-live.sh",
-            "{version}",
-            "{backend}",
-            "{frontend}",
-        ]));
+        let deployer = sandbox.deployer();
+        let verifier = sandbox.verifier();
         let backends = Backends {
             forge: &forge,
             deployer: Some(&deployer),

@@ -4,9 +4,11 @@
 //! desired-state repository — so that a person can watch a whole release converge in seconds
 //! without an account anywhere. Tests use the same sandbox.
 
+use crate::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use crate::forge::local::CI_NOTES_REF;
 use git2::{Oid, Repository, Signature};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The workflow file the demo stack starts with: the pins sit under the top-level `env:`, and
 /// the same names appear in comments, a nested env and shell lines, which must not change.
@@ -103,6 +105,27 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    fn runner(&self, script: &str) -> CommandRunner {
+        CommandRunner {
+            argv: [script, "{version}", "{backend}", "{frontend}"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            dir: self.desired.clone(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// The deployer `stackrel.toml` names: the sandbox's `deploy.sh`.
+    pub fn deployer(&self) -> CommandDeployer {
+        CommandDeployer(self.runner("./deploy.sh"))
+    }
+
+    /// The verifier `stackrel.toml` names: the sandbox's `check-live.sh`.
+    pub fn verifier(&self) -> CommandVerifier {
+        CommandVerifier(self.runner("./check-live.sh"))
+    }
+
     /// How many deploys the demo deployer has run.
     pub fn deploy_count(&self) -> usize {
         std::fs::read_to_string(self.root.join("deploys.log")).map_or(0, |s| s.lines().count())

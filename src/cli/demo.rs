@@ -4,7 +4,7 @@ use super::plan::render;
 use clap::Args;
 use stackrel::apply::{ApplyOptions, ApplyOutcome, Backends, Progress, apply};
 use stackrel::demo::{Sandbox, build_sandbox, release_text};
-use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
+use stackrel::deploy::command::CommandVerifier;
 use stackrel::forge::local::LocalForge;
 use stackrel::observation::observe;
 use stackrel::plan::{Plan, PlanOptions, Step, plan};
@@ -113,23 +113,8 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     );
 
     let forge = LocalForge::new(&sandbox.desired);
-    let runner = |argv: &[&str]| CommandRunner {
-        argv: argv.iter().map(|s| s.to_string()).collect(),
-        dir: sandbox.desired.clone(),
-        timeout: Duration::from_secs(30),
-    };
-    let deployer = CommandDeployer(runner(&[
-        "./deploy.sh",
-        "{version}",
-        "{backend}",
-        "{frontend}",
-    ]));
-    let verifier = CommandVerifier(runner(&[
-        "./check-live.sh",
-        "{version}",
-        "{backend}",
-        "{frontend}",
-    ]));
+    let deployer = sandbox.deployer();
+    let verifier = sandbox.verifier();
     let backends = Backends {
         forge: &forge,
         deployer: Some(&deployer),
