@@ -53,35 +53,57 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Blocks until SIGTERM or SIGINT.
-fn wait_for_signal() {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    runtime.block_on(async {
+/// Listens for SIGTERM and SIGINT from the moment it is made; `wait` blocks until one arrives.
+/// Made before the daemon starts, so a signal can never find the process without a handler
+/// (which would kill it in the middle of a step).
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Signals, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot set up signal handling: {e}"))?;
         #[cfg(unix)]
-        {
+        let (term, interrupt) = {
             use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = tokio::signal::ctrl_c() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
+            let _context = runtime.enter();
+            let term = signal(SignalKind::terminate())
+                .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
+            let interrupt = signal(SignalKind::interrupt())
+                .map_err(|e| format!("cannot listen for SIGINT: {e}"))?;
+            (term, interrupt)
+        };
+        Ok(Signals {
+            runtime,
+            #[cfg(unix)]
+            term,
+            #[cfg(unix)]
+            interrupt,
+        })
+    }
+
+    fn wait(mut self) {
+        self.runtime.block_on(async {
+            #[cfg(unix)]
+            {
+                tokio::select! {
+                    _ = self.term.recv() => {}
+                    _ = self.interrupt.recv() => {}
                 }
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    });
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        });
+    }
 }
 
 pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
@@ -145,6 +167,7 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
         tracing::info!("STACKREL_WEBHOOK_SECRET is not set: POST /webhooks/github is disabled");
     }
 
+    let signals = Signals::listen().map_err(|e| miette::miette!("{e}"))?;
     let daemon = Daemon::start(DaemonOptions {
         source,
         listen: args.listen.clone(),
@@ -155,7 +178,7 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
     })
     .map_err(|e| miette::miette!("{e}"))?;
     tracing::info!(listen = %daemon.server.addr, "stackrel is running");
-    wait_for_signal();
+    signals.wait();
     tracing::info!("shutting down after the step in flight");
     daemon.shutdown();
     tracing::info!("stopped");

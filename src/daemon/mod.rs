@@ -37,22 +37,32 @@ pub struct Daemon {
     pub triggers: Arc<Triggers>,
     pub state: Arc<Mutex<DaemonState>>,
     worker: Option<std::thread::JoinHandle<()>>,
-    _watcher: Option<ChangeWatcher>,
+    _watcher: Arc<Mutex<Option<ChangeWatcher>>>,
 }
 
 impl Daemon {
     pub fn start(options: DaemonOptions) -> Result<Daemon, String> {
         let triggers = Arc::new(Triggers::default());
         let state = Arc::new(Mutex::new(DaemonState::new()));
-        let watcher = match &options.source {
-            Source::Checkout { dir, .. } if options.watch => {
-                let fire = triggers.clone();
-                Some(ChangeWatcher::start(dir, options.debounce, move || {
-                    fire.fire("desired-state change")
-                })?)
+        // The watcher re-targets itself on each change (git-sync swaps in a new checkout with a
+        // git directory of its own), so it lives where its own callback can reach it.
+        let watcher: Arc<Mutex<Option<ChangeWatcher>>> = Arc::new(Mutex::new(None));
+        if let (Source::Checkout { dir, .. }, true) = (&options.source, options.watch) {
+            let fire = triggers.clone();
+            let slot = watcher.clone();
+            let followed = dir.clone();
+            let started = ChangeWatcher::start(dir, options.debounce, move || {
+                if let Ok(mut slot) = slot.lock()
+                    && let Some(watcher) = slot.as_mut()
+                {
+                    watcher.follow(&followed);
+                }
+                fire.fire("desired-state change")
+            })?;
+            if let Ok(mut slot) = watcher.lock() {
+                *slot = Some(started);
             }
-            _ => None,
-        };
+        }
         let routes = Arc::new(Routes {
             state: state.clone(),
             triggers: triggers.clone(),

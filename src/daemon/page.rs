@@ -45,7 +45,7 @@ pub fn render(state: &DaemonState) -> String {
                 Status::Blocked => ("✗", "bad"),
             };
             steps.push_str(&format!(
-                "<tr class=\"{cls}\"><td class=\"mark\">{mark}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr class=\"{cls}\"><td class=\"mark\">{mark}</td><td class=\"step\">{}</td><td class=\"status\">{}</td><td>{}</td></tr>\n",
                 escape(&step.title()),
                 escape(&step.status.to_string()),
                 escape(&step.reason)
@@ -92,8 +92,9 @@ h1 {{ font-size: 1.3rem; margin: 0 0 1rem; }}
 .versions div {{ flex: 1; border: 1px solid #d0d7de; border-radius: .5rem; padding: .75rem 1rem; }}
 .versions b {{ display: block; font-size: 1.6rem; font-family: ui-monospace, monospace; }}
 .reason {{ background: #f6f8fa; border-left: 4px solid #8c959f; padding: .5rem .75rem; margin: 1rem 0; }}
+.reason.ok {{ border-left-color: #2da44e; }} .reason.wait {{ border-left-color: #bf8700; }} .reason.bad {{ border-left-color: #cf222e; background: #fff5f5; }}
 table {{ width: 100%; border-collapse: collapse; }} td {{ padding: .3rem .5rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }}
-td.mark {{ width: 1.5rem; text-align: center; font-weight: bold; }}
+td.mark {{ width: 1.5rem; text-align: center; font-weight: bold; }} td.step, td.status {{ white-space: nowrap; }}
 tr.ok td.mark {{ color: #1b5e20; }} tr.todo td.mark {{ color: #0550ae; }} tr.wait td.mark {{ color: #7a5b00; }} tr.bad td {{ background: #fff5f5; }} tr.bad td.mark {{ color: #8b1a14; }}
 ul.events {{ list-style: none; padding: 0; }} ul.events li {{ padding: .15rem 0; }} time {{ color: #57606a; font-family: ui-monospace, monospace; font-size: .85rem; margin-right: .5rem; }}
 footer {{ color: #57606a; font-size: .85rem; margin-top: 2rem; }}
@@ -105,7 +106,7 @@ footer {{ color: #57606a; font-size: .85rem; margin-top: 2rem; }}
 <div>desired<b>{desired}</b>from commit {commit}</div>
 <div>live<b>{live}</b>as recorded by the deploys</div>
 </div>
-<p class="reason">{reason}</p>
+<p class="reason {class}">{reason}</p>
 {problems_block}
 <h2>Plan</h2>
 <table>

@@ -216,6 +216,11 @@ impl Worker {
         let Some((_, backends)) = self.backends.as_ref() else {
             return self.failed("no backends".into());
         };
+        // Ready once the desired state reads and the backends are up: a long first deploy must
+        // not keep the pod out of service (and away from its webhooks).
+        if let Ok(mut s) = self.state.lock() {
+            s.ready = true;
+        }
         let options = ApplyOptions {
             plan: PlanOptions {
                 retry_deploy: false,
@@ -280,8 +285,26 @@ impl Worker {
                 (Outcome::Blocked, Some(resync))
             }
             ApplyOutcome::Held { plan, reason } => {
+                // A closed window opens at a known time: look again then, not at the next resync
+                // (which may come after the window has closed again).
+                let opening = options
+                    .plan
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.next_opening.as_deref())
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .and_then(|t| {
+                        (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                            .to_std()
+                            .ok()
+                    })
+                    // Past the second boundary, so the window is seen open when the worker wakes.
+                    .map(|d| d + Duration::from_millis(50));
                 self.set(Outcome::Held, reason, Some(plan));
-                (Outcome::Held, Some(resync))
+                (
+                    Outcome::Held,
+                    Some(opening.map_or(resync, |o| o.min(resync))),
+                )
             }
             ApplyOutcome::Stopped | ApplyOutcome::Interrupted { .. } | ApplyOutcome::Declined => {
                 self.set(Outcome::Stopped, "shutting down".into(), None);

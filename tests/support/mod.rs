@@ -1,0 +1,424 @@
+//! What the daemon's integration tests share: a sandbox of git repositories built by the
+//! library, a by-hand HTTP client for 127.0.0.1, and `Daemon`, a `stackrel run` child process
+//! that is observed only from outside and killed when dropped. Every wait here is bounded and
+//! fails naming what it waited for, with the last `/api/status` and the daemon's output.
+#![allow(dead_code)]
+
+use git2::Repository;
+use serde_json::Value;
+use stackrel::demo::{Sandbox, build_sandbox, release_text};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SECRET: &str = "test webhook secret";
+/// How long the daemon may take to finish its first reconcile and serve `/readyz`.
+pub const READY_WITHIN: Duration = Duration::from_secs(20);
+/// How long a condition on `/api/status` may take to become true.
+pub const CONVERGE_WITHIN: Duration = Duration::from_secs(15);
+/// How long a signalled daemon may take to exit.
+pub const EXIT_WITHIN: Duration = Duration::from_secs(15);
+pub const POLL: Duration = Duration::from_millis(25);
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh sandbox in a temporary directory: a stack, two components, and a desired-state
+/// repository whose newest release, 2026.08.2, is valid and not yet live.
+pub fn sandbox() -> (tempfile::TempDir, Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = build_sandbox(&dir.path().join("sandbox")).unwrap();
+    (dir, sandbox)
+}
+
+pub fn commit_release(sandbox: &Sandbox, version: &str, backend: &str, frontend: &str) {
+    let path = format!("releases/{version}.toml");
+    sandbox
+        .commit_desired(
+            &[(&path, &release_text(backend, frontend, "test"))],
+            &format!("Release {version}"),
+        )
+        .unwrap();
+}
+
+/// Declares 2026.08.3 with the backend tag 2026.08.9, which is on staging only: preflight
+/// blocks it, so a daemon started on this sandbox is ready without having changed anything.
+pub fn commit_blocked_release(sandbox: &Sandbox) {
+    commit_release(sandbox, "2026.08.3", "2026.08.9", "2026.08.2");
+}
+
+/// Commits stackrel.toml with `extra` appended (the demo config has no `[daemon]` table).
+pub fn commit_config_with(sandbox: &Sandbox, extra: &str, message: &str) {
+    let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
+    let config = format!("{config}\n{extra}\n");
+    sandbox
+        .commit_desired(&[("stackrel.toml", &config)], message)
+        .unwrap();
+}
+
+/// Every ref of the stack repository and its target: pins are commits, releases are tags.
+pub fn stack_refs(sandbox: &Sandbox) -> BTreeMap<String, String> {
+    let repo = Repository::open(&sandbox.stack).unwrap();
+    repo.references()
+        .unwrap()
+        .map(Result::unwrap)
+        .map(|r| {
+            (
+                r.name().unwrap().to_string(),
+                r.target().map(|o| o.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Replaces the demo deployer in the working directory (the command runs from there; it is
+/// not read from git) with one that announces itself, then takes `seconds` before deploying.
+pub fn slow_deployer(sandbox: &Sandbox, seconds: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let started = sandbox.root.join("deploy-started");
+    let script = format!(
+        "#!/bin/sh\nset -eu\ntouch ../deploy-started\nsleep {seconds}\n\
+         echo \"stack=$1 backend=$2 frontend=$3\" > ../production.txt\n\
+         echo \"$1\" >> ../deploys.log\necho \"deployed stack $1\"\n"
+    );
+    let path = sandbox.desired.join("deploy.sh");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    started
+}
+
+/// Does what a git-sync sidecar does on each sync: checks the desired state's current commit
+/// out into a new worktree beside the others, then atomically swaps the `current` symlink to it.
+/// Worktrees sit beside the sandbox's repositories, so the config's `../stack.git` still
+/// resolves.
+pub fn git_sync(sandbox: &Sandbox, n: u32) -> PathBuf {
+    let worktree = sandbox.root.join(format!(".worktree-{n}"));
+    Repository::clone(sandbox.desired.to_str().unwrap(), &worktree).unwrap();
+    let link = sandbox.root.join("current");
+    let staged = sandbox.root.join("current.tmp");
+    std::os::unix::fs::symlink(&worktree, &staged).unwrap();
+    std::fs::rename(&staged, &link).unwrap();
+    link
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, by hand: one request per connection, only to 127.0.0.1
+// ---------------------------------------------------------------------------------------------
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    try_http(port, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} http://127.0.0.1:{port}{path} failed: {e}"))
+}
+
+pub fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
+    Ok(Reply {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    })
+}
+
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A `push` delivery for the desired-state repository's branch.
+pub const PUSH: &str =
+    r#"{"ref":"refs/heads/master","after":"0000000000000000000000000000000000000000"}"#;
+
+// ---------------------------------------------------------------------------------------------
+// The daemon as a child process
+// ---------------------------------------------------------------------------------------------
+
+/// A running `stackrel run`; killed (and reaped) on drop, whatever happened.
+pub struct Daemon {
+    child: Child,
+    pub port: u16,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    exited: Option<ExitStatus>,
+}
+
+impl Daemon {
+    /// Spawns the daemon on `sandbox` without waiting for it.
+    pub fn spawn(sandbox: &Sandbox, extra: &[&str]) -> Daemon {
+        Self::spawn_at(sandbox, &sandbox.desired, extra)
+    }
+
+    /// Spawns the daemon on the desired-state checkout at `checkout`.
+    pub fn spawn_at(sandbox: &Sandbox, checkout: &Path, extra: &[&str]) -> Daemon {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let n = std::fs::read_dir(&sandbox.root).unwrap().count();
+        let stdout = sandbox.root.join(format!("daemon-{port}-{n}.out"));
+        let stderr = sandbox.root.join(format!("daemon-{port}-{n}.err"));
+        let child = Command::new(env!("CARGO_BIN_EXE_stackrel"))
+            .arg("--repo")
+            .arg(checkout)
+            .args(["run", "--listen", &listen])
+            .args(extra)
+            .current_dir(checkout)
+            .env("STACKREL_WEBHOOK_SECRET", SECRET)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("the stackrel binary starts");
+        Daemon {
+            child,
+            port,
+            stdout,
+            stderr,
+            exited: None,
+        }
+    }
+
+    /// Spawns the daemon and waits until `/readyz` says its first reconcile has finished.
+    pub fn start(sandbox: &Sandbox) -> Daemon {
+        Self::start_with(sandbox, &[])
+    }
+
+    pub fn start_with(sandbox: &Sandbox, extra: &[&str]) -> Daemon {
+        let mut daemon = Self::spawn(sandbox, extra);
+        daemon.wait_ready();
+        daemon
+    }
+
+    pub fn start_at(sandbox: &Sandbox, checkout: &Path) -> Daemon {
+        let mut daemon = Self::spawn_at(sandbox, checkout, &[]);
+        daemon.wait_ready();
+        daemon
+    }
+
+    pub fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.exited = Some(status);
+                panic!(
+                    "the daemon exited with {status} before it was ready\n{}",
+                    self.logs()
+                );
+            }
+            if try_http(self.port, "GET", "/readyz", &[], b"").is_ok_and(|r| r.status == 200) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "awaited /readyz 200 for {READY_WITHIN:?}; last /api/status: {}\n{}",
+                self.last_status(),
+                self.logs()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        http(self.port, "GET", path, &[], b"")
+    }
+
+    pub fn status(&self) -> Value {
+        let reply = self.get("/api/status");
+        assert_eq!(reply.status, 200, "/api/status: {}", reply.body);
+        serde_json::from_str(&reply.body).expect("/api/status is JSON")
+    }
+
+    pub fn last_status(&self) -> String {
+        try_http(self.port, "GET", "/api/status", &[], b"")
+            .map(|r| r.body)
+            .unwrap_or_else(|e| format!("(unavailable: {e})"))
+    }
+
+    /// Polls `/api/status` until `condition` holds; panics naming `what` and the last status.
+    pub fn wait_for(&self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + CONVERGE_WITHIN;
+        loop {
+            let status = self.status();
+            if condition(&status) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "awaited {what} for {CONVERGE_WITHIN:?}; last /api/status:\n{}\n{}",
+                serde_json::to_string_pretty(&status).unwrap(),
+                self.logs()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn wait_converged(&self, version: &str) -> Value {
+        self.wait_for(&format!("converged with {version} desired and live"), |s| {
+            s["outcome"] == "converged"
+                && s["desired_version"] == version
+                && s["live_version"] == version
+        })
+    }
+
+    pub fn webhook(&self, event: &str, body: &str, signature: &str) -> Reply {
+        http(
+            self.port,
+            "POST",
+            "/webhooks/github",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-GitHub-Event", event),
+                ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+                ("X-Hub-Signature-256", signature),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    pub fn metrics(&self) -> String {
+        let reply = self.get("/metrics");
+        assert_eq!(reply.status, 200, "/metrics: {}", reply.body);
+        reply.body
+    }
+
+    /// `stackrel_reconciles_total`, summed over outcomes.
+    pub fn reconciles(&self) -> f64 {
+        samples(&self.metrics())
+            .iter()
+            .filter(|(name, _)| name.starts_with("stackrel_reconciles_total{"))
+            .map(|(_, value)| value)
+            .sum()
+    }
+
+    /// CPU time the process has used so far, in clock ticks (user + system), where /proc tells.
+    pub fn cpu_ticks(&self) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // The command name (field 2) may hold spaces; fields 14 and 15 follow it.
+        let after = stat.get(stat.rfind(')')? + 2..)?;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    }
+
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal})");
+    }
+
+    /// Waits (bounded) for the process to exit by itself.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + EXIT_WITHIN;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.exited = Some(status);
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "awaited the daemon's exit for {EXIT_WITHIN:?}\n{}",
+                self.logs()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    pub fn logs(&self) -> String {
+        format!(
+            "--- daemon stdout ---\n{}--- daemon stderr ---\n{}---",
+            std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            self.stderr()
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.exited.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The samples of a Prometheus text exposition: (name with labels, value).
+pub fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (name, value) = l
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("a sample line is `name value`: {l:?}"));
+            let value = value
+                .parse()
+                .unwrap_or_else(|_| panic!("a sample's value is a number: {l:?}"));
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
+pub fn sample(text: &str, name: &str) -> Option<f64> {
+    samples(text)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+pub fn events(status: &Value) -> Vec<String> {
+    status["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn step<'a>(status: &'a Value, kind: &str) -> &'a Value {
+    status["plan"]["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a plan in {status}"))
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("a {kind} step in {status}"))
+}
