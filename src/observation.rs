@@ -159,7 +159,10 @@ pub fn observe(
     let tag = match forge.resolve_tag(&stack_repo, &version)? {
         Some(commit) => Some(TagObservation {
             pins: pins_at(&commit)?,
-            on_branch: forge.is_reachable(&stack_repo, &commit, &config.stack.branch)?,
+            // The branch's tip and the newest commit of its history are on it without asking.
+            on_branch: commit == branch_head
+                || pin_commit.as_deref() == Some(commit.as_str())
+                || forge.is_reachable(&stack_repo, &commit, &config.stack.branch)?,
             release: forge.has_release(&stack_repo, &version)?,
             commit,
         }),

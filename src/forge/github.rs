@@ -15,9 +15,13 @@ use crate::release::TicketRef;
 use base64::Engine;
 use octocrab::Octocrab;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a refusal to list secrets or variables is believed before asking again: a token's
+/// permissions rarely change, and asking on every reconcile would spend rate limit each time.
+const REFUSAL_MEMORY: Duration = Duration::from_secs(60 * 60);
 
 /// How requests are retried and how long stackrel will wait on a rate limit before giving up.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +89,14 @@ impl EtagCache {
     }
 }
 
+/// What a GET found.
+enum Fetched {
+    Found(Value),
+    Missing,
+    /// GitHub answered, and said no.
+    Refused(ForgeError),
+}
+
 struct Answer {
     status: u16,
     headers: http::HeaderMap,
@@ -137,6 +149,50 @@ pub struct GithubForge {
     policy: RequestPolicy,
     /// Deployments are listed for the newest ones only; older history is not needed to plan.
     environment: String,
+    /// What this forge wrote or read that cannot have changed behind its back, so that it is
+    /// not asked for again (see `Known`).
+    known: Mutex<Known>,
+}
+
+/// Facts this process learned that GitHub need not be asked for again: each is either about
+/// something only this forge writes (its deployment statuses, its ticket comment) or final.
+#[derive(Default)]
+struct Known {
+    /// `GET` URIs refused (403/404) and when: listing secrets needs rights a token may lack.
+    refused: HashMap<String, Instant>,
+    /// Deployment id by `{repo}@{version}`: the newest deployment of that version.
+    deployment_ids: HashMap<String, u64>,
+    /// A deployment's newest status, when this forge posted it or it is final.
+    statuses: HashMap<u64, Value>,
+    /// `{ticket}{marker}` → the id and body of stackrel's comment.
+    comments: HashMap<String, (u64, String)>,
+    /// `{ticket}:{label}` for labels this forge added.
+    labels: HashSet<String>,
+}
+
+/// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
+fn immutable(uri: &str) -> bool {
+    let full_sha = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some((path, query)) = uri.split_once('?')
+        && path.contains("/contents/")
+    {
+        return query
+            .split('&')
+            .any(|pair| pair.strip_prefix("ref=").is_some_and(full_sha));
+    }
+    uri.rsplit_once("/git/tags/")
+        .is_some_and(|(_, sha)| full_sha(sha))
+}
+
+/// A status that no later write of stackrel's follows on the same deployment.
+fn is_final(status: &Value) -> bool {
+    matches!(
+        state_of(
+            status["state"].as_str().unwrap_or_default(),
+            status["description"].as_str().unwrap_or_default()
+        ),
+        DeploymentState::Failed | DeploymentState::Verified
+    )
 }
 
 fn encode_path(path: &str) -> String {
@@ -190,6 +246,9 @@ impl GithubForge {
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(30)));
+        // octocrab's client spawns its buffer worker when built, which needs a runtime context
+        // (outside one, building panics); the worker then runs whenever a request is driven.
+        let _context = runtime.enter();
         let octo = match auth {
             GithubAuth::Token(token) => builder
                 .personal_token(token.expose().to_string())
@@ -229,6 +288,7 @@ impl GithubForge {
             stats: Mutex::new(RequestStats::default()),
             policy,
             environment: "production".into(),
+            known: Mutex::new(Known::default()),
         })
     }
 
@@ -327,8 +387,35 @@ impl GithubForge {
         })
     }
 
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// A GET: conditional, retried, rate-limit aware. `Ok(None)` on 404.
     fn get(&self, uri: &str) -> ForgeResult<Option<Value>> {
+        match self.fetch(uri)? {
+            Fetched::Found(value) => Ok(Some(value)),
+            Fetched::Missing => Ok(None),
+            Fetched::Refused(e) => Err(e),
+        }
+    }
+
+    /// A GET that tells a refusal apart from a failure to ask. What a URI fixes (a file at a
+    /// commit) is answered from the cache without asking at all.
+    fn fetch(&self, uri: &str) -> ForgeResult<Fetched> {
+        if immutable(uri)
+            && let Some(body) = self
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| c.get(uri).map(|(_, body)| body.clone()))
+        {
+            return Ok(Fetched::Found(
+                serde_json::from_slice(&body).unwrap_or(Value::Null),
+            ));
+        }
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;
         loop {
@@ -361,7 +448,9 @@ impl GithubForge {
                         .and_then(|c| c.get(uri).map(|(_, body)| body.clone()));
                     match cached {
                         Some(body) => {
-                            return Ok(Some(serde_json::from_slice(&body).unwrap_or(Value::Null)));
+                            return Ok(Fetched::Found(
+                                serde_json::from_slice(&body).unwrap_or(Value::Null),
+                            ));
                         }
                         // Evicted between request and answer: ask again, unconditionally.
                         None => continue,
@@ -373,9 +462,9 @@ impl GithubForge {
                     {
                         cache.put(uri.to_string(), etag.to_string(), answer.body.clone());
                     }
-                    return Ok(Some(answer.json()));
+                    return Ok(Fetched::Found(answer.json()));
                 }
-                404 => return Ok(None),
+                404 => return Ok(Fetched::Missing),
                 500..=599 if attempt < self.policy.get_attempts => {
                     std::thread::sleep(backoff);
                     backoff *= 2;
@@ -387,7 +476,7 @@ impl GithubForge {
                         self.wait_out(uri, wait)?;
                         continue;
                     }
-                    return Err(refusal("GET", uri, &answer));
+                    return Ok(Fetched::Refused(refusal("GET", uri, &answer)));
                 }
             }
         }
@@ -504,7 +593,21 @@ fn state_of(status: &str, description: &str) -> DeploymentState {
 impl Forge for GithubForge {
     fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
         let base = repo_path(repo)?;
-        let Some(reference) = self.get(&format!("{base}/git/ref/tags/{}", encode_path(tag)))?
+        // Matching refs answers a missing tag with an empty list that carries an ETag, so a
+        // release waiting to be cut re-checks its tag for free; the single-ref endpoint's 404
+        // would be charged on every check. The prefix also matches longer names: pick ours.
+        let name = format!("refs/tags/{tag}");
+        let refs = self
+            .get(&format!(
+                "{base}/git/matching-refs/tags/{}",
+                encode_path(tag)
+            ))?
+            .unwrap_or(Value::Null);
+        let Some(reference) = refs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["ref"].as_str() == Some(name.as_str()))
         else {
             return Ok(None);
         };
@@ -634,10 +737,26 @@ impl Forge for GithubForge {
         });
         let answer = self.write("PUT", &uri, &body)?;
         match answer.status {
-            200 | 201 => answer.json()["commit"]["sha"]
-                .as_str()
-                .map(String::from)
-                .ok_or_else(|| ForgeError::Other("GitHub's answer has no commit".into())),
+            200 | 201 => {
+                let written = answer.json();
+                let commit = written["commit"]["sha"]
+                    .as_str()
+                    .map(String::from)
+                    .ok_or_else(|| ForgeError::Other("GitHub's answer has no commit".into()))?;
+                // The file at the new commit is what was just written: the observation that
+                // follows reads it from the cache instead of asking.
+                if let Some(blob) = written["content"]["sha"].as_str()
+                    && let Ok(mut cache) = self.cache.lock()
+                {
+                    let item = json!({ "type": "file", "encoding": "base64", "sha": blob, "content": body["content"] });
+                    cache.put(
+                        format!("{uri}?ref={commit}"),
+                        String::new(),
+                        item.to_string().into_bytes(),
+                    );
+                }
+                Ok(commit)
+            }
             // Stale blob (409) or the branch moved under the write (409/422): re-read, re-plan.
             409 | 422 => Err(ForgeError::Conflict {
                 what: format!("{} on {}", write.path, write.branch),
@@ -726,10 +845,24 @@ impl Forge for GithubForge {
         let base = repo_path(repo)?;
         let mut found = Vec::new();
         for (kind, key) in [("secrets", "secrets"), ("variables", "variables")] {
-            // Listing secrets needs admin rights; without them the check is skipped, not failed.
-            let listed = match self.get(&format!("{base}/actions/{kind}?per_page=100")) {
-                Ok(Some(body)) => body,
-                Ok(None) | Err(_) => continue,
+            // Listing secrets needs admin rights; without them the check is skipped, not failed,
+            // and not asked again for a while: a refusal costs rate limit on every reconcile.
+            let uri = format!("{base}/actions/{kind}?per_page=100");
+            if self
+                .known()
+                .refused
+                .get(&uri)
+                .is_some_and(|at| at.elapsed() < REFUSAL_MEMORY)
+            {
+                continue;
+            }
+            let listed = match self.fetch(&uri) {
+                Ok(Fetched::Found(body)) => body,
+                Ok(Fetched::Missing | Fetched::Refused(_)) => {
+                    self.known().refused.insert(uri, Instant::now());
+                    continue;
+                }
+                Err(_) => continue,
             };
             for item in listed[key].as_array().into_iter().flatten() {
                 if let Some(name) = item["name"].as_str()
@@ -751,57 +884,99 @@ impl Forge for GithubForge {
         label: Option<&str>,
     ) -> ForgeResult<()> {
         let base = format!("/repos/{}/{}", ticket.owner, ticket.repo);
-        let comments = self
-            .get(&format!(
-                "{base}/issues/{}/comments?per_page=100",
-                ticket.number
-            ))?
-            .ok_or_else(|| ForgeError::NotFound {
-                what: format!("issue {ticket}"),
-            })?;
         let text = format!("{body}\n\n{marker}");
-        let ours = comments
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)));
-        match ours {
-            Some(comment) if comment["body"].as_str() == Some(text.as_str()) => {}
-            Some(comment) => {
-                let uri = format!(
-                    "{base}/issues/comments/{}",
-                    comment["id"].as_u64().unwrap_or(0)
-                );
+        let key = format!("{ticket}{marker}");
+        // The comment this forge wrote is edited directly; it is looked for only when this
+        // process has not written it yet (or it was deleted).
+        let remembered = self.known().comments.remove(&key);
+        let mut current = false;
+        if let Some((id, last)) = remembered {
+            let uri = format!("{base}/issues/comments/{id}");
+            if last == text {
+                current = true;
+            } else {
                 let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
-                self.expect_ok("PATCH", &uri, answer)?;
+                if answer.status != 404 {
+                    self.expect_ok("PATCH", &uri, answer)?;
+                    current = true;
+                }
             }
-            None => {
-                let uri = format!("{base}/issues/{}/comments", ticket.number);
-                let answer = self.write("POST", &uri, &json!({ "body": text }))?;
-                self.expect_ok("POST", &uri, answer)?;
+            if current {
+                self.known()
+                    .comments
+                    .insert(key.clone(), (id, text.clone()));
+            }
+        }
+        if !current {
+            let comments = self
+                .get(&format!(
+                    "{base}/issues/{}/comments?per_page=100",
+                    ticket.number
+                ))?
+                .ok_or_else(|| ForgeError::NotFound {
+                    what: format!("issue {ticket}"),
+                })?;
+            let ours = comments
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)));
+            let id = match ours {
+                Some(comment) if comment["body"].as_str() == Some(text.as_str()) => {
+                    comment["id"].as_u64()
+                }
+                Some(comment) => {
+                    let id = comment["id"].as_u64().unwrap_or(0);
+                    let uri = format!("{base}/issues/comments/{id}");
+                    let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
+                    self.expect_ok("PATCH", &uri, answer)?;
+                    Some(id)
+                }
+                None => {
+                    let uri = format!("{base}/issues/{}/comments", ticket.number);
+                    let answer = self.write("POST", &uri, &json!({ "body": text }))?;
+                    self.expect_ok("POST", &uri, answer)?["id"].as_u64()
+                }
+            };
+            if let Some(id) = id {
+                self.known().comments.insert(key, (id, text));
             }
         }
         if let Some(label) = label {
-            let uri = format!("{base}/issues/{}/labels", ticket.number);
-            let answer = self.write("POST", &uri, &json!({ "labels": [label] }))?;
-            self.expect_ok("POST", &uri, answer)?;
+            let labelled = format!("{ticket}:{label}");
+            if !self.known().labels.contains(&labelled) {
+                let uri = format!("{base}/issues/{}/labels", ticket.number);
+                let answer = self.write("POST", &uri, &json!({ "labels": [label] }))?;
+                self.expect_ok("POST", &uri, answer)?;
+                self.known().labels.insert(labelled);
+            }
         }
         Ok(())
     }
 
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
         let base = repo_path(repo)?;
-        let existing = self
-            .deployment_list(repo, Some(&record.version))?
-            .into_iter()
-            .find(|d| d["payload"]["version"].as_str() == Some(record.version.as_str()));
-        let id = match (existing, record.state) {
-            (
-                Some(deployment),
-                DeploymentState::Succeeded | DeploymentState::Failed | DeploymentState::Verified,
-            ) => deployment["id"].as_u64().unwrap_or(0),
+        let key = format!("{base}@{}", record.version);
+        let id = match record.state {
+            // An outcome belongs to the newest deployment of the version: the one this forge
+            // created or last listed, looked up only when it knows none (after a restart).
+            DeploymentState::Succeeded | DeploymentState::Failed | DeploymentState::Verified => {
+                let known = self.known().deployment_ids.get(&key).copied();
+                match known {
+                    Some(id) => Some(id),
+                    None => self
+                        .deployment_list(repo, Some(&record.version))?
+                        .into_iter()
+                        .find(|d| d["payload"]["version"].as_str() == Some(record.version.as_str()))
+                        .and_then(|d| d["id"].as_u64()),
+                }
+            }
+            DeploymentState::Started => None,
+        };
+        let id = match id {
+            Some(id) => id,
             // A new attempt (first, or a retry) is a new deployment.
-            _ => {
+            None => {
                 let uri = format!("{base}/deployments");
                 let answer = self.write(
                     "POST",
@@ -816,9 +991,11 @@ impl Forge for GithubForge {
                         "production_environment": true,
                     }),
                 )?;
-                self.expect_ok("POST", &uri, answer)?["id"]
+                let id = self.expect_ok("POST", &uri, answer)?["id"]
                     .as_u64()
-                    .unwrap_or(0)
+                    .unwrap_or(0);
+                self.known().deployment_ids.insert(key, id);
+                id
             }
         };
         let (state, description) = match record.state {
@@ -833,30 +1010,50 @@ impl Forge for GithubForge {
         // GitHub caps descriptions at 140 characters.
         let description: String = description.chars().take(140).collect();
         let uri = format!("{base}/deployments/{id}/statuses");
+        // Until GitHub answers, this deployment's newest status is not known here.
+        self.known().statuses.remove(&id);
         let answer = self.write(
             "POST",
             &uri,
             &json!({ "state": state, "description": description }),
         )?;
-        self.expect_ok("POST", &uri, answer)?;
+        let status = self.expect_ok("POST", &uri, answer)?;
+        self.known().statuses.insert(id, status);
         Ok(())
     }
 
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
         let base = repo_path(repo)?;
         let mut records = Vec::new();
+        let mut newest = HashMap::new();
         for deployment in self.deployment_list(repo, None)? {
             let id = deployment["id"].as_u64().unwrap_or(0);
+            if let Some(version) = deployment["payload"]["version"].as_str() {
+                // Listed newest first.
+                newest.entry(format!("{base}@{version}")).or_insert(id);
+            }
             let version = deployment["payload"]["version"]
                 .as_str()
                 .or(deployment["ref"].as_str())
                 .unwrap_or_default()
                 .to_string();
-            let statuses = self
-                .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
-                .unwrap_or(Value::Null);
-            let Some(status) = statuses.as_array().and_then(|s| s.first()) else {
-                continue;
+            // A status this forge posted, or a final one, is not asked for again: with a
+            // history of deployments, that would be one request per deployment per reconcile.
+            let known = self.known().statuses.get(&id).cloned();
+            let status = match known {
+                Some(status) => status,
+                None => {
+                    let statuses = self
+                        .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
+                        .unwrap_or(Value::Null);
+                    let Some(status) = statuses.as_array().and_then(|s| s.first()).cloned() else {
+                        continue;
+                    };
+                    if is_final(&status) {
+                        self.known().statuses.insert(id, status.clone());
+                    }
+                    status
+                }
             };
             let description = status["description"].as_str().unwrap_or_default();
             records.push(DeploymentRecord {
@@ -870,6 +1067,7 @@ impl Forge for GithubForge {
                 detail: description.to_string(),
             });
         }
+        self.known().deployment_ids.extend(newest);
         records.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(records)
     }
@@ -886,6 +1084,22 @@ mod tests {
             ".github/workflows/build%20main.yaml"
         );
         assert_eq!(encode_path("2026.08.3"), "2026.08.3");
+    }
+
+    #[test]
+    fn only_reads_addressed_by_a_full_sha_are_immutable() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert!(immutable(&format!(
+            "/repos/o/r/contents/.github/w.yaml?ref={sha}"
+        )));
+        assert!(immutable(&format!("/repos/o/r/git/tags/{sha}")));
+        assert!(!immutable("/repos/o/r/contents/w.yaml?ref=master"));
+        assert!(!immutable(&format!(
+            "/repos/o/r/contents/w.yaml?ref={}",
+            &sha[..7]
+        )));
+        assert!(!immutable(&format!("/repos/o/r/compare/{sha}...master")));
+        assert!(!immutable("/repos/o/r/git/matching-refs/tags/2026.08.3"));
     }
 
     #[test]
