@@ -187,6 +187,16 @@ impl Daemon {
 
     /// Spawns the daemon on the desired-state checkout at `checkout`.
     pub fn spawn_at(sandbox: &Sandbox, checkout: &Path, extra: &[&str]) -> Daemon {
+        Self::spawn_env(sandbox, checkout, extra, &[])
+    }
+
+    /// Spawns the daemon with extra environment variables (credentials for the emulators).
+    pub fn spawn_env(
+        sandbox: &Sandbox,
+        checkout: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let n = std::fs::read_dir(&sandbox.root).unwrap().count();
@@ -199,6 +209,7 @@ impl Daemon {
             .args(extra)
             .current_dir(checkout)
             .env("STACKREL_WEBHOOK_SECRET", SECRET)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
