@@ -1311,9 +1311,10 @@ fn any_fault_on_any_write_ends_converged_with_no_duplicate_side_effect() {
             .collect()
     });
     let table = table(&results);
+    // One GitHub deployment object too: an attempt whose creation was unclear reuses it.
     let failed = results
         .iter()
-        .any(|r| r.verdict.is_err() || !r.fault_hit || r.applies != 1);
+        .any(|r| r.verdict.is_err() || !r.fault_hit || r.applies != 1 || r.deployments != 1);
     assert!(!failed, "fault matrix:\n{table}");
     println!("fault matrix:\n{table}");
 }

@@ -971,11 +971,21 @@ impl Forge for GithubForge {
                         .and_then(|d| d["id"].as_u64()),
                 }
             }
-            DeploymentState::Started => None,
+            // A new attempt reuses the version's newest deployment while that has no final
+            // status: it is this attempt's own, created by a request whose answer was lost (the
+            // observation just before listed it). Otherwise it is a new deployment.
+            DeploymentState::Started => {
+                let known = self.known();
+                known
+                    .deployment_ids
+                    .get(&key)
+                    .copied()
+                    .filter(|id| !known.statuses.get(id).is_some_and(is_final))
+            }
         };
         let id = match id {
             Some(id) => id,
-            // A new attempt (first, or a retry) is a new deployment.
+            // The first attempt, or a retry after a final status: a new deployment.
             None => {
                 let uri = format!("{base}/deployments");
                 let answer = self.write(
