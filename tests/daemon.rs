@@ -474,3 +474,42 @@ fn a_checkout_swapped_by_symlink_as_git_sync_does_is_followed_swap_after_swap() 
     daemon.wait_converged("2026.08.5");
     assert_eq!(sandbox.deploy_count(), 2);
 }
+
+#[test]
+fn a_remote_source_is_fetched_and_converged_when_a_push_webhook_arrives() {
+    let (_dir, sandbox) = sandbox();
+    commit_blocked_release(&sandbox);
+    // With a remote source, relative paths in the config resolve against the daemon's working
+    // directory, here the checkout (where deploy.sh is).
+    let url = format!("file://{}", sandbox.desired.display());
+    let cache = sandbox.root.join("desired-cache.git");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    let mut daemon = Daemon::spawn_env(
+        &sandbox,
+        &sandbox.desired,
+        &[
+            "--source", &url, "--branch", "master", "--cache", &cache_arg,
+        ],
+        &[],
+    );
+    daemon.wait_ready();
+    assert_eq!(daemon.status()["outcome"], "blocked");
+
+    commit_release(&sandbox, "2026.08.4", "2026.08.1", "2026.08.2");
+    // No watcher follows a remote: the push webhook is what fetches the new commit.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        daemon.status()["desired_version"],
+        "2026.08.3",
+        "not fetched before the webhook"
+    );
+    let body = r#"{"ref":"refs/heads/master"}"#;
+    let reply = daemon.webhook("push", body, &sign(SECRET.as_bytes(), body.as_bytes()));
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    daemon.wait_converged("2026.08.4");
+    assert_eq!(sandbox.deploy_count(), 1);
+    assert!(
+        cache.join("HEAD").exists(),
+        "the daemon keeps its own clone"
+    );
+}

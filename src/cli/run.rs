@@ -30,7 +30,8 @@ pub struct RunArgs {
     #[arg(long)]
     branch: Option<String>,
     /// Follow a remote desired-state repository instead of the checkout at --repo (cloned and
-    /// fetched by the daemon with GITHUB_TOKEN; needs --branch).
+    /// fetched by the daemon with GITHUB_TOKEN; needs --branch). Relative paths in its
+    /// stackrel.toml resolve against the working directory.
     #[arg(long)]
     source: Option<String>,
     /// Do not watch the checkout for changes; rely on webhooks and the resync schedule.

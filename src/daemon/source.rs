@@ -15,7 +15,8 @@ use std::time::Duration;
 pub struct Snapshot {
     pub commit: String,
     pub files: Vec<InputFile>,
-    /// Where relative paths in the config are resolved (the checkout; the cache for remotes).
+    /// Where relative paths in the config are resolved: the checkout, or for a remote the
+    /// daemon's working directory (a bare clone has no files to run or point at).
     pub dir: PathBuf,
 }
 
@@ -71,7 +72,7 @@ impl Source {
                 Ok(Snapshot {
                     commit: commit.id().to_string(),
                     files,
-                    dir: cache.clone(),
+                    dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
                 })
             }
         }
