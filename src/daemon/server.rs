@@ -27,7 +27,10 @@ impl Routes {
                 if ready {
                     Response::text(200, "ready\n")
                 } else {
-                    Response::text(503, "the first reconcile has not finished\n")
+                    Response::text(
+                        503,
+                        "not ready: the desired state has not been read or the backends are not up yet\n",
+                    )
                 }
             }
             ("GET", "/metrics") => {

@@ -47,7 +47,8 @@ impl Outcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct DaemonState {
     pub started_at: String,
-    /// True once the first reconcile has finished (whatever its outcome).
+    /// True once the desired state has been read and the backends are up (or the first
+    /// reconcile has ended, whatever its outcome).
     pub ready: bool,
     pub outcome: Outcome,
     /// One line: why it is in that state (the waiting step's reason, the first error…).

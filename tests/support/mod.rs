@@ -226,7 +226,7 @@ impl Daemon {
         }
     }
 
-    /// Spawns the daemon and waits until `/readyz` says its first reconcile has finished.
+    /// Spawns the daemon and waits until it is ready and its first reconcile has finished.
     pub fn start(sandbox: &Sandbox) -> Daemon {
         Self::start_with(sandbox, &[])
     }
@@ -253,7 +253,14 @@ impl Daemon {
                     self.logs()
                 );
             }
-            if try_http(self.port, "GET", "/readyz", &[], b"").is_ok_and(|r| r.status == 200) {
+            // Ready means serving (the backends are up); the tests also want the first
+            // reconcile's outcome, which a long first deploy may keep them waiting for.
+            if try_http(self.port, "GET", "/readyz", &[], b"").is_ok_and(|r| r.status == 200)
+                && try_http(self.port, "GET", "/api/status", &[], b"")
+                    .ok()
+                    .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+                    .is_some_and(|s| !s["last_reconcile_at"].is_null())
+            {
                 return;
             }
             assert!(
