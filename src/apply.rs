@@ -183,19 +183,15 @@ pub fn apply(
         progress.acting(&step);
         let result = execute(config, release, &observed, &step, backends, progress);
         match result {
-            Ok(StepResult::Failed(what)) => {
+            Ok(StepResult::Ran { what, succeeded }) => {
                 waiting_since = None;
                 pause = options.poll_start;
-                // Recorded; the next observation sees the failure and the plan blocks on it.
-                progress.failed(&step, &what);
-                if progress.after_side_effect(&what).is_break() {
-                    return Ok(ApplyOutcome::Interrupted { after: what });
+                if succeeded {
+                    progress.acted(&step, &what);
+                } else {
+                    // Recorded where the next observation finds it; the plan blocks on it.
+                    progress.failed(&step, &what);
                 }
-            }
-            Ok(StepResult::Did(what)) => {
-                waiting_since = None;
-                pause = options.poll_start;
-                progress.acted(&step, &what);
                 if progress.after_side_effect(&what).is_break() {
                     return Ok(ApplyOutcome::Interrupted { after: what });
                 }
@@ -237,6 +233,15 @@ pub fn apply(
     }
 }
 
+impl StepResult {
+    fn done(what: String) -> Self {
+        StepResult::Ran {
+            what,
+            succeeded: true,
+        }
+    }
+}
+
 /// How long a gate may be waited on: `[verify] timeout_seconds` for verification, the run's
 /// gate timeout otherwise.
 fn gate_timeout(config: &Config, step: &Step, options: &ApplyOptions) -> Duration {
@@ -250,11 +255,13 @@ fn gate_timeout(config: &Config, step: &Step, options: &ApplyOptions) -> Duratio
 }
 
 enum StepResult {
-    Did(String),
+    /// The step ran; a failure (a deploy that failed) is recorded like a success.
+    Ran {
+        what: String,
+        succeeded: bool,
+    },
     /// A gate checked from inside a step is not open yet; wait like any other gate.
     NotYet(String),
-    /// The step ran and failed; the failure is recorded where the next observation finds it.
-    Failed(String),
     Interrupted(String),
 }
 
@@ -315,7 +322,7 @@ fn execute(
                     message: &message,
                 },
             )?;
-            Ok(StepResult::Did(format!(
+            Ok(StepResult::done(format!(
                 "pinned in {} \"{message}\"",
                 short(&commit)
             )))
@@ -352,7 +359,7 @@ fn execute(
                     Err(e) => did.push_str(&format!("; {ticket} not updated: {e}")),
                 }
             }
-            Ok(StepResult::Did(did))
+            Ok(StepResult::done(did))
         }
         StepKind::Deploy => {
             let commit = observed
@@ -393,11 +400,14 @@ fn execute(
             };
             forge.record_deployment(&repo, &record(state, detail.clone()))?;
             Ok(match state {
-                DeploymentState::Succeeded => StepResult::Did(format!("deployed {version}")),
-                _ => StepResult::Failed(format!(
-                    "deploy of {version} failed: {}",
-                    detail.lines().last().unwrap_or_default()
-                )),
+                DeploymentState::Succeeded => StepResult::done(format!("deployed {version}")),
+                _ => StepResult::Ran {
+                    succeeded: false,
+                    what: format!(
+                        "deploy of {version} failed: {}",
+                        detail.lines().last().unwrap_or_default()
+                    ),
+                },
             })
         }
         StepKind::Verify => {
@@ -414,7 +424,7 @@ fn execute(
                 .unwrap_or_default();
             // One check: waiting for production is a gate, polled by the loop like CI.
             match verifier.verify(&context(release, &commit)) {
-                Ok(o) if o.live => Ok(StepResult::Did(format!("production reports {version}"))),
+                Ok(o) if o.live => Ok(StepResult::done(format!("production reports {version}"))),
                 Ok(o) => Ok(StepResult::NotYet(o.detail)),
                 Err(e) => Ok(StepResult::NotYet(e)),
             }
@@ -453,7 +463,7 @@ fn execute(
                     detail: String::new(),
                 },
             )?;
-            Ok(StepResult::Did(did))
+            Ok(StepResult::done(did))
         }
         // Read-only steps are never "to do" when first in line; acting on one would loop.
         StepKind::Preflight { .. } | StepKind::Order | StepKind::Build => Err(ForgeError::Other(

@@ -6,7 +6,7 @@
 use crate::calver::CalVer;
 use crate::config::{Config, DeployKind, RepoLocation};
 use crate::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
-use crate::forge::{CiStatus, CommitId, DeploymentRecord, DeploymentState, Forge, ForgeError};
+use crate::forge::{CiStatus, CommitId, DeploymentRecord, Forge, ForgeError};
 use crate::pin::read_pins;
 use crate::release::Release;
 use serde::Serialize;
@@ -179,16 +179,7 @@ pub fn observe(
     let records = forge.deployments(&stack_repo)?;
     let mut deploy = DeployObservation {
         latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
-        live_version: records
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.state,
-                    DeploymentState::Succeeded | DeploymentState::Verified
-                )
-            })
-            .filter_map(|r| r.version.parse::<CalVer>().ok())
-            .max(),
+        live_version: crate::forge::live_version(&records),
         ..DeployObservation::default()
     };
     let context = tag.as_ref().map(|tag| ReleaseContext {

@@ -41,16 +41,7 @@ pub fn status(
 ) -> Result<Vec<ReleaseStatus>, ForgeError> {
     let repo = RepoLocation::parse(&config.stack.repo).map_err(ForgeError::Other)?;
     let records = forge.deployments(&repo)?;
-    let live = records
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                DeploymentState::Succeeded | DeploymentState::Verified
-            )
-        })
-        .filter_map(|r| r.version.parse::<CalVer>().ok())
-        .max();
+    let live = crate::forge::live_version(&records);
     let newest = releases.last().map(|r| r.version);
     let mut rows = Vec::new();
     for release in releases.iter().rev() {

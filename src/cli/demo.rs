@@ -52,25 +52,16 @@ fn current_plan(
     forge: &LocalForge,
     verifier: &CommandVerifier,
 ) -> miette::Result<Plan> {
-    let desired =
-        DesiredRepo::open(&sandbox.desired).map_err(|e| fail("opening the desired state", e))?;
-    let head = desired
-        .commit("HEAD")
-        .map_err(|e| fail("reading HEAD", e))?;
-    let state = validate(
-        &desired
-            .read_commit(&head)
-            .map_err(|e| fail("reading files", e))?,
-    );
-    let (Some(config), Some(release)) = (state.config.as_ref(), state.newest()) else {
-        return Err(fail("validating", "the demo's desired state is invalid"));
-    };
+    let (config, releases) = load_committed(&sandbox.desired)?;
+    let release = releases
+        .last()
+        .ok_or_else(|| fail("planning", "no release declared"))?;
     let observed =
-        observe(config, release, forge, None, Some(verifier)).map_err(|e| fail("observing", e))?;
+        observe(&config, release, forge, None, Some(verifier)).map_err(|e| fail("observing", e))?;
     Ok(plan(
-        config,
+        &config,
         release,
-        &state.releases,
+        &releases,
         &observed,
         PlanOptions::default(),
     ))
@@ -223,7 +214,7 @@ fn load_committed(
             .map_err(|e| fail("reading files", e))?,
     );
     match state.config {
-        Some(config) => Ok((config, state.releases)),
-        None => Err(fail("validating", "the demo's desired state is invalid")),
+        Some(config) if state.is_valid() => Ok((config, state.releases)),
+        _ => Err(fail("validating", "the demo's desired state is invalid")),
     }
 }

@@ -173,6 +173,21 @@ pub struct NewRelease<'a> {
     pub body: &'a str,
 }
 
+/// The newest version with a succeeded or verified deployment: what production runs, as far as
+/// the records show.
+pub fn live_version(records: &[DeploymentRecord]) -> Option<crate::calver::CalVer> {
+    records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.state,
+                DeploymentState::Succeeded | DeploymentState::Verified
+            )
+        })
+        .filter_map(|r| r.version.parse().ok())
+        .max()
+}
+
 /// Short form of a commit id for people.
 pub fn short(commit: &str) -> &str {
     commit.get(..7).unwrap_or(commit)
