@@ -24,14 +24,13 @@ pub fn state(windows: &[String], now: DateTime<Utc>) -> Option<WindowState> {
         .filter_map(|w| cron::Schedule::from_str(w).ok())
         .collect();
     // A schedule "includes" a time when that second matches every field.
-    let second = now.with_timezone(&Utc);
-    let open = schedules.iter().any(|s| s.includes(second));
+    let open = schedules.iter().any(|s| s.includes(now));
     let next_opening = if open {
         None
     } else {
         schedules
             .iter()
-            .filter_map(|s| s.after(&second).next())
+            .filter_map(|s| s.after(&now).next())
             .min()
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     };
