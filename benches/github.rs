@@ -7,7 +7,7 @@
 //! same); wall time is the median over several fresh worlds.
 
 use stackrel::apply::{ApplyOutcome, Backends, Quiet, apply};
-use stackrel::config::{Config, RepoLocation};
+use stackrel::config::{Config, Deploy, RepoLocation, Verify};
 use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::demo::build_sandbox;
 use stackrel::deploy::awx::AwxDeployer;
@@ -248,10 +248,16 @@ fn one_release() -> Sample {
         forge: &forge,
         world: &w,
     };
-    let deployer = AwxDeployer::new(&w.config.deploy, AWX_TOKEN)
+    let Deploy::Awx(awx) = &w.config.deploy else {
+        panic!("the world deploys with AWX")
+    };
+    let deployer = AwxDeployer::new(awx, AWX_TOKEN)
         .unwrap()
         .with_poll_interval(Duration::from_millis(1));
-    let verifier = HttpVerifier::new(w.config.verify.as_ref().unwrap()).unwrap();
+    let Some(Verify::Http { url, expect, .. }) = &w.config.verify else {
+        panic!("the world verifies over HTTP")
+    };
+    let verifier = HttpVerifier::new(url, expect).unwrap();
     let backends = Backends {
         forge: &forge,
         deployer: Some(&deployer),

@@ -2,7 +2,7 @@
 //! deployer and the verifier — with credentials from the environment. Shared by the command
 //! line and the daemon, so both run the same loop against the same things.
 
-use crate::config::{Config, DeployKind, RepoLocation};
+use crate::config::{Config, Deploy, RepoLocation, VERIFY_COMMAND_TIMEOUT, Verify};
 use crate::credentials::GithubAuth;
 use crate::deploy::awx::AwxDeployer;
 use crate::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
@@ -60,19 +60,13 @@ impl Backends {
     }
 }
 
-fn repositories(config: &Config) -> Vec<RepoLocation> {
-    std::iter::once(&config.stack.repo)
-        .chain(config.components.values().map(|c| &c.repo))
-        .filter_map(|r| RepoLocation::parse(r).ok())
-        .collect()
-}
-
 /// Connects to GitHub when the config names GitHub repositories, and finds out what the
 /// credentials can do there.
 fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubForge>, String> {
-    let on_github: Vec<RepoLocation> = repositories(config)
+    let on_github: Vec<&RepoLocation> = config
+        .repositories()
         .into_iter()
-        .filter(|r| matches!(r, RepoLocation::GitHub { .. }))
+        .filter(|r| r.is_github())
         .collect();
     if on_github.is_empty() {
         return Ok(None);
@@ -80,34 +74,19 @@ fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubF
     let auth = GithubAuth::from_env()?.ok_or_else(|| {
         "stackrel.toml names GitHub repositories, but no GitHub credentials are set: export GITHUB_TOKEN (or GITHUB_TOKEN_FILE), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID".to_string()
     })?;
-    let api_url = config
-        .github
-        .as_ref()
-        .and_then(|g| g.api_url.clone())
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let forge = GithubForge::connect(&api_url, &auth, RequestPolicy::default())?;
-    let stack = RepoLocation::parse(&config.stack.repo).ok();
-    let mut seen = Vec::new();
-    for repo in &on_github {
-        if seen.contains(repo) {
-            continue;
-        }
-        seen.push(repo.clone());
-        let name = match repo {
-            RepoLocation::GitHub { owner, name } => format!("{owner}/{name}"),
-            RepoLocation::Local(path) => path.clone(),
-        };
-        let is_stack = Some(repo) == stack.as_ref();
+    let forge = GithubForge::connect(&config.github.api_url, &auth, RequestPolicy::default())?;
+    for repo in on_github {
+        let is_stack = *repo == config.stack.repo;
         let (read, push) = forge
             .permissions(repo)
             .map_err(|e| format!("github: {e}"))?;
         preflight.push(match (read, push, is_stack) {
-            (false, _, _) => format!("github: cannot read {name} (not found, or the credentials have no access)"),
+            (false, _, _) => format!("github: cannot read {repo} (not found, or the credentials have no access)"),
             (true, false, true) => {
-                format!("github: can read {name} but cannot push to it: the pin and release steps will be refused")
+                format!("github: can read {repo} but cannot push to it: the pin and release steps will be refused")
             }
-            (true, true, true) => format!("github: can read and push to {name}"),
-            (true, _, false) => format!("github: can read {name}"),
+            (true, true, true) => format!("github: can read and push to {repo}"),
+            (true, _, false) => format!("github: can read {repo}"),
         });
     }
     Ok(Some(forge))
@@ -118,34 +97,31 @@ fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubF
 pub fn build(config: &Config, dir: &Path) -> Result<Backends, String> {
     let mut preflight = Vec::new();
     let github = github(config, &mut preflight)?;
-    let runner = |argv: &Vec<String>, timeout: Option<u64>, default: u64| CommandRunner {
-        argv: argv.clone(),
+    let runner = |argv: &[String], timeout: Duration| CommandRunner {
+        argv: argv.to_vec(),
         dir: dir.to_path_buf(),
-        timeout: Duration::from_secs(timeout.unwrap_or(default)),
+        timeout,
     };
-    let deployer: Option<Box<dyn Deployer + Send>> = match config.deploy.kind {
-        DeployKind::None => None,
-        DeployKind::Command => {
-            let argv = config.deploy.command.clone().unwrap_or_default();
-            Some(Box::new(CommandDeployer(runner(
-                &argv,
-                config.deploy.timeout_seconds,
-                1800,
-            ))))
-        }
-        DeployKind::Awx => {
+    let deployer: Option<Box<dyn Deployer + Send>> = match &config.deploy {
+        Deploy::None => None,
+        Deploy::Command(command) => Some(Box::new(CommandDeployer(runner(
+            &command.argv,
+            command.timeout,
+        )))),
+        Deploy::Awx(awx) => {
             let token = crate::credentials::from_env("AWX_TOKEN")?.ok_or_else(|| {
                 "[deploy] kind = \"awx\" needs AWX_TOKEN (or AWX_TOKEN_FILE): an AWX personal access token with write scope".to_string()
             })?;
-            Some(Box::new(AwxDeployer::new(&config.deploy, token.expose())?))
+            Some(Box::new(AwxDeployer::new(awx, token.expose())?))
         }
     };
     let verifier: Option<Box<dyn Verifier + Send>> = match &config.verify {
         None => None,
-        Some(verify) => match &verify.command {
-            Some(argv) => Some(Box::new(CommandVerifier(runner(argv, Some(60), 60)))),
-            None => Some(Box::new(HttpVerifier::new(verify)?)),
-        },
+        Some(Verify::Command { argv, .. }) => Some(Box::new(CommandVerifier(runner(
+            argv,
+            VERIFY_COMMAND_TIMEOUT,
+        )))),
+        Some(Verify::Http { url, expect, .. }) => Some(Box::new(HttpVerifier::new(url, expect)?)),
     };
     Ok(Backends {
         forge: Router {

@@ -19,6 +19,16 @@ pub enum TagRule {
     ImageTagOnly,
 }
 
+/// Two rules are the same when they accept the same way: the same variant, the same pattern.
+impl PartialEq for TagRule {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TagRule::Pattern(a), TagRule::Pattern(b)) => a.as_str() == b.as_str(),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
 /// The image-tag grammar of the OCI distribution spec.
 const IMAGE_TAG_MAX: usize = 128;
 

@@ -4,7 +4,7 @@
 //! traceable to a value that can be printed.
 
 use crate::calver::CalVer;
-use crate::config::{Config, DeployKind, RepoLocation};
+use crate::config::{Component, Config, Deploy};
 use crate::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
 use crate::forge::{CiStatus, CommitId, DeploymentRecord, Forge, ForgeError};
 use crate::pin::read_pins;
@@ -75,8 +75,7 @@ pub struct Observation {
 
 /// Reads the pins of every component from workflow text, by component name.
 pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String, String>, String> {
-    let keys: Vec<&str> = config.components.values().map(|c| c.pin.as_str()).collect();
-    let sites = read_pins(text, &keys).map_err(|e| e.to_string())?;
+    let sites = read_pins(text, &config.pin_keys()).map_err(|e| e.to_string())?;
     Ok(config
         .components
         .keys()
@@ -88,11 +87,6 @@ pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String,
 /// Only the newest commit that changed the workflow file is the pin commit.
 const PIN_HISTORY_LIMIT: usize = 1;
 
-fn location(repo: &str) -> Result<RepoLocation, ForgeError> {
-    RepoLocation::parse(repo)
-        .map_err(|why| ForgeError::Other(format!("repository `{repo}`: {why}")))
-}
-
 /// Observes everything the plan for `release` depends on. Read-only.
 pub fn observe(
     config: &Config,
@@ -103,107 +97,155 @@ pub fn observe(
 ) -> Result<Observation, ForgeError> {
     let mut components = BTreeMap::new();
     for (name, component) in &config.components {
-        let repo = location(&component.repo)?;
         let tag = release.components.get(name).cloned().unwrap_or_default();
-        let commit = forge.resolve_tag(&repo, &tag)?;
-        let (reachable, ci) = match &commit {
-            Some(commit) => {
-                let reachable = forge.is_reachable(&repo, commit, &component.branch)?;
-                let ci = match &component.ci {
-                    Some(workflow) => {
-                        Some((workflow.clone(), forge.ci_status(&repo, commit, workflow)?))
-                    }
-                    None => None,
-                };
-                (reachable, ci)
-            }
-            None => (false, None),
-        };
-        components.insert(
-            name.clone(),
-            ComponentObservation {
-                tag,
-                branch: component.branch.clone(),
-                commit,
-                reachable,
-                ci,
-            },
-        );
+        components.insert(name.clone(), observe_component(forge, component, tag)?);
     }
+    let stack = observe_stack(config, release, forge)?;
+    let context = stack.tag.as_ref().map(|tag| ReleaseContext {
+        version: release.version.to_string(),
+        components: release.components.clone(),
+        commit: tag.commit.clone(),
+    });
+    let deploy = observe_deploy(config, forge, deployer, verifier, release, context)?;
+    Ok(Observation {
+        warnings: pin_override_warnings(config, forge)?,
+        components,
+        stack,
+        deploy,
+    })
+}
 
-    let stack_repo = location(&config.stack.repo)?;
+/// One component's tag: where it points, whether its branch holds it, its CI.
+fn observe_component(
+    forge: &dyn Forge,
+    component: &Component,
+    tag: String,
+) -> Result<ComponentObservation, ForgeError> {
+    let repo = &component.repo;
+    let commit = forge.resolve_tag(repo, &tag)?;
+    let (reachable, ci) = match &commit {
+        Some(commit) => {
+            let reachable = forge.is_reachable(repo, commit, &component.branch)?;
+            let ci = match &component.ci {
+                Some(workflow) => {
+                    Some((workflow.clone(), forge.ci_status(repo, commit, workflow)?))
+                }
+                None => None,
+            };
+            (reachable, ci)
+        }
+        None => (false, None),
+    };
+    Ok(ComponentObservation {
+        tag,
+        branch: component.branch.clone(),
+        commit,
+        reachable,
+        ci,
+    })
+}
+
+/// The pins in the workflow file at a commit, or why they cannot be read.
+fn pins_at(
+    config: &Config,
+    forge: &dyn Forge,
+    commit: &str,
+) -> Result<Result<BTreeMap<String, String>, String>, ForgeError> {
     let workflow = &config.stack.workflow;
-    let pins_at = |commit: &str| -> Result<Result<BTreeMap<String, String>, String>, ForgeError> {
-        Ok(match forge.read_file(&stack_repo, commit, workflow)? {
+    Ok(
+        match forge.read_file(&config.stack.repo, commit, workflow)? {
             Some(file) => pins_by_component(config, &file.text),
             None => Err(format!(
                 "{workflow} does not exist at {}",
                 crate::forge::short(commit)
             )),
-        })
-    };
-    let branch_head = forge.branch_head(&stack_repo, &config.stack.branch)?;
-    let pins = pins_at(&branch_head)?;
+        },
+    )
+}
+
+/// The stack branch's pins, the commit that set them, the release tag and its build.
+fn observe_stack(
+    config: &Config,
+    release: &Release,
+    forge: &dyn Forge,
+) -> Result<StackObservation, ForgeError> {
+    let repo = &config.stack.repo;
+    let branch = &config.stack.branch;
+    let branch_head = forge.branch_head(repo, branch)?;
+    let pins = pins_at(config, forge, &branch_head)?;
     let pin_commit = if pins.as_ref().is_ok_and(|p| *p == release.components) {
-        let history = forge.file_history(
-            &stack_repo,
-            &config.stack.branch,
-            workflow,
-            PIN_HISTORY_LIMIT,
-        )?;
+        let history =
+            forge.file_history(repo, branch, &config.stack.workflow, PIN_HISTORY_LIMIT)?;
         history.into_iter().next()
     } else {
         None
     };
     let version = release.version.to_string();
-    let tag = match forge.resolve_tag(&stack_repo, &version)? {
+    let tag = match forge.resolve_tag(repo, &version)? {
         Some(commit) => Some(TagObservation {
-            pins: pins_at(&commit)?,
+            pins: pins_at(config, forge, &commit)?,
             // The branch's tip and the newest commit of its history are on it without asking.
             on_branch: commit == branch_head
                 || pin_commit.as_deref() == Some(commit.as_str())
-                || forge.is_reachable(&stack_repo, &commit, &config.stack.branch)?,
-            release: forge.has_release(&stack_repo, &version)?,
+                || forge.is_reachable(repo, &commit, branch)?,
+            release: forge.has_release(repo, &version)?,
             commit,
         }),
         None => None,
     };
-    let stack_ci = match (&config.stack.ci, &tag) {
+    let ci = match (&config.stack.ci, &tag) {
         (Some(workflow), Some(tag)) => Some((
             workflow.clone(),
-            forge.ci_status(&stack_repo, &tag.commit, workflow)?,
+            forge.ci_status(repo, &tag.commit, workflow)?,
         )),
         _ => None,
     };
+    Ok(StackObservation {
+        branch_head,
+        pins,
+        pin_commit,
+        tag,
+        ci,
+    })
+}
 
-    let records = forge.deployments(&stack_repo)?;
+/// The deployment records, the deployer's own view, and — once a deploy has started — what
+/// production reports. `context` is the release as cut: `None` before its tag exists.
+fn observe_deploy(
+    config: &Config,
+    forge: &dyn Forge,
+    deployer: Option<&dyn Deployer>,
+    verifier: Option<&dyn Verifier>,
+    release: &Release,
+    context: Option<ReleaseContext>,
+) -> Result<DeployObservation, ForgeError> {
+    let version = release.version.to_string();
+    let records = forge.deployments(&config.stack.repo)?;
     let mut deploy = DeployObservation {
         latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
         live_version: crate::forge::live_version(&records),
         ..DeployObservation::default()
     };
-    let context = tag.as_ref().map(|tag| ReleaseContext {
-        version: version.clone(),
-        components: release.components.clone(),
-        commit: tag.commit.clone(),
-    });
-    if let (Some(deployer), Some(context)) = (deployer, &context) {
+    let Some(context) = context else {
+        return Ok(deploy);
+    };
+    if let Some(deployer) = deployer {
         deploy.deployer = deployer
-            .observe(context)
+            .observe(&context)
             .map_err(|e| ForgeError::Other(format!("asking the deployer about {version}: {e}")))?;
     }
     // Verify only once the release is cut and (if there is a deployer) a deploy has at least
     // started: before that, production cannot be running it, and the check would be wasted.
-    let deploy_started = config.deploy.kind == DeployKind::None
+    let deploy_started = config.deploy == Deploy::None
         || deploy.latest_for_version.is_some()
         || deploy
             .deployer
             .as_ref()
             .is_some_and(|v| *v != DeployerView::NotLaunched);
-    if let (Some(verifier), Some(context)) = (verifier, &context)
+    if let Some(verifier) = verifier
         && deploy_started
     {
-        match verifier.verify(context) {
+        match verifier.verify(&context) {
             Ok(outcome) => {
                 deploy.verified = Some(Ok(outcome.live));
                 deploy.verify_detail = outcome.detail;
@@ -211,28 +253,19 @@ pub fn observe(
             Err(e) => deploy.verified = Some(Err(e)),
         }
     }
+    Ok(deploy)
+}
 
-    let pin_names: Vec<&str> = config.components.values().map(|c| c.pin.as_str()).collect();
-    let warnings = forge
-        .pin_overrides(&stack_repo, &pin_names)?
+/// A repository secret or variable named like a pin silently overrides it in the build.
+fn pin_override_warnings(config: &Config, forge: &dyn Forge) -> Result<Vec<String>, ForgeError> {
+    let workflow = &config.stack.workflow;
+    Ok(forge
+        .pin_overrides(&config.stack.repo, &config.pin_keys())?
         .into_iter()
         .map(|name| {
             format!(
                 "a repository secret or variable named {name} overrides the pin in {workflow}: the build would not use the pinned version; delete it"
             )
         })
-        .collect();
-
-    Ok(Observation {
-        warnings,
-        components,
-        stack: StackObservation {
-            branch_head,
-            pins,
-            pin_commit,
-            tag,
-            ci: stack_ci,
-        },
-        deploy,
-    })
+        .collect())
 }

@@ -2,7 +2,7 @@
 //! editors (Taplo, Even Better TOML) complete and check exactly what stackrel accepts. The
 //! committed copies in `schema/` are kept fresh by a test.
 
-use crate::config::Config;
+use crate::config::ConfigFile;
 use schemars::JsonSchema;
 use std::collections::BTreeMap;
 
@@ -54,7 +54,7 @@ impl SchemaKind {
 /// The schema as pretty JSON with a final newline, exactly as committed.
 pub fn schema_json(kind: SchemaKind) -> String {
     let schema = match kind {
-        SchemaKind::Config => schemars::schema_for!(Config),
+        SchemaKind::Config => schemars::schema_for!(ConfigFile),
         SchemaKind::Release => schemars::schema_for!(ReleaseFile),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -3,7 +3,7 @@
 //! the forge (tags and deployment records), so it shows the truth even after a crash.
 
 use crate::calver::CalVer;
-use crate::config::{Config, RepoLocation};
+use crate::config::Config;
 use crate::forge::{DeploymentState, Forge, ForgeError, short};
 use crate::release::Release;
 use serde::Serialize;
@@ -39,8 +39,8 @@ pub fn status(
     releases: &[Release],
     forge: &dyn Forge,
 ) -> Result<Vec<ReleaseStatus>, ForgeError> {
-    let repo = RepoLocation::parse(&config.stack.repo).map_err(ForgeError::Other)?;
-    let records = forge.deployments(&repo)?;
+    let repo = &config.stack.repo;
+    let records = forge.deployments(repo)?;
     let live = crate::forge::live_version(&records);
     let newest = releases.last().map(|r| r.version);
     let mut rows = Vec::new();
@@ -67,7 +67,7 @@ pub fn status(
             version: release.version,
             components: release.components.clone(),
             state,
-            tag: forge.resolve_tag(&repo, &version)?,
+            tag: forge.resolve_tag(repo, &version)?,
             last_deploy: last.map(|r| (r.state, r.at.clone())),
         });
     }

@@ -4,7 +4,7 @@
 //! check, the planner and the daemon, and tests need no disk.
 
 use crate::component_tag::TagRule;
-use crate::config::{Config, RESERVED_NAMES, RepoLocation, placeholders};
+use crate::config::{Config, ConfigFile, RESERVED_NAMES, RepoLocation, placeholders};
 use crate::diagnostic::{Diagnostic, Source};
 use crate::release::{ComponentRules, RELEASES_DIR, Release, TOML_SYNTAX, parse_release};
 use crate::toml_schema::SchemaChecker;
@@ -192,7 +192,18 @@ fn readable_source(file: &InputFile, diagnostics: &mut Vec<Diagnostic>) -> Optio
 
 fn config_schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default())
+    SCHEMA
+        .get_or_init(|| serde_json::to_value(schemars::schema_for!(ConfigFile)).unwrap_or_default())
+}
+
+/// Validates and resolves `stackrel.toml` text on its own (tests, tools): the config, or every
+/// error found in it.
+pub fn config_from_str(text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let (config, _, diagnostics) = parse_config(&Source::new(CONFIG_FILE.to_string(), text));
+    match config {
+        Some(config) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(config),
+        _ => Err(diagnostics),
+    }
 }
 
 /// Parses `stackrel.toml`: syntax, then shape against the schema, then meaning. The checks of
@@ -224,8 +235,20 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>,
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, rules, diagnostics);
     }
-    match toml::from_str::<Config>(&source.text) {
-        Ok(config) => (Some(config), rules, diagnostics),
+    match toml::from_str::<ConfigFile>(&source.text) {
+        Ok(file) => match Config::resolve(&file) {
+            Ok(config) => (Some(config), rules, diagnostics),
+            Err(why) => {
+                // Validation should have refused whatever resolving could not use.
+                diagnostics.push(
+                    source
+                        .error(crate::toml_schema::WRONG_TYPE, why)
+                        .at(0..0, "here")
+                        .help("fix this field; `stackrel schema` describes every field"),
+                );
+                (None, rules, diagnostics)
+            }
+        },
         Err(e) => {
             // The schema check should have caught it; report rather than panic if it did not.
             diagnostics.push(

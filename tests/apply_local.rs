@@ -558,7 +558,7 @@ fn resume(sandbox: &Sandbox, effects: &mut Effects) -> Result<(), String> {
     let outcome = match outcome {
         ApplyOutcome::Converged { .. } => return Ok(()),
         ApplyOutcome::Blocked { step, .. }
-            if step.title() == "deploy" && step.reason.contains("--retry-deploy") =>
+            if step.title() == "deploy" && step.reason.to_string().contains("--retry-deploy") =>
         {
             if sandbox.deploy_count() != 0 {
                 return Err(format!(
@@ -667,8 +667,10 @@ fn a_crash_between_recording_and_running_a_deploy_blocks_until_a_retry_is_asked_
     );
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "deploy");
+    assert_eq!(step.code(), "deploy-interrupted", "{}", step.reason);
     assert!(
-        step.reason.contains("no recorded outcome") && step.reason.contains("--retry-deploy"),
+        step.reason.to_string().contains("no recorded outcome")
+            && step.reason.to_string().contains("--retry-deploy"),
         "{}",
         step.reason
     );
@@ -716,8 +718,11 @@ fn a_workflow_with_a_pin_set_twice_blocks_the_pin_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "pin");
+    assert_eq!(step.code(), "pins-unreadable", "{}", step.reason);
     assert!(
-        step.reason.contains("BE_IMAGE_TAG appears twice"),
+        step.reason
+            .to_string()
+            .contains("BE_IMAGE_TAG appears twice"),
         "{}",
         step.reason
     );
@@ -734,8 +739,9 @@ fn a_workflow_without_a_top_level_env_blocks_the_pin_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "pin");
+    assert_eq!(step.code(), "pins-unreadable", "{}", step.reason);
     assert!(
-        step.reason.contains("no top-level `env:`"),
+        step.reason.to_string().contains("no top-level `env:`"),
         "{}",
         step.reason
     );
@@ -773,8 +779,10 @@ fn a_stack_without_the_workflow_file_blocks_the_pin_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "pin");
+    assert_eq!(step.code(), "pins-unreadable", "{}", step.reason);
     assert!(
-        step.reason.contains(WORKFLOW) && step.reason.contains("does not exist"),
+        step.reason.to_string().contains(WORKFLOW)
+            && step.reason.to_string().contains("does not exist"),
         "{}",
         step.reason
     );
@@ -785,7 +793,8 @@ fn a_stack_without_the_workflow_file_blocks_the_pin_and_writes_nothing() {
 fn a_component_repository_path_that_does_not_exist_is_an_error_naming_the_path() {
     let w = world();
     let (mut config, releases) = load(&w.sandbox);
-    config.components.get_mut("backend").unwrap().repo = "../no-such-backend.git".into();
+    config.components.get_mut("backend").unwrap().repo =
+        RepoLocation::Local("../no-such-backend.git".into());
     let before = all_refs(&w.sandbox);
     let forge = LocalForge::new(&w.sandbox.desired);
     let err = run_with(
@@ -808,7 +817,7 @@ fn a_component_repository_path_that_does_not_exist_is_an_error_naming_the_path()
 fn a_stack_repository_path_that_does_not_exist_is_an_error_naming_the_path() {
     let w = world();
     let (mut config, releases) = load(&w.sandbox);
-    config.stack.repo = "../no-such-stack.git".into();
+    config.stack.repo = RepoLocation::Local("../no-such-stack.git".into());
     let before = all_refs(&w.sandbox);
     let forge = LocalForge::new(&w.sandbox.desired);
     let err = run_with(
@@ -835,6 +844,7 @@ fn a_stack_tag_already_at_a_wrong_commit_blocks_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     // Whichever step apply stops at, its own reason says what is wrong and how to fix it.
+    assert_eq!(step.code(), "tag-conflict", "{}", step.reason);
     for needle in [
         "2026.08.2 already exists",
         &w.start.to_string()[..7],
@@ -842,7 +852,7 @@ fn a_stack_tag_already_at_a_wrong_commit_blocks_and_writes_nothing() {
         "delete or rename",
     ] {
         assert!(
-            step.reason.contains(needle),
+            step.reason.to_string().contains(needle),
             "`{}` should mention `{needle}`",
             step.reason
         );
@@ -867,8 +877,10 @@ fn a_component_tag_that_is_not_on_production_blocks_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "preflight backend");
+    assert_eq!(step.code(), "tag-not-on-branch", "{}", step.reason);
     assert!(
-        step.reason.contains("2026.08.9") && step.reason.contains("not on branch production"),
+        step.reason.to_string().contains("2026.08.9")
+            && step.reason.to_string().contains("not on branch production"),
         "{}",
         step.reason
     );
@@ -891,8 +903,9 @@ fn a_component_tag_that_does_not_exist_blocks_and_writes_nothing() {
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "preflight backend");
+    assert_eq!(step.code(), "tag-missing", "{}", step.reason);
     assert!(
-        step.reason.contains("2026.08.7 does not exist"),
+        step.reason.to_string().contains("2026.08.7 does not exist"),
         "{}",
         step.reason
     );
@@ -912,12 +925,18 @@ fn a_failing_deploy_is_recorded_blocks_the_next_apply_and_is_retried_once_when_a
 
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "deploy");
+    assert_eq!(step.code(), "deploy-failed", "{}", step.reason);
     assert!(
-        step.reason.contains("failed") && step.reason.contains("exited with status 1"),
+        step.reason.to_string().contains("failed")
+            && step.reason.to_string().contains("exited with status 1"),
         "{}",
         step.reason
     );
-    assert!(step.reason.contains("--retry-deploy"), "{}", step.reason);
+    assert!(
+        step.reason.to_string().contains("--retry-deploy"),
+        "{}",
+        step.reason
+    );
     assert_eq!(
         last_state(&w.sandbox, "2026.08.2"),
         Some(DeploymentState::Failed)
@@ -1228,9 +1247,10 @@ fn a_release_tag_created_concurrently_elsewhere_stops_the_release_before_deployi
     let (forge, outcome) = race_outcome(&w, Race::WrongTagBeforeRelease);
     assert_eq!(forge.conflicts.get(), 1);
     let step = blocked_step(outcome);
+    assert_eq!(step.code(), "tag-conflict", "{}", step.reason);
     assert!(
-        step.reason.contains("2026.08.2 already exists")
-            && step.reason.contains("delete or rename"),
+        step.reason.to_string().contains("2026.08.2 already exists")
+            && step.reason.to_string().contains("delete or rename"),
         "{}",
         step.reason
     );
@@ -1291,8 +1311,11 @@ fn the_stack_build_gate_times_out_without_deploying_and_a_later_apply_resumes_on
         panic!("expected a timeout at the build gate, got {outcome:#?}")
     };
     assert_eq!(step.title(), "build");
+    assert_eq!(step.code(), "stack-ci-missing", "{}", step.reason);
     assert!(
-        step.reason.contains("no \"build main\" run on 2026.08.2"),
+        step.reason
+            .to_string()
+            .contains("no \"build main\" run on 2026.08.2"),
         "{}",
         step.reason
     );
@@ -1346,8 +1369,11 @@ fn a_failed_stack_build_blocks_the_deploy() {
     .unwrap();
     let step = blocked_step(outcome);
     assert_eq!(step.title(), "build");
+    assert_eq!(step.code(), "stack-ci-failed", "{}", step.reason);
     assert!(
-        step.reason.contains("\"build main\" failed on 2026.08.2"),
+        step.reason
+            .to_string()
+            .contains("\"build main\" failed on 2026.08.2"),
         "{}",
         step.reason
     );
@@ -1371,7 +1397,12 @@ fn a_component_build_still_running_times_out_with_nothing_written() {
         panic!("expected a timeout at the backend's CI, got {outcome:#?}")
     };
     assert_eq!(step.title(), "preflight backend");
-    assert!(step.reason.contains("still running"), "{}", step.reason);
+    assert_eq!(step.code(), "ci-running", "{}", step.reason);
+    assert!(
+        step.reason.to_string().contains("still running"),
+        "{}",
+        step.reason
+    );
     assert_eq!(all_refs(&w.sandbox), before);
 }
 
@@ -1402,7 +1433,12 @@ fn a_suspended_stack_makes_no_change_at_all() {
         .iter()
         .find(|s| s.status == stackrel::plan::Status::Waiting)
         .expect("a waiting step");
-    assert!(step.reason.contains("suspended"), "{}", step.reason);
+    assert_eq!(step.code(), "suspended", "{}", step.reason);
+    assert!(
+        step.reason.to_string().contains("suspended"),
+        "{}",
+        step.reason
+    );
     assert!(effects.seen.is_empty(), "{:?}", effects.seen);
     assert_eq!(all_refs(&w.sandbox), before);
     assert_eq!(w.sandbox.deploy_count(), 0);

@@ -2,7 +2,7 @@
 //! the deployer returns and by what the emulator saw (its jobs and its request log), because
 //! the point of most of these behaviours is a request that must *not* be sent.
 
-use stackrel::config::{DeployConfig, DeployKind, VerifyConfig};
+use stackrel::config::{AWX_API_PREFIX, AwxDeploy};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
@@ -15,16 +15,14 @@ const TEMPLATE: &str = "Production Fragalysis Stack";
 const ORG: &str = "xchem";
 const VARIABLE: &str = "stack_image_tag";
 
-fn config(emulator: &AwxEmulator, organization: Option<&str>) -> DeployConfig {
-    DeployConfig {
-        kind: DeployKind::Awx,
-        url: Some(emulator.url()),
-        api_prefix: Some(emulator.prefix()),
-        template: Some(TEMPLATE.into()),
+fn config(emulator: &AwxEmulator, organization: Option<&str>) -> AwxDeploy {
+    AwxDeploy {
+        url: emulator.url(),
+        api_prefix: emulator.prefix(),
+        template: TEMPLATE.into(),
         organization: organization.map(str::to_string),
-        variable: Some(VARIABLE.into()),
-        timeout_seconds: Some(30),
-        ..Default::default()
+        variable: VARIABLE.into(),
+        timeout: Duration::from_secs(30),
     }
 }
 
@@ -365,7 +363,7 @@ fn the_aap_gateway_prefix_works() {
 
     // The default prefix against a gateway is a 404 that points at api_prefix.
     let mut plain = config(&emulator, Some(ORG));
-    plain.api_prefix = None;
+    plain.api_prefix = AWX_API_PREFIX.into();
     let err = fast(AwxDeployer::new(&plain, TOKEN).unwrap())
         .deploy(&release("2026.08.4"))
         .unwrap_err();
@@ -432,14 +430,13 @@ fn the_emulator_refuses_to_filter_jobs_on_extra_vars() {
 fn a_deployed_version_verifies_live_over_http() {
     let (emulator, _) = emulator();
     emulator.set_version_field("backend", "xchem:2026.08.1");
-    let verifier = HttpVerifier::new(&VerifyConfig {
-        url: Some(format!("{}/version/", emulator.url())),
-        expect: BTreeMap::from([
+    let verifier = HttpVerifier::new(
+        &format!("{}/version/", emulator.url()),
+        &BTreeMap::from([
             ("version.stack".into(), "xchem:{version}".into()),
             ("version.backend".into(), "xchem:{backend}".into()),
         ]),
-        ..Default::default()
-    })
+    )
     .unwrap();
 
     let before = verifier.verify(&release("2026.08.3")).unwrap();

@@ -19,7 +19,7 @@
 
 use git2::{Oid, Repository, Signature};
 use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, Quiet, apply};
-use stackrel::config::{Config, RepoLocation};
+use stackrel::config::{Config, Deploy, RepoLocation, Verify};
 use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::demo::{DEMO_WORKFLOW, Sandbox, build_sandbox};
 use stackrel::deploy::awx::AwxDeployer;
@@ -244,7 +244,10 @@ fn connect_with(w: &World, token: &str) -> GithubForge {
 }
 
 fn awx_deployer(w: &World) -> AwxDeployer {
-    AwxDeployer::new(&w.config.deploy, AWX_TOKEN)
+    let Deploy::Awx(awx) = &w.config.deploy else {
+        panic!("the world deploys with AWX")
+    };
+    AwxDeployer::new(awx, AWX_TOKEN)
         .expect("the AWX deployer builds")
         .with_poll_interval(Duration::from_millis(1))
         .with_retry_backoff(Duration::from_millis(2))
@@ -252,7 +255,10 @@ fn awx_deployer(w: &World) -> AwxDeployer {
 }
 
 fn verifier(w: &World) -> HttpVerifier {
-    HttpVerifier::new(w.config.verify.as_ref().expect("[verify] is configured"))
+    let Some(Verify::Http { url, expect, .. }) = &w.config.verify else {
+        panic!("the world verifies over HTTP")
+    };
+    HttpVerifier::new(url, expect)
         .expect("the verifier builds")
         .with_request_timeout(Duration::from_secs(5))
 }
@@ -1384,8 +1390,9 @@ fn a_release_blocked_by_a_tag_not_on_production_changes_nothing_on_any_service()
     match &outcome {
         ApplyOutcome::Blocked { step, .. } => {
             assert_eq!(step.title(), "preflight backend");
+            assert_eq!(step.code(), "tag-not-on-branch", "{}", step.reason);
             assert!(
-                step.reason.contains("not on branch production"),
+                step.reason.to_string().contains("not on branch production"),
                 "{}",
                 step.reason
             );
@@ -1412,8 +1419,17 @@ fn a_release_tag_pushed_by_someone_else_at_another_commit_blocks_with_nothing_wr
     match &outcome {
         ApplyOutcome::Blocked { step, .. } => {
             assert_eq!(step.title(), "pin");
-            assert!(step.reason.contains("already exists"), "{}", step.reason);
-            assert!(step.reason.contains("instead of"), "{}", step.reason);
+            assert_eq!(step.code(), "tag-conflict", "{}", step.reason);
+            assert!(
+                step.reason.to_string().contains("already exists"),
+                "{}",
+                step.reason
+            );
+            assert!(
+                step.reason.to_string().contains("instead of"),
+                "{}",
+                step.reason
+            );
         }
         other => panic!("expected a blocked release, got {other:#?}"),
     }

@@ -2,7 +2,6 @@
 //! sets: one behaviour per test. A wrong or unreadable answer is "not live, and here is what was
 //! seen" (verification is polled); only an unreachable URL is an error.
 
-use stackrel::config::VerifyConfig;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{ReleaseContext, Verifier};
 use stackrel::http_server::{self, Reply, Request, Response, Server};
@@ -28,16 +27,13 @@ fn version_page(status: u16, body: &str) -> (Server, Arc<Mutex<(u16, String)>>) 
 }
 
 fn verifier(url: String, expect: &[(&str, &str)]) -> HttpVerifier {
-    HttpVerifier::new(&VerifyConfig {
-        url: Some(url),
-        expect: expect
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Default::default()
-    })
-    .unwrap()
-    .with_request_timeout(Duration::from_secs(5))
+    let expect = expect
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    HttpVerifier::new(&url, &expect)
+        .unwrap()
+        .with_request_timeout(Duration::from_secs(5))
 }
 
 fn fragalysis_verifier(server: &Server) -> HttpVerifier {

@@ -9,7 +9,7 @@ use stackrel::forge::{CiStatus, DeploymentRecord, DeploymentState};
 use stackrel::observation::{
     ComponentObservation, DeployObservation, Observation, StackObservation, TagObservation,
 };
-use stackrel::plan::{Next, Plan, PlanOptions, Status, Step, plan};
+use stackrel::plan::{Hold, Next, Plan, PlanOptions, Status, Step, plan};
 use stackrel::release::Release;
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ const BACKEND_COMMIT: &str = "4444444444444444444444444444444444444444";
 const FRONTEND_COMMIT: &str = "5555555555555555555555555555555555555555";
 
 fn config() -> Config {
-    toml::from_str(CONFIG).expect("the test config parses")
+    stackrel::validate::config_from_str(CONFIG).expect("the test config is valid")
 }
 
 fn v(s: &str) -> CalVer {
@@ -196,14 +196,17 @@ fn step<'a>(plan: &'a Plan, title: &str) -> &'a Step {
         .unwrap_or_else(|| panic!("no step `{title}` in {plan:#?}"))
 }
 
-fn assert_step(plan: &Plan, title: &str, status: Status, reason_contains: &[&str]) {
+/// The step's status and reason code, and words its reason shows a person.
+#[track_caller]
+fn assert_step(plan: &Plan, title: &str, status: Status, code: &str, reason_contains: &[&str]) {
     let s = step(plan, title);
     assert_eq!(s.status, status, "step `{title}`: {s:?}");
+    assert_eq!(s.code(), code, "step `{title}`: {s:?}");
+    let reason = s.reason.to_string();
     for needle in reason_contains {
         assert!(
-            s.reason.contains(needle),
-            "step `{title}` reason `{}` should mention `{needle}`",
-            s.reason
+            reason.contains(needle),
+            "step `{title}` reason `{reason}` should mention `{needle}`"
         );
     }
 }
@@ -211,7 +214,7 @@ fn assert_step(plan: &Plan, title: &str, status: Status, reason_contains: &[&str
 fn next_title(plan: &Plan) -> (String, &'static str) {
     match plan.next() {
         Next::InSync => (String::new(), "in sync"),
-        Next::Act(s) => (s.title(), "act"),
+        Next::Act(_, s) => (s.title(), "act"),
         Next::Wait(s) => (s.title(), "wait"),
         Next::Blocked(s) => (s.title(), "blocked"),
     }
@@ -243,29 +246,50 @@ fn fresh_stack_has_pin_release_deploy_verify_and_report_to_do() {
         &plan,
         "preflight backend",
         Status::Done,
+        "ci-succeeded",
         &["2026.08.1", "production", "build production"],
     );
-    assert_step(&plan, "preflight frontend", Status::Done, &["2026.08.2"]);
+    assert_step(
+        &plan,
+        "preflight frontend",
+        Status::Done,
+        "tag-on-branch",
+        &["2026.08.2"],
+    );
     assert_step(
         &plan,
         "preflight order",
         Status::Done,
+        "newer-than-live",
         &["newer than the live 2026.08.2"],
     );
     assert_step(
         &plan,
         "pin",
         Status::ToDo,
+        "pin-to-commit",
         &[
             "BE_IMAGE_TAG 2026.07.1 → 2026.08.1",
             "FE_IMAGE_TAG 2026.08.1 → 2026.08.2",
             "master",
         ],
     );
-    assert_step(&plan, "release", Status::ToDo, &["tag 2026.08.3"]);
-    assert_step(&plan, "deploy", Status::ToDo, &["2026.08.3"]);
-    assert_step(&plan, "verify", Status::ToDo, &["2026.08.3"]);
-    assert_step(&plan, "report", Status::ToDo, &["2026.08.3"]);
+    assert_step(
+        &plan,
+        "release",
+        Status::ToDo,
+        "tag-to-create",
+        &["tag 2026.08.3"],
+    );
+    assert_step(
+        &plan,
+        "deploy",
+        Status::ToDo,
+        "run-deploy-command",
+        &["2026.08.3"],
+    );
+    assert_step(&plan, "verify", Status::ToDo, "to-verify", &["2026.08.3"]);
+    assert_step(&plan, "report", Status::ToDo, "to-record", &["2026.08.3"]);
     assert!(!plan.in_sync());
     assert!(plan.blocked().is_none());
     assert_eq!(next_title(&plan), ("pin".to_string(), "act"));
@@ -279,11 +303,17 @@ fn pin_names_only_the_components_that_change() {
     let pin = step(&plan, "pin");
     assert_eq!(pin.status, Status::ToDo);
     assert!(
-        pin.reason.contains("FE_IMAGE_TAG 2026.08.1 → 2026.08.2"),
+        pin.reason
+            .to_string()
+            .contains("FE_IMAGE_TAG 2026.08.1 → 2026.08.2"),
         "{}",
         pin.reason
     );
-    assert!(!pin.reason.contains("BE_IMAGE_TAG"), "{}", pin.reason);
+    assert!(
+        !pin.reason.to_string().contains("BE_IMAGE_TAG"),
+        "{}",
+        pin.reason
+    );
 }
 
 #[test]
@@ -297,6 +327,7 @@ fn converged_stack_is_in_sync() {
         &plan,
         "preflight order",
         Status::Done,
+        "is-live",
         &["2026.08.3 is live"],
     );
 }
@@ -310,6 +341,7 @@ fn nothing_deployed_yet_is_no_obstacle() {
         &plan,
         "preflight order",
         Status::Done,
+        "nothing-deployed",
         &["nothing deployed yet"],
     );
     assert_eq!(next_title(&plan), ("pin".to_string(), "act"));
@@ -327,6 +359,7 @@ fn missing_component_tag_blocks_the_release() {
         &plan,
         "preflight backend",
         Status::Blocked,
+        "tag-missing",
         &["tag 2026.08.1 does not exist in the backend repository"],
     );
     assert_eq!(
@@ -344,6 +377,7 @@ fn component_tag_off_its_branch_blocks_naming_the_branch() {
         &plan,
         "preflight backend",
         Status::Blocked,
+        "tag-not-on-branch",
         &["2026.08.1", "not on branch production", "444444"],
     );
     assert_eq!(
@@ -364,6 +398,7 @@ fn component_ci_failure_blocks_the_release() {
         &plan,
         "preflight backend",
         Status::Blocked,
+        "ci-failed",
         &["\"build production\" failed for 2026.08.1", "tests failed"],
     );
     assert_eq!(
@@ -382,6 +417,7 @@ fn component_ci_still_running_waits() {
         &plan,
         "preflight backend",
         Status::Waiting,
+        "ci-running",
         &["still running for 2026.08.1"],
     );
     assert_eq!(next_title(&plan), ("preflight backend".to_string(), "wait"));
@@ -398,6 +434,7 @@ fn component_ci_without_a_run_waits() {
         &plan,
         "preflight backend",
         Status::Waiting,
+        "ci-missing",
         &["no \"build production\" run for 2026.08.1"],
     );
     assert_eq!(next_title(&plan), ("preflight backend".to_string(), "wait"));
@@ -412,6 +449,7 @@ fn desired_older_than_live_is_blocked_with_a_roll_back_hint() {
         &plan,
         "preflight order",
         Status::Blocked,
+        "live-is-newer",
         &[
             "2026.08.4 is live",
             "newer than the declared 2026.08.3",
@@ -438,6 +476,7 @@ fn stack_tag_at_a_commit_with_other_pins_is_a_conflict_that_blocks() {
         &plan,
         "release",
         Status::Blocked,
+        "tag-conflict",
         &[
             "tag 2026.08.3 already exists at 3333333",
             "backend=2026.07.1",
@@ -445,7 +484,13 @@ fn stack_tag_at_a_commit_with_other_pins_is_a_conflict_that_blocks() {
             "delete or rename",
         ],
     );
-    assert_step(&plan, "pin", Status::Blocked, &["already exists"]);
+    assert_step(
+        &plan,
+        "pin",
+        Status::Blocked,
+        "tag-conflict",
+        &["already exists"],
+    );
     // Fail closed: the first step not done is blocked, so apply writes nothing.
     assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
 }
@@ -464,6 +509,7 @@ fn stack_tag_off_the_stack_branch_is_a_conflict_that_blocks() {
         &plan,
         "release",
         Status::Blocked,
+        "tag-conflict",
         &["already exists at 3333333", "not on master"],
     );
     assert_eq!(next_title(&plan).1, "blocked");
@@ -483,6 +529,7 @@ fn stack_tag_whose_workflow_cannot_be_read_is_a_conflict_that_blocks() {
         &plan,
         "release",
         Status::Blocked,
+        "tag-conflict",
         &["cannot be read", "BE_IMAGE_TAG appears twice"],
     );
     assert_eq!(next_title(&plan).1, "blocked");
@@ -496,11 +543,12 @@ fn stack_tag_at_the_right_commit_means_pin_and_release_are_done_even_after_the_b
     o.stack.pins = Ok(pins("2026.09.1", "2026.09.1"));
     o.stack.pin_commit = None;
     let plan = plan_for(&o);
-    assert_step(&plan, "pin", Status::Done, &["2222222"]);
+    assert_step(&plan, "pin", Status::Done, "pinned", &["2222222"]);
     assert_step(
         &plan,
         "release",
         Status::Done,
+        "tagged",
         &["tag 2026.08.3 is at 2222222"],
     );
     assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
@@ -513,12 +561,14 @@ fn pins_already_matching_make_pin_done_and_release_target_the_pin_commit() {
         &plan,
         "pin",
         Status::Done,
+        "pinned",
         &["2222222", "backend=2026.08.1 frontend=2026.08.2"],
     );
     assert_step(
         &plan,
         "release",
         Status::ToDo,
+        "tag-to-create",
         &["tag 2026.08.3 at 2222222"],
     );
     assert_eq!(next_title(&plan), ("release".to_string(), "act"));
@@ -533,6 +583,7 @@ fn pins_that_match_without_a_known_pin_commit_block() {
         &plan,
         "pin",
         Status::Blocked,
+        "pin-commit-not-found",
         &["commit that set them was not found"],
     );
     assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
@@ -549,6 +600,7 @@ fn unreadable_pins_on_the_branch_block_the_pin() {
         &plan,
         "pin",
         Status::Blocked,
+        "pins-unreadable",
         &["cannot read the pins", "appears twice"],
     );
     assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
@@ -563,6 +615,7 @@ fn stack_build_still_running_on_the_tag_waits() {
         &plan,
         "build",
         Status::Waiting,
+        "stack-ci-running",
         &["\"build main\" is running on 2026.08.3"],
     );
     assert_eq!(next_title(&plan), ("build".to_string(), "wait"));
@@ -577,6 +630,7 @@ fn stack_build_not_started_on_the_tag_waits() {
         &plan,
         "build",
         Status::Waiting,
+        "stack-ci-missing",
         &["no \"build main\" run on 2026.08.3"],
     );
     assert_eq!(next_title(&plan), ("build".to_string(), "wait"));
@@ -594,6 +648,7 @@ fn stack_build_failure_blocks_the_deploy() {
         &plan,
         "build",
         Status::Blocked,
+        "stack-ci-failed",
         &["failed on 2026.08.3", "image push denied"],
     );
     assert_eq!(next_title(&plan), ("build".to_string(), "blocked"));
@@ -612,7 +667,13 @@ fn stack_without_a_ci_gate_skips_the_build_wait() {
         &o,
         PlanOptions::default(),
     );
-    assert_step(&plan, "build", Status::Done, &["no stack CI gate"]);
+    assert_step(
+        &plan,
+        "build",
+        Status::Done,
+        "no-stack-ci",
+        &["no stack CI gate"],
+    );
 }
 
 #[test]
@@ -627,6 +688,7 @@ fn failed_deploy_blocks_until_a_retry_is_asked_for() {
         &plan,
         "deploy",
         Status::Blocked,
+        "deploy-failed",
         &["failed", "disk full", "--retry-deploy"],
     );
     assert_eq!(next_title(&plan), ("deploy".to_string(), "blocked"));
@@ -636,6 +698,7 @@ fn failed_deploy_blocks_until_a_retry_is_asked_for() {
         &plan,
         "deploy",
         Status::ToDo,
+        "retry-failed",
         &["retry the failed deploy of 2026.08.3"],
     );
     assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
@@ -651,6 +714,7 @@ fn deploy_started_without_an_outcome_blocks_when_not_live() {
         &plan,
         "deploy",
         Status::Blocked,
+        "deploy-interrupted",
         &["no recorded outcome", "not verified live", "--retry-deploy"],
     );
     assert_eq!(next_title(&plan), ("deploy".to_string(), "blocked"));
@@ -666,9 +730,10 @@ fn deploy_started_without_an_outcome_is_done_when_verification_sees_it_live() {
         &plan,
         "deploy",
         Status::Done,
+        "outcome-unrecorded-but-live",
         &["verification sees it live"],
     );
-    assert_step(&plan, "verify", Status::Done, &["2026.08.3"]);
+    assert_step(&plan, "verify", Status::Done, "verified", &["2026.08.3"]);
     assert_eq!(next_title(&plan), ("report".to_string(), "act"));
 }
 
@@ -682,6 +747,7 @@ fn deploy_started_without_an_outcome_is_retried_when_asked() {
         &plan,
         "deploy",
         Status::ToDo,
+        "retry-interrupted",
         &["retry the interrupted deploy"],
     );
     assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
@@ -695,17 +761,30 @@ fn succeeded_deploy_waits_for_production_to_report_it() {
     o.deploy.verified = Some(Ok(false));
     o.deploy.verify_detail = "production runs: stack=2026.08.2".into();
     let plan = plan_for(&o);
-    assert_step(&plan, "deploy", Status::Done, &["2026.08.3 deployed"]);
+    assert_step(
+        &plan,
+        "deploy",
+        Status::Done,
+        "deployed",
+        &["2026.08.3 deployed"],
+    );
     assert_step(
         &plan,
         "verify",
         Status::Waiting,
+        "not-live-yet",
         &[
             "does not report 2026.08.3 yet",
             "production runs: stack=2026.08.2",
         ],
     );
-    assert_step(&plan, "report", Status::ToDo, &["record 2026.08.3 as live"]);
+    assert_step(
+        &plan,
+        "report",
+        Status::ToDo,
+        "to-record",
+        &["record 2026.08.3 as live"],
+    );
     assert_eq!(next_title(&plan), ("verify".to_string(), "wait"));
 }
 
@@ -724,6 +803,7 @@ fn report_names_the_release_ticket() {
         &plan,
         "report",
         Status::ToDo,
+        "to-record",
         &["m2ms/fragalysis-frontend#1523"],
     );
 }
@@ -747,9 +827,16 @@ fn suspended_turns_every_to_do_step_into_waiting() {
         &plan,
         "pin",
         Status::Waiting,
+        "suspended",
         &["suspended", "BE_IMAGE_TAG 2026.07.1 → 2026.08.1"],
     );
-    assert_step(&plan, "preflight backend", Status::Done, &[]);
+    assert_step(
+        &plan,
+        "preflight backend",
+        Status::Done,
+        "ci-succeeded",
+        &[],
+    );
     assert_eq!(next_title(&plan), ("pin".to_string(), "wait"));
 }
 
@@ -818,6 +905,7 @@ fn plan_serializes_to_json_with_readable_statuses() {
         .find(|s| s["kind"] == "release")
         .expect("a release step");
     assert_eq!(release["status"], "to do");
+    assert_eq!(release["code"], "tag-to-create");
     assert!(
         release["reason"]
             .as_str()
@@ -871,11 +959,19 @@ fn closed_window_holds_the_start_of_a_release() {
         &plan,
         "pin",
         Status::Waiting,
+        "waiting-for-window",
         &["waiting for window", "2026-08-24T09:00:00Z"],
+    );
+    assert_eq!(
+        plan.held,
+        Some(Hold::Window {
+            next_opening: Some("2026-08-24T09:00:00Z".into())
+        })
     );
     assert!(
         plan.held
-            .as_deref()
+            .as_ref()
+            .map(|h| h.to_string())
             .unwrap_or_default()
             .contains("deploy windows")
     );

@@ -136,8 +136,8 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             println!("Nothing changed.");
             Ok(ExitCode::from(1))
         }
-        ApplyOutcome::Held { reason, .. } => {
-            println!("Held: {reason}; nothing changed.");
+        ApplyOutcome::Held { hold, .. } => {
+            println!("Held: {hold}; nothing changed.");
             Ok(ExitCode::from(2))
         }
         ApplyOutcome::Stopped => {

@@ -74,7 +74,7 @@ pub fn render_markdown(plan: &Plan) -> String {
             symbol(step.status),
             escape(&step.title()),
             step.status,
-            escape(&step.reason)
+            escape(&step.reason.to_string())
         ));
     }
     if !plan.superseded.is_empty() {

@@ -48,7 +48,7 @@ pub fn render(state: &DaemonState) -> String {
                 "<tr class=\"{cls}\"><td class=\"mark\">{mark}</td><td class=\"step\">{}</td><td class=\"status\">{}</td><td>{}</td></tr>\n",
                 escape(&step.title()),
                 escape(&step.status.to_string()),
-                escape(&step.reason)
+                escape(&step.reason.to_string())
             ));
         }
         for warning in &plan.warnings {

@@ -160,8 +160,8 @@ impl Worker {
     /// When to look again after a reconcile that ended calmly: the resync schedule.
     fn resync_after(&self, config: Option<&Config>) -> Duration {
         config
-            .and_then(|c| c.daemon.resync.as_deref())
-            .and_then(|expr| crate::window::next_fire(expr, chrono::Utc::now()))
+            .and_then(|c| c.daemon.resync.as_ref())
+            .and_then(|resync| resync.next_after(&chrono::Utc::now()))
             .and_then(|t| (t - chrono::Utc::now()).to_std().ok())
             .unwrap_or(self.timing.default_resync)
     }
@@ -284,7 +284,7 @@ impl Worker {
                 );
                 (Outcome::Blocked, Some(resync))
             }
-            ApplyOutcome::Held { plan, reason } => {
+            ApplyOutcome::Held { plan, hold } => {
                 // A closed window opens at a known time: look again then, not at the next resync
                 // (which may come after the window has closed again).
                 let opening = options
@@ -300,7 +300,7 @@ impl Worker {
                     })
                     // Past the second boundary, so the window is seen open when the worker wakes.
                     .map(|d| d + Duration::from_millis(50));
-                self.set(Outcome::Held, reason, Some(plan));
+                self.set(Outcome::Held, hold.to_string(), Some(plan));
                 (
                     Outcome::Held,
                     Some(opening.map_or(resync, |o| o.min(resync))),

@@ -16,16 +16,11 @@
 //! The bearer token never appears in errors, details or `Debug` output.
 
 use super::{DeployOutcome, Deployer, DeployerView, ReleaseContext};
-use crate::config::DeployConfig;
+use crate::config::AwxDeploy;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Where the controller's API lives on plain AWX; behind the AAP 2.5+ gateway it is
-/// `/api/controller/v2`.
-pub const DEFAULT_API_PREFIX: &str = "/api/v2";
-/// `[deploy] timeout_seconds` when unset: a stack deploy pulls images and restarts services.
-const DEFAULT_DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
 /// How often a running job is polled: AWX jobs take minutes, there is no hurry.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Bound on one request (connect, send, answer): AWX answers API calls in well under this.
@@ -192,47 +187,18 @@ fn build_agent(request_timeout: Duration) -> ureq::Agent {
 
 impl AwxDeployer {
     /// A deployer for `[deploy]`; `token` is `AWX_TOKEN` (an OAuth2 / personal access token).
-    pub fn new(config: &DeployConfig, token: &str) -> Result<Self, String> {
-        let url = config
-            .url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .ok_or("[deploy] url is required for kind = \"awx\"")?;
-        let template = config
-            .template
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or("[deploy] template is required for kind = \"awx\"")?;
-        let variable = config
-            .variable
-            .clone()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or("[deploy] variable is required for kind = \"awx\"")?;
+    pub fn new(config: &AwxDeploy, token: &str) -> Result<Self, String> {
         if token.trim().is_empty() {
             return Err("AWX_TOKEN is empty: AWX needs a bearer token to launch jobs".into());
         }
-        let prefix = config
-            .api_prefix
-            .as_deref()
-            .unwrap_or(DEFAULT_API_PREFIX)
-            .trim()
-            .trim_end_matches('/');
-        let prefix = if prefix.is_empty() || prefix.starts_with('/') {
-            prefix.to_string()
-        } else {
-            format!("/{prefix}")
-        };
         Ok(AwxDeployer {
             agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
-            api_root: format!("{}{prefix}", url.trim_end_matches('/')),
+            api_root: format!("{}{}", config.url, config.api_prefix),
             token: token.trim().to_string(),
-            template,
-            organization: config.organization.clone().filter(|o| !o.is_empty()),
-            variable,
-            deploy_timeout: config
-                .timeout_seconds
-                .map_or(DEFAULT_DEPLOY_TIMEOUT, Duration::from_secs),
+            template: config.template.clone(),
+            organization: config.organization.clone(),
+            variable: config.variable.clone(),
+            deploy_timeout: config.timeout,
             poll_interval: DEFAULT_POLL_INTERVAL,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             requests: AtomicU64::new(0),

@@ -9,7 +9,7 @@
 //! only a failure to reach the URL at all is an error.
 
 use super::{ReleaseContext, Verifier, VerifyOutcome};
-use crate::config::{VerifyConfig, render_template};
+use crate::config::render_template;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -42,14 +42,13 @@ fn build_agent(request_timeout: Duration) -> ureq::Agent {
 }
 
 impl HttpVerifier {
-    pub fn new(config: &VerifyConfig) -> Result<Self, String> {
-        let url = config
-            .url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .ok_or("[verify] url is required to verify over HTTP")?;
-        if config.expect.is_empty() {
+    /// A verifier for `[verify] url` with its `expect`ed fields.
+    pub fn new(url: &str, expect: &BTreeMap<String, String>) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("[verify] url is required to verify over HTTP".into());
+        }
+        if expect.is_empty() {
             return Err(
                 "[verify] expect is empty: name the JSON fields that must show the versions, e.g. { \"version.stack\" = \"xchem:{version}\" }"
                     .into(),
@@ -58,7 +57,7 @@ impl HttpVerifier {
         Ok(HttpVerifier {
             agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
             url: url.to_string(),
-            expect: config.expect.clone(),
+            expect: expect.clone(),
         })
     }
 

@@ -1,7 +1,7 @@
-//! `stackrel.toml`: how the stack is built and deployed. These types are the single source of
-//! truth for the file's shape: serde reads them, schemars turns them into the JSON Schema that
-//! editors use, and the validator checks documents against that same schema, so the three cannot
-//! drift apart.
+//! `stackrel.toml` as written: the document's shape. These types are the single source of truth
+//! for that shape: serde reads them, schemars turns them into the JSON Schema that editors use,
+//! and the validator checks documents against that same schema, so the three cannot drift apart.
+//! Nothing downstream of validation reads them; it takes the resolved `Config` instead.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "stackrel.toml")]
-pub struct Config {
+pub struct ConfigFile {
     /// The stack repository: where the version pins live and where releases are cut.
     pub stack: StackConfig,
     /// The component images a release pins, by name. Each name becomes a key of every release
@@ -155,168 +155,4 @@ pub struct DaemonConfig {
     /// Stops every side effect while true; committed, so it is audited like everything else.
     #[serde(default)]
     pub suspended: bool,
-}
-
-/// Where a repository lives, as written in a `repo` field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RepoLocation {
-    GitHub {
-        owner: String,
-        name: String,
-    },
-    /// A path, relative to the desired-state repository unless absolute.
-    Local(String),
-}
-
-impl RepoLocation {
-    /// Reads a `repo` field: `./`, `../`, `/` or `file://` make it local, otherwise it must be
-    /// `owner/name` as GitHub spells them.
-    pub fn parse(repo: &str) -> Result<RepoLocation, String> {
-        if let Some(path) = repo.strip_prefix("file://") {
-            if path.is_empty() {
-                return Err("`file://` needs a path after it".into());
-            }
-            return Ok(RepoLocation::Local(path.to_string()));
-        }
-        if repo.starts_with("./") || repo.starts_with("../") || repo.starts_with('/') {
-            return Ok(RepoLocation::Local(repo.to_string()));
-        }
-        let valid_part = |s: &str| {
-            !s.is_empty()
-                && s != "."
-                && s != ".."
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        match repo.split_once('/') {
-            Some((owner, name)) if valid_part(owner) && valid_part(name) => {
-                Ok(RepoLocation::GitHub {
-                    owner: owner.to_string(),
-                    name: name.trim_end_matches(".git").to_string(),
-                })
-            }
-            _ => Err(
-                "expected `owner/name` (a GitHub repository) or a local path starting with `./`, `../`, `/` or `file://`"
-                    .into(),
-            ),
-        }
-    }
-}
-
-/// Names a component may not take: they are release-file keys or template placeholders already.
-pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version"];
-
-/// Fills `{version}` and `{component}` placeholders. Unknown placeholders are left as written;
-/// validation reports them before anything is rendered.
-pub fn render_template(
-    template: &str,
-    version: &str,
-    components: &BTreeMap<String, String>,
-) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let name = &after[..close];
-                match (name, components.get(name)) {
-                    ("version", _) => out.push_str(version),
-                    (_, Some(value)) => out.push_str(value),
-                    _ => out.push_str(&rest[open..open + close + 2]),
-                }
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The placeholders a template uses, for validation.
-pub fn placeholders(template: &str) -> Vec<&str> {
-    let mut found = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else { break };
-        found.push(&after[..close]);
-        rest = &after[close + 1..];
-    }
-    found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repo_owner_name_is_github() {
-        assert_eq!(
-            RepoLocation::parse("xchem/fragalysis-stack"),
-            Ok(RepoLocation::GitHub {
-                owner: "xchem".into(),
-                name: "fragalysis-stack".into()
-            })
-        );
-    }
-
-    #[test]
-    fn repo_paths_are_local() {
-        for repo in ["./stack", "../stack", "/srv/git/stack"] {
-            assert_eq!(
-                RepoLocation::parse(repo),
-                Ok(RepoLocation::Local(repo.into()))
-            );
-        }
-        assert_eq!(
-            RepoLocation::parse("file:///srv/git/stack"),
-            Ok(RepoLocation::Local("/srv/git/stack".into()))
-        );
-    }
-
-    #[test]
-    fn repo_that_is_neither_is_refused() {
-        for repo in [
-            "stack",
-            "a/b/c",
-            "https://github.com/xchem/stack",
-            "",
-            "owner/",
-            "a b/c",
-        ] {
-            assert!(RepoLocation::parse(repo).is_err(), "{repo}");
-        }
-    }
-
-    #[test]
-    fn template_fills_version_and_components() {
-        let components = BTreeMap::from([
-            ("backend".to_string(), "2026.08.1".to_string()),
-            ("frontend".to_string(), "2026.08.2".to_string()),
-        ]);
-        assert_eq!(
-            render_template(
-                "build: Use of b/e {backend} f/e {frontend} ({version})",
-                "2026.08.3",
-                &components
-            ),
-            "build: Use of b/e 2026.08.1 f/e 2026.08.2 (2026.08.3)"
-        );
-    }
-
-    #[test]
-    fn template_keeps_unknown_placeholders_and_lone_braces() {
-        let components = BTreeMap::new();
-        assert_eq!(
-            render_template("{x} { {version", "1", &components),
-            "{x} { {version"
-        );
-        assert_eq!(placeholders("a {x} {version} {"), vec!["x", "version"]);
-    }
 }

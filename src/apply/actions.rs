@@ -1,0 +1,242 @@
+//! The four actions of a plan, each in its own function over one shared context: what was
+//! observed, the release, the backends. Every action is decided from the observation it is given
+//! and writes with a condition (compare-and-swap, create-if-absent), so a lost race or a crash
+//! never does the work twice: the next observation decides what is left.
+
+use super::notes::{release_body, ticket_body, ticket_marker};
+use super::{Backends, Progress};
+use crate::config::{Config, render_template};
+use crate::deploy::ReleaseContext;
+use crate::forge::{DeploymentRecord, DeploymentState, FileWrite, ForgeError, NewRelease, short};
+use crate::observation::Observation;
+use crate::pin::set_pins;
+use crate::plan::Action;
+use crate::release::Release;
+
+/// What an action needs, looked up once.
+pub(super) struct StepContext<'a> {
+    pub config: &'a Config,
+    pub release: &'a Release,
+    pub observed: &'a Observation,
+    pub backends: &'a Backends<'a>,
+}
+
+pub(super) enum StepResult {
+    /// The action ran; a failure (a deploy that failed) is recorded like a success.
+    Ran { what: String, succeeded: bool },
+    /// A progress hook stopped the run inside the action, after a side effect.
+    Interrupted(String),
+}
+
+impl StepResult {
+    fn done(what: String) -> Self {
+        StepResult::Ran {
+            what,
+            succeeded: true,
+        }
+    }
+}
+
+impl StepContext<'_> {
+    fn version(&self) -> String {
+        self.release.version.to_string()
+    }
+
+    /// The commit the release tag points at, once it exists.
+    fn tag_commit(&self) -> Result<&str, ForgeError> {
+        self.observed
+            .stack
+            .tag
+            .as_ref()
+            .map(|t| t.commit.as_str())
+            .ok_or_else(|| ForgeError::Other(format!("tag {} does not exist yet", self.version())))
+    }
+
+    fn release_context(&self, commit: &str) -> ReleaseContext {
+        ReleaseContext {
+            version: self.version(),
+            components: self.release.components.clone(),
+            commit: commit.to_string(),
+        }
+    }
+
+    fn record(&self, commit: &str, state: DeploymentState, detail: String) -> DeploymentRecord {
+        DeploymentRecord {
+            version: self.version(),
+            commit: commit.to_string(),
+            state,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            detail,
+        }
+    }
+
+    /// Keeps the ticket's comment current, when the release names a ticket.
+    fn report_ticket(&self, state: &str) -> Option<(String, Result<(), ForgeError>)> {
+        let ticket = self.release.ticket.as_ref()?;
+        let body = ticket_body(self.release, state);
+        let label = self.config.ticket.label.as_deref();
+        let result =
+            self.backends
+                .forge
+                .report_ticket(ticket, &ticket_marker(self.release), &body, label);
+        Some((ticket.to_string(), result))
+    }
+}
+
+/// Runs one action. Gates are never executed: the type says so.
+pub(super) fn execute(
+    action: Action,
+    context: &StepContext<'_>,
+    progress: &mut dyn Progress,
+) -> Result<StepResult, ForgeError> {
+    match action {
+        Action::Pin => pin(context),
+        Action::Release => release(context),
+        Action::Deploy => deploy(context, progress),
+        Action::Report => report(context),
+    }
+}
+
+/// Commits the release's pins to the workflow file, only if the file is still what was read.
+fn pin(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
+    let config = context.config;
+    let forge = context.backends.forge;
+    let workflow = &config.stack.workflow;
+    let file = forge
+        .read_file(
+            &config.stack.repo,
+            &context.observed.stack.branch_head,
+            workflow,
+        )?
+        .ok_or_else(|| ForgeError::NotFound {
+            what: format!("{workflow} on {}", config.stack.branch),
+        })?;
+    let values: Vec<(&str, &str)> = config
+        .components
+        .iter()
+        .filter_map(|(name, c)| {
+            context
+                .release
+                .components
+                .get(name)
+                .map(|v| (c.pin.as_str(), v.as_str()))
+        })
+        .collect();
+    let text =
+        set_pins(&file.text, &values).map_err(|e| ForgeError::Other(format!("{workflow}: {e}")))?;
+    let message = render_template(
+        &config.stack.commit_message,
+        &context.version(),
+        &context.release.components,
+    );
+    let commit = forge.write_file(
+        &config.stack.repo,
+        &FileWrite {
+            branch: &config.stack.branch,
+            path: workflow,
+            content: &text,
+            expected_blob: &file.blob,
+            message: &message,
+        },
+    )?;
+    Ok(StepResult::done(format!(
+        "pinned in {} \"{message}\"",
+        short(&commit)
+    )))
+}
+
+/// Tags the pin commit and publishes the release; tells the ticket, as a courtesy.
+fn release(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
+    let version = context.version();
+    // A tag that exists already (its release object missing) fixes the commit.
+    let commit = context
+        .tag_commit()
+        .ok()
+        .or(context.observed.stack.pin_commit.as_deref())
+        .ok_or_else(|| ForgeError::Other("the pin commit is not known yet".into()))?;
+    context.backends.forge.create_release(
+        &context.config.stack.repo,
+        &NewRelease {
+            tag: &version,
+            commit,
+            title: &format!("Release {version}"),
+            body: &release_body(context.release),
+        },
+    )?;
+    let mut did = format!("tagged {version} at {}", short(commit));
+    // Progress on the ticket is a courtesy here; the report step insists on it.
+    let state = format!("cut: tag {version} at {}; deploying", short(commit));
+    match context.report_ticket(&state) {
+        Some((ticket, Ok(()))) => did.push_str(&format!("; {ticket} updated")),
+        Some((ticket, Err(e))) => did.push_str(&format!("; {ticket} not updated: {e}")),
+        None => {}
+    }
+    Ok(StepResult::done(did))
+}
+
+/// Runs the deploy, recording the attempt first: if the process dies during the deploy, the
+/// next run sees an attempt without an outcome and asks production instead of deploying again.
+fn deploy(
+    context: &StepContext<'_>,
+    progress: &mut dyn Progress,
+) -> Result<StepResult, ForgeError> {
+    let Some(deployer) = context.backends.deployer else {
+        return Err(ForgeError::Other(
+            "no deployer is configured for this backend".into(),
+        ));
+    };
+    let forge = context.backends.forge;
+    let repo = &context.config.stack.repo;
+    let commit = context.tag_commit()?;
+    let version = context.version();
+    forge.record_deployment(
+        repo,
+        &context.record(commit, DeploymentState::Started, String::new()),
+    )?;
+    if progress
+        .after_side_effect("recorded deploy start")
+        .is_break()
+    {
+        return Ok(StepResult::Interrupted("recorded deploy start".into()));
+    }
+    let outcome = deployer.deploy(&context.release_context(commit));
+    if progress.after_side_effect("ran deploy").is_break() {
+        return Ok(StepResult::Interrupted("ran deploy".into()));
+    }
+    let (state, detail) = match outcome {
+        Ok(o) if o.succeeded => (DeploymentState::Succeeded, o.detail),
+        Ok(o) => (DeploymentState::Failed, o.detail),
+        Err(e) => (DeploymentState::Failed, e),
+    };
+    let last_line = detail.lines().last().unwrap_or_default().to_string();
+    forge.record_deployment(repo, &context.record(commit, state, detail))?;
+    Ok(match state {
+        DeploymentState::Succeeded => StepResult::done(format!("deployed {version}")),
+        _ => StepResult::Ran {
+            succeeded: false,
+            what: format!("deploy of {version} failed: {last_line}"),
+        },
+    })
+}
+
+/// Records the release as live and says so on its ticket.
+fn report(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
+    let version = context.version();
+    let commit = context.tag_commit()?;
+    let mut did = format!("recorded {version} as live");
+    let state = format!(
+        "live: production reports {version} (tag at {})",
+        short(commit)
+    );
+    match context.report_ticket(&state) {
+        Some((ticket, Ok(()))) => did.push_str(&format!("; {ticket} updated")),
+        // Without GitHub there is nowhere to report; the plan said so already.
+        Some((_, Err(ForgeError::Unsupported(_)))) | None => {}
+        Some((_, Err(e))) => return Err(e),
+    }
+    context.backends.forge.record_deployment(
+        &context.config.stack.repo,
+        &context.record(commit, DeploymentState::Verified, String::new()),
+    )?;
+    Ok(StepResult::done(did))
+}

@@ -1,0 +1,253 @@
+//! Executes a plan one step at a time. Before every side effect it observes and plans again, so
+//! each decision is made from the world as it is now, not as it was when the run started: that
+//! is what makes a crash or a concurrent change harmless. A step that loses a race (a conflict,
+//! an "already exists") is never forced or blindly repeated; the next observation decides.
+
+mod actions;
+mod notes;
+
+pub use notes::release_body;
+
+use crate::config::Config;
+use crate::deploy::{Deployer, Verifier};
+use crate::forge::{Forge, ForgeError};
+use crate::observation::observe;
+use crate::plan::{Gate, Hold, Next, Plan, PlanOptions, Step, StepKind, plan};
+use crate::release::Release;
+use actions::{StepContext, StepResult};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+/// Where the loop reads and writes.
+pub struct Backends<'a> {
+    pub forge: &'a dyn Forge,
+    pub deployer: Option<&'a dyn Deployer>,
+    pub verifier: Option<&'a dyn Verifier>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub plan: PlanOptions,
+    /// How long to wait on a gate (CI, verification) before giving up for this run.
+    pub gate_timeout: Duration,
+    /// First and longest pause between polls of a waiting gate.
+    pub poll_start: Duration,
+    pub poll_max: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            plan: PlanOptions::default(),
+            gate_timeout: Duration::from_secs(30 * 60),
+            poll_start: Duration::from_secs(2),
+            poll_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Hears about progress; the CLI prints it, the daemon logs it, tests record it.
+pub trait Progress {
+    fn planned(&mut self, _plan: &Plan) {}
+    /// Called once, before the first side effect of the run; returning false stops the run.
+    fn confirm(&mut self, _plan: &Plan) -> bool {
+        true
+    }
+    fn acting(&mut self, _step: &Step) {}
+    fn acted(&mut self, _step: &Step, _what: &str) {}
+    /// A step ran and failed (the failure is recorded; the next plan blocks on it).
+    fn failed(&mut self, _step: &Step, _what: &str) {}
+    fn waiting(&mut self, _step: &Step, _next_check: Duration) {}
+    /// Asked before every observation and step: true stops the run there (a shutdown waits for
+    /// the step in flight, never interrupts it).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+    /// Called after every side effect; `Break` stops the run right there (tests use it to
+    /// simulate a crash at each point, since all state is re-derived from observation).
+    fn after_side_effect(&mut self, _what: &str) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// A `Progress` that says nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Converged {
+        plan: Plan,
+    },
+    Blocked {
+        plan: Plan,
+        step: Step,
+    },
+    TimedOut {
+        plan: Plan,
+        step: Step,
+    },
+    /// The person declined at the prompt.
+    Declined,
+    /// Side effects are held (suspension, a closed deploy window): nothing this run could wait
+    /// for would change that, so it stops.
+    Held {
+        plan: Plan,
+        hold: Hold,
+    },
+    /// `Progress::should_stop` asked to stop (shutdown), between steps.
+    Stopped,
+    /// A `Progress` hook stopped the run after a side effect.
+    Interrupted {
+        after: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("observing live state failed: {0}")]
+    Observe(ForgeError),
+    #[error("{step} failed: {message}")]
+    Step { step: String, message: String },
+}
+
+/// How many lost races in a row before giving up: something else is writing constantly.
+const MAX_CONFLICTS: u32 = 5;
+
+/// Runs the convergence loop for `release` until it converges, blocks, or a gate times out.
+pub fn apply(
+    config: &Config,
+    release: &Release,
+    declared: &[Release],
+    backends: &Backends<'_>,
+    options: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<ApplyOutcome, ApplyError> {
+    let mut confirmed = false;
+    let mut conflicts = 0;
+    let mut poll = Poll::new(options);
+    loop {
+        if progress.should_stop() {
+            return Ok(ApplyOutcome::Stopped);
+        }
+        let observed = observe(
+            config,
+            release,
+            backends.forge,
+            backends.deployer,
+            backends.verifier,
+        )
+        .map_err(ApplyError::Observe)?;
+        let current = plan(config, release, declared, &observed, options.plan.clone());
+        progress.planned(&current);
+        let (action, step) = match current.next() {
+            Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
+            Next::Blocked(step) => {
+                let step = step.clone();
+                return Ok(ApplyOutcome::Blocked {
+                    plan: current,
+                    step,
+                });
+            }
+            Next::Wait(_) if let Some(hold) = current.held.clone() => {
+                return Ok(ApplyOutcome::Held {
+                    plan: current,
+                    hold,
+                });
+            }
+            Next::Wait(step) => {
+                if poll.timed_out(gate_timeout(config, step, options)) {
+                    let step = step.clone();
+                    return Ok(ApplyOutcome::TimedOut {
+                        plan: current,
+                        step,
+                    });
+                }
+                poll.wait(step, progress);
+                continue;
+            }
+            Next::Act(action, step) => (action, step.clone()),
+        };
+        if !confirmed {
+            if !progress.confirm(&current) {
+                return Ok(ApplyOutcome::Declined);
+            }
+            confirmed = true;
+        }
+        progress.acting(&step);
+        let context = StepContext {
+            config,
+            release,
+            observed: &observed,
+            backends,
+        };
+        match actions::execute(action, &context, progress) {
+            Ok(StepResult::Ran { what, succeeded }) => {
+                poll = Poll::new(options);
+                if succeeded {
+                    progress.acted(&step, &what);
+                } else {
+                    // Recorded where the next observation finds it; the plan blocks on it.
+                    progress.failed(&step, &what);
+                }
+                if progress.after_side_effect(&what).is_break() {
+                    return Ok(ApplyOutcome::Interrupted { after: what });
+                }
+            }
+            Ok(StepResult::Interrupted(what)) => {
+                return Ok(ApplyOutcome::Interrupted { after: what });
+            }
+            Err(
+                ForgeError::Conflict { .. }
+                | ForgeError::AlreadyExists { .. }
+                | ForgeError::Unclear(_),
+            ) if conflicts < MAX_CONFLICTS => {
+                // Lost a race: someone else wrote first. Observe again; the plan decides.
+                conflicts += 1;
+            }
+            Err(e) => {
+                return Err(ApplyError::Step {
+                    step: step.title(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// Waiting on a gate: since when, and how long the next pause is (doubling up to a limit).
+struct Poll {
+    since: Option<Instant>,
+    pause: Duration,
+    max: Duration,
+}
+
+impl Poll {
+    fn new(options: &ApplyOptions) -> Self {
+        Poll {
+            since: None,
+            pause: options.poll_start,
+            max: options.poll_max,
+        }
+    }
+
+    /// Whether the wait that starts (or goes on) now has lasted `timeout`.
+    fn timed_out(&mut self, timeout: Duration) -> bool {
+        self.since.get_or_insert_with(Instant::now).elapsed() >= timeout
+    }
+
+    fn wait(&mut self, step: &Step, progress: &mut dyn Progress) {
+        progress.waiting(step, self.pause);
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(self.max);
+    }
+}
+
+/// How long a gate may be waited on: `[verify] timeout_seconds` for verification, the run's
+/// gate timeout otherwise.
+fn gate_timeout(config: &Config, step: &Step, options: &ApplyOptions) -> Duration {
+    match (&step.kind, config.verify.as_ref().and_then(|v| v.timeout())) {
+        (StepKind::Gate(Gate::Verify), Some(timeout)) => timeout,
+        _ => options.gate_timeout,
+    }
+}

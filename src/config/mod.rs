@@ -1,0 +1,299 @@
+//! The configuration everything downstream of validation takes: `stackrel.toml` resolved once
+//! into typed values — repository locations parsed, tag rules compiled, cron schedules parsed,
+//! the deployer as an enum, durations as durations. The document as written (`file`) is kept only
+//! for its spans and diagnostics; because validation has already judged it, resolving cannot
+//! meet a value it has not seen, and nothing later re-parses a string.
+
+pub mod file;
+mod repo;
+mod schedule;
+mod template;
+
+pub use file::ConfigFile;
+pub use repo::RepoLocation;
+pub use schedule::Schedule;
+pub use template::{placeholders, render_template};
+
+use crate::component_tag::TagRule;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Names a component may not take: they are release-file keys or template placeholders already.
+pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version"];
+
+/// GitHub's REST API root when `[github] api_url` is not set.
+pub const GITHUB_API_URL: &str = "https://api.github.com";
+/// Where the controller's API lives on plain AWX, when `[deploy] api_prefix` is not set; behind
+/// the AAP 2.5+ gateway it is `/api/controller/v2`.
+pub const AWX_API_PREFIX: &str = "/api/v2";
+/// How long a deploy may run when `[deploy] timeout_seconds` is not set: a stack deploy pulls
+/// images and restarts services.
+pub const DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How long one run of a verify command may take.
+pub const VERIFY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `stackrel.toml`, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub stack: Stack,
+    /// By component name, the key of release files and of `{name}` placeholders.
+    pub components: BTreeMap<String, Component>,
+    pub deploy: Deploy,
+    pub verify: Option<Verify>,
+    pub github: Github,
+    pub ticket: Ticket,
+    pub daemon: Daemon,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub repo: RepoLocation,
+    pub branch: String,
+    /// Path of the workflow file whose top-level `env:` holds the pins.
+    pub workflow: String,
+    pub commit_message: String,
+    /// The workflow whose run on the release tag must succeed before deploying.
+    pub ci: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub repo: RepoLocation,
+    /// A release's tag must be reachable from this branch.
+    pub branch: String,
+    /// The key under the stack workflow's top-level `env:`.
+    pub pin: String,
+    /// The workflow whose run on the tag's commit must have succeeded.
+    pub ci: Option<String>,
+    /// What a version of this component must look like.
+    pub tag_rule: TagRule,
+}
+
+/// How a cut release reaches production.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deploy {
+    /// The release is done once it is cut (and verified, if configured).
+    None,
+    Command(CommandDeploy),
+    Awx(AwxDeploy),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandDeploy {
+    /// argv with placeholders; never run through a shell.
+    pub argv: Vec<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwxDeploy {
+    /// The controller's base URL, without a trailing `/`.
+    pub url: String,
+    /// `/api/v2`, or `/api/controller/v2` behind the AAP gateway; starts with `/`, no trailing `/`.
+    pub api_prefix: String,
+    pub template: String,
+    /// Template names are unique per organization only.
+    pub organization: Option<String>,
+    /// The extra variable that carries the stack version.
+    pub variable: String,
+    pub timeout: Duration,
+}
+
+/// How stackrel confirms what is live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verify {
+    /// An endpoint that reports the live versions as JSON.
+    Http {
+        url: String,
+        /// Dotted JSON path → the value it must show, with placeholders.
+        expect: BTreeMap<String, String>,
+        timeout: Option<Duration>,
+    },
+    /// A command that exits 0 when the declared versions are live.
+    Command {
+        argv: Vec<String>,
+        timeout: Option<Duration>,
+    },
+}
+
+impl Verify {
+    /// How long to keep checking before the release counts as not live; `None`: the run's own
+    /// gate timeout.
+    pub fn timeout(&self) -> Option<Duration> {
+        match self {
+            Verify::Http { timeout, .. } | Verify::Command { timeout, .. } => *timeout,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Github {
+    /// REST API root, without a trailing `/`.
+    pub api_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ticket {
+    /// Added to a release's ticket once the release is cut.
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Daemon {
+    /// When to re-check for drift; `None`: the daemon's default interval.
+    pub resync: Option<Schedule>,
+    /// When a new release may start; empty means any time.
+    pub windows: Vec<Schedule>,
+    pub suspended: bool,
+}
+
+impl Config {
+    /// Resolves a document that validation has accepted. An error here means validation let
+    /// something through; it is reported, never unwrapped.
+    pub fn resolve(file: &ConfigFile) -> Result<Config, String> {
+        let components = file
+            .components
+            .iter()
+            .map(|(name, c)| Ok((name.clone(), resolve_component(name, c)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Config {
+            stack: Stack {
+                repo: repo_field("stack.repo", &file.stack.repo)?,
+                branch: file.stack.branch.clone(),
+                workflow: file.stack.workflow.clone(),
+                commit_message: file.stack.commit_message.clone(),
+                ci: file.stack.ci.clone(),
+            },
+            components,
+            deploy: resolve_deploy(&file.deploy)?,
+            verify: file.verify.as_ref().map(resolve_verify).transpose()?,
+            github: Github {
+                api_url: file
+                    .github
+                    .as_ref()
+                    .and_then(|g| g.api_url.as_deref())
+                    .unwrap_or(GITHUB_API_URL)
+                    .trim_end_matches('/')
+                    .to_string(),
+            },
+            ticket: Ticket {
+                label: file.ticket.as_ref().and_then(|t| t.label.clone()),
+            },
+            daemon: resolve_daemon(&file.daemon)?,
+        })
+    }
+
+    /// Every component's pin key, in component-name order.
+    pub fn pin_keys(&self) -> Vec<&str> {
+        self.components.values().map(|c| c.pin.as_str()).collect()
+    }
+
+    /// The stack and component repositories, each once, stack first.
+    pub fn repositories(&self) -> Vec<&RepoLocation> {
+        let mut repos = vec![&self.stack.repo];
+        for component in self.components.values() {
+            if !repos.contains(&&component.repo) {
+                repos.push(&component.repo);
+            }
+        }
+        repos
+    }
+}
+
+fn repo_field(field: &str, repo: &str) -> Result<RepoLocation, String> {
+    RepoLocation::parse(repo).map_err(|why| format!("`{field}` = \"{repo}\": {why}"))
+}
+
+fn resolve_component(name: &str, c: &file::ComponentConfig) -> Result<Component, String> {
+    Ok(Component {
+        repo: repo_field(&format!("components.{name}.repo"), &c.repo)?,
+        branch: c.branch.clone(),
+        pin: c.pin.clone(),
+        ci: c.ci.clone(),
+        tag_rule: TagRule::from_pattern(c.tag_pattern.as_deref())
+            .map_err(|e| format!("`components.{name}.tag_pattern`: {e}"))?,
+    })
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("`{field}` is required"))
+}
+
+fn resolve_deploy(deploy: &file::DeployConfig) -> Result<Deploy, String> {
+    let timeout = deploy
+        .timeout_seconds
+        .map_or(DEPLOY_TIMEOUT, Duration::from_secs);
+    Ok(match deploy.kind {
+        file::DeployKind::None => Deploy::None,
+        file::DeployKind::Command => Deploy::Command(CommandDeploy {
+            argv: deploy
+                .command
+                .clone()
+                .filter(|c| !c.is_empty())
+                .ok_or("`deploy.command` is required when kind = \"command\"".to_string())?,
+            timeout,
+        }),
+        file::DeployKind::Awx => Deploy::Awx(AwxDeploy {
+            url: required(&deploy.url, "deploy.url")?
+                .trim_end_matches('/')
+                .to_string(),
+            api_prefix: api_prefix(deploy.api_prefix.as_deref()),
+            template: required(&deploy.template, "deploy.template")?.to_string(),
+            organization: deploy.organization.clone().filter(|o| !o.is_empty()),
+            variable: required(&deploy.variable, "deploy.variable")?.to_string(),
+            timeout,
+        }),
+    })
+}
+
+/// `api/controller/v2/` and `/api/controller/v2` mean the same prefix.
+fn api_prefix(written: Option<&str>) -> String {
+    let prefix = written
+        .unwrap_or(AWX_API_PREFIX)
+        .trim()
+        .trim_end_matches('/');
+    if prefix.is_empty() || prefix.starts_with('/') {
+        prefix.to_string()
+    } else {
+        format!("/{prefix}")
+    }
+}
+
+fn resolve_verify(verify: &file::VerifyConfig) -> Result<Verify, String> {
+    let timeout = verify.timeout_seconds.map(Duration::from_secs);
+    match (&verify.url, &verify.command) {
+        (Some(url), None) => Ok(Verify::Http {
+            url: url.trim().to_string(),
+            expect: verify.expect.clone(),
+            timeout,
+        }),
+        (None, Some(argv)) if !argv.is_empty() => Ok(Verify::Command {
+            argv: argv.clone(),
+            timeout,
+        }),
+        _ => Err("[verify] needs exactly one of `url` (with `expect`) or `command`".into()),
+    }
+}
+
+fn resolve_daemon(daemon: &file::DaemonConfig) -> Result<Daemon, String> {
+    let schedule = |field: &str, expression: &str| {
+        Schedule::parse(expression).map_err(|e| format!("`{field}` = \"{expression}\": {e}"))
+    };
+    Ok(Daemon {
+        resync: daemon
+            .resync
+            .as_deref()
+            .map(|r| schedule("daemon.resync", r))
+            .transpose()?,
+        windows: daemon
+            .windows
+            .iter()
+            .map(|w| schedule("daemon.windows", w))
+            .collect::<Result<_, _>>()?,
+        suspended: daemon.suspended,
+    })
+}
