@@ -69,6 +69,11 @@ impl TagRule {
         }
     }
 
+    /// Whether a tag is one of this rule's, without saying why not.
+    pub fn matches(&self, tag: &str) -> bool {
+        self.check(tag).is_ok()
+    }
+
     /// Checks a tag against this rule and the image-tag grammar.
     pub fn check(&self, tag: &str) -> Result<(), String> {
         check_image_tag(tag)?;

@@ -19,6 +19,12 @@ pub const UNKNOWN_KEY: &str = "stackrel::release::unknown-key";
 pub const WRONG_TYPE: &str = "stackrel::release::wrong-type";
 pub const TICKET: &str = "stackrel::release::ticket";
 pub const TOML_SYNTAX: &str = "stackrel::toml-syntax";
+pub const WAIVE: &str = "stackrel::release::waive-ci";
+
+/// The release-file key that waives CI gates.
+pub const WAIVE_CI: &str = "waive_ci";
+/// The name `waive_ci` uses for the stack's own CI gate.
+pub const STACK: &str = "stack";
 
 /// The directory release files live in, relative to the desired-state repository.
 pub const RELEASES_DIR: &str = "releases";
@@ -35,6 +41,16 @@ pub struct Release {
     pub ticket: Option<TicketRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The CI gates this release passes over: component names, or `stack`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waive_ci: Vec<String>,
+}
+
+impl Release {
+    /// Whether the release waives the CI gate of `name` (a component, or `stack`).
+    pub fn waives_ci(&self, name: &str) -> bool {
+        self.waive_ci.iter().any(|w| w == name)
+    }
 }
 
 /// A GitHub issue reference, `owner/repo#N`.
@@ -125,28 +141,76 @@ pub fn parse_release(
     rules: Option<&ComponentRules>,
 ) -> (Option<Release>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let version = match version_from_path(&source.path) {
-        Ok(v) => Some(v),
-        Err(message) => {
-            let stem = source.path.rsplit('/').next().unwrap_or(&source.path);
-            let help = match suggest_version(stem.trim_end_matches(".toml")) {
-                Some(v) => format!("rename the file to `{RELEASES_DIR}/{v}.toml`"),
-                None => format!(
-                    "name release files `{RELEASES_DIR}/YYYY.MM.N.toml` after the stack version they release, e.g. `{RELEASES_DIR}/2026.08.3.toml`"
-                ),
-            };
-            diagnostics.push(
-                source
-                    .error(FILE_NAME, format!("file name {message}"))
-                    .at(0..0, "this file's name must be YYYY.MM.N.toml")
-                    .help(help),
-            );
-            None
-        }
+    let version = file_version(source, &mut diagnostics);
+    let Some(document) = parse_document(source, &mut diagnostics) else {
+        return (None, diagnostics);
     };
+    let mut fields = Fields {
+        source,
+        rules,
+        diagnostics,
+        components: BTreeMap::new(),
+        ticket: None,
+        notes: None,
+        waive_ci: Vec::new(),
+    };
+    for (key, value) in document.get_ref().iter() {
+        fields.entry(key, value);
+    }
+    fields.missing_components(document.get_ref());
+    let Fields {
+        diagnostics,
+        components,
+        ticket,
+        notes,
+        waive_ci,
+        ..
+    } = fields;
+    let release = match (version, diagnostics.iter().any(Diagnostic::is_error)) {
+        (Some(version), false) => Some(Release {
+            version,
+            path: source.path.clone(),
+            components,
+            ticket,
+            notes,
+            waive_ci,
+        }),
+        _ => None,
+    };
+    (release, diagnostics)
+}
 
+/// The stack version the file's name declares.
+fn file_version(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> Option<CalVer> {
+    let message = match version_from_path(&source.path) {
+        Ok(v) => return Some(v),
+        Err(message) => message,
+    };
+    let stem = source.path.rsplit('/').next().unwrap_or(&source.path);
+    let help = match suggest_version(stem.trim_end_matches(".toml")) {
+        Some(v) => format!("rename the file to `{RELEASES_DIR}/{v}.toml`"),
+        None => format!(
+            "name release files `{RELEASES_DIR}/YYYY.MM.N.toml` after the stack version they release, e.g. `{RELEASES_DIR}/2026.08.3.toml`"
+        ),
+    };
+    diagnostics.push(
+        source
+            .error(FILE_NAME, format!("file name {message}"))
+            .at(0..0, "this file's name must be YYYY.MM.N.toml")
+            .help(help),
+    );
+    None
+}
+
+/// The TOML document, or `None` (with the syntax errors) when it does not parse.
+fn parse_document<'i>(
+    source: &'i Source,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<toml::Spanned<DeTable<'i>>> {
     let (document, syntax_errors) = DeTable::parse_recoverable(&source.text);
-    let syntax_failed = !syntax_errors.is_empty();
+    if syntax_errors.is_empty() {
+        return Some(document);
+    }
     for error in syntax_errors {
         let span = error.span().unwrap_or(0..0);
         diagnostics.push(
@@ -159,105 +223,193 @@ pub fn parse_release(
                 .help("fix the TOML syntax; a release file is `name = \"version\"` lines"),
         );
     }
-    if syntax_failed {
-        return (None, diagnostics);
-    }
+    None
+}
 
-    let mut components = BTreeMap::new();
-    let mut ticket = None;
-    let mut notes = None;
-    for (key, value) in document.get_ref().iter() {
+/// A release file's keys as they are read, and what is wrong with them.
+struct Fields<'a> {
+    source: &'a Source,
+    rules: Option<&'a ComponentRules>,
+    diagnostics: Vec<Diagnostic>,
+    components: BTreeMap<String, String>,
+    ticket: Option<TicketRef>,
+    notes: Option<String>,
+    waive_ci: Vec<String>,
+}
+
+type Key<'i> = toml::Spanned<std::borrow::Cow<'i, str>>;
+type Value<'i> = toml::Spanned<DeValue<'i>>;
+
+impl Fields<'_> {
+    fn entry(&mut self, key: &Key<'_>, value: &Value<'_>) {
         let name: &str = key.get_ref();
+        if name == WAIVE_CI {
+            self.waive(value);
+            return;
+        }
         let DeValue::String(text) = value.get_ref() else {
-            let hint = match value.get_ref() {
-                DeValue::Float(f) => format!("{name} = \"{}\"", f.as_str()),
-                DeValue::Integer(i) => format!("{name} = \"{}\"", i.as_str()),
-                _ => format!("{name} = \"...\""),
-            };
-            diagnostics.push(
-                source
-                    .error(
-                        WRONG_TYPE,
-                        format!(
-                            "`{name}` must be a string, not {}",
-                            describe_value(value.get_ref())
-                        ),
-                    )
-                    .at(value.span(), "expected a quoted string")
-                    .help(format!("quote the value: {hint}")),
-            );
-            continue;
+            self.not_a_string(name, value);
+            return;
         };
         let text: &str = text;
         match name {
-            "ticket" => match text.parse::<TicketRef>() {
-                Ok(t) => ticket = Some(t),
-                Err(()) => diagnostics.push(
-                    source
-                        .error(TICKET, format!("`ticket` must be `owner/repo#N`, not \"{text}\""))
-                        .at(value.span(), "not owner/repo#N")
-                        .help("name the GitHub issue like `m2ms/fragalysis-frontend#1523`"),
-                ),
-            },
-            "notes" => notes = Some(text.to_string()),
-            component => match rules {
-                Some(rules) => match rules.rules.get(component) {
-                    Some(rule) => match rule.check(text) {
-                        Ok(()) => {
-                            components.insert(component.to_string(), text.to_string());
-                        }
-                        Err(why) => diagnostics.push(
-                            source
-                                .error(
-                                    COMPONENT_VERSION,
-                                    format!("\"{text}\" is not a valid {component} version: {why}"),
-                                )
-                                .at(value.span(), "invalid version")
-                                .help(format!(
-                                    "use the {component} image tag to release, e.g. \"2026.08.1\"; a different scheme needs `tag_pattern` in [components.{component}]"
-                                )),
-                        ),
-                    },
-                    None => {
-                        let known: Vec<&str> = rules
-                            .rules
-                            .keys()
-                            .map(String::as_str)
-                            .chain(["ticket", "notes"])
-                            .collect();
-                        let help = match did_you_mean(component, known.iter().copied()) {
-                            Some(guess) => format!("did you mean `{guess}`?"),
-                            None => format!(
-                                "a release names the components of stackrel.toml ({}) and optionally `ticket` and `notes`",
-                                rules.rules.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ),
-                        };
-                        diagnostics.push(
-                            source
-                                .error(UNKNOWN_KEY, format!("unknown key `{component}`"))
-                                .at(key.span(), "not a component or known key")
-                                .help(help),
-                        );
-                    }
-                },
-                None => {
-                    if let Err(why) = check_image_tag(text) {
-                        diagnostics.push(
-                            source
-                                .error(COMPONENT_VERSION, format!("\"{text}\" is not a valid image tag: {why}"))
-                                .at(value.span(), "invalid image tag")
-                                .help("use the image tag to release, e.g. \"2026.08.1\""),
-                        );
-                    }
-                }
-            },
+            "ticket" => self.ticket(text, value),
+            "notes" => self.notes = Some(text.to_string()),
+            component => self.component(key, component, text, value),
         }
     }
-    if let Some(rules) = rules {
+
+    fn not_a_string(&mut self, name: &str, value: &Value<'_>) {
+        let hint = match value.get_ref() {
+            DeValue::Float(f) => format!("{name} = \"{}\"", f.as_str()),
+            DeValue::Integer(i) => format!("{name} = \"{}\"", i.as_str()),
+            _ => format!("{name} = \"...\""),
+        };
+        self.diagnostics.push(
+            self.source
+                .error(
+                    WRONG_TYPE,
+                    format!(
+                        "`{name}` must be a string, not {}",
+                        describe_value(value.get_ref())
+                    ),
+                )
+                .at(value.span(), "expected a quoted string")
+                .help(format!("quote the value: {hint}")),
+        );
+    }
+
+    fn ticket(&mut self, text: &str, value: &Value<'_>) {
+        match text.parse::<TicketRef>() {
+            Ok(t) => self.ticket = Some(t),
+            Err(()) => self.diagnostics.push(
+                self.source
+                    .error(
+                        TICKET,
+                        format!("`ticket` must be `owner/repo#N`, not \"{text}\""),
+                    )
+                    .at(value.span(), "not owner/repo#N")
+                    .help("name the GitHub issue like `m2ms/fragalysis-frontend#1523`"),
+            ),
+        }
+    }
+
+    fn component(&mut self, key: &Key<'_>, component: &str, text: &str, value: &Value<'_>) {
+        let Some(rules) = self.rules else {
+            if let Err(why) = check_image_tag(text) {
+                self.diagnostics.push(
+                    self.source
+                        .error(
+                            COMPONENT_VERSION,
+                            format!("\"{text}\" is not a valid image tag: {why}"),
+                        )
+                        .at(value.span(), "invalid image tag")
+                        .help("use the image tag to release, e.g. \"2026.08.1\""),
+                );
+            }
+            return;
+        };
+        let Some(rule) = rules.rules.get(component) else {
+            let help = self.unknown_key_help(component);
+            self.diagnostics.push(
+                self.source
+                    .error(UNKNOWN_KEY, format!("unknown key `{component}`"))
+                    .at(key.span(), "not a component or known key")
+                    .help(help),
+            );
+            return;
+        };
+        match rule.check(text) {
+            Ok(()) => {
+                self.components
+                    .insert(component.to_string(), text.to_string());
+            }
+            Err(why) => self.diagnostics.push(
+                self.source
+                    .error(
+                        COMPONENT_VERSION,
+                        format!("\"{text}\" is not a valid {component} version: {why}"),
+                    )
+                    .at(value.span(), "invalid version")
+                    .help(format!(
+                        "use the {component} image tag to release, e.g. \"2026.08.1\"; a different scheme needs `tag_pattern` in [components.{component}]"
+                    )),
+            ),
+        }
+    }
+
+    fn unknown_key_help(&self, key: &str) -> String {
+        let names: Vec<&str> = self
+            .rules
+            .map(|r| r.rules.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let known = names.iter().copied().chain(["ticket", "notes", WAIVE_CI]);
+        match did_you_mean(key, known) {
+            Some(guess) => format!("did you mean `{guess}`?"),
+            None => format!(
+                "a release names the components of stackrel.toml ({}) and optionally `ticket`, `notes` and `{WAIVE_CI}`",
+                names.join(", ")
+            ),
+        }
+    }
+
+    /// `waive_ci = ["backend"]`: gates a person chose to pass over, visibly.
+    fn waive(&mut self, value: &Value<'_>) {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.diagnostics.push(
+                self.source
+                    .error(WRONG_TYPE, format!("`{WAIVE_CI}` must be a list of names, not {}", describe_value(value.get_ref())))
+                    .at(value.span(), "expected a list")
+                    .help(format!("write {WAIVE_CI} = [\"backend\"]: the components (or \"stack\") whose CI gate this release waives")),
+            );
+            return;
+        };
+        for item in items {
+            self.waived(item);
+        }
+    }
+
+    fn waived(&mut self, item: &Value<'_>) {
+        let known: Vec<&str> = self.rules.map_or_else(Vec::new, |r| {
+            r.rules.keys().map(String::as_str).chain([STACK]).collect()
+        });
+        let name = match item.get_ref() {
+            DeValue::String(name) => name.to_string(),
+            other => {
+                let message = format!("`{WAIVE_CI}` lists names, not {}", describe_value(other));
+                self.diagnostics.push(
+                    self.source
+                        .error(WRONG_TYPE, message)
+                        .at(item.span(), "expected a quoted name")
+                        .help("quote the component's name, e.g. \"backend\""),
+                );
+                return;
+            }
+        };
+        if self.rules.is_some() && !known.contains(&name.as_str()) {
+            let help = match did_you_mean(&name, known.iter().copied()) {
+                Some(guess) => format!("did you mean \"{guess}\"?"),
+                None => format!("name one of {}", known.join(", ")),
+            };
+            self.diagnostics.push(
+                self.source
+                    .error(WAIVE, format!("`{WAIVE_CI}` names \"{name}\", which is neither a component nor \"{STACK}\""))
+                    .at(item.span(), "unknown name")
+                    .help(help),
+            );
+            return;
+        }
+        if !self.waive_ci.contains(&name) {
+            self.waive_ci.push(name);
+        }
+    }
+
+    fn missing_components(&mut self, document: &DeTable<'_>) {
+        let Some(rules) = self.rules else { return };
         for name in rules.rules.keys() {
-            if !document.get_ref().keys().any(|k| k.get_ref() == name) {
-                diagnostics.push(
-                    source
+            if !document.keys().any(|k| k.get_ref() == name) {
+                self.diagnostics.push(
+                    self.source
                         .error(MISSING_COMPONENT, format!("missing component `{name}`"))
                         .at(0..0, format!("add `{name} = \"...\"` to this file"))
                         .help(format!(
@@ -267,15 +419,4 @@ pub fn parse_release(
             }
         }
     }
-    let release = match (version, diagnostics.iter().any(Diagnostic::is_error)) {
-        (Some(version), false) => Some(Release {
-            version,
-            path: source.path.clone(),
-            components,
-            ticket,
-            notes,
-        }),
-        _ => None,
-    };
-    (release, diagnostics)
 }

@@ -20,6 +20,8 @@ struct ReleaseFile {
     ticket: Option<String>,
     /// Free text about the release, e.g. what it fixes.
     notes: Option<String>,
+    /// CI gates this release passes over, visibly: component names, or "stack".
+    waive_ci: Option<Vec<String>>,
     /// Component name → image tag to release, e.g. backend = "2026.08.1".
     #[serde(flatten)]
     components: BTreeMap<String, ComponentVersion>,

@@ -35,6 +35,8 @@ pub const CRON_WEEKDAY_NUMBER: &str = "stackrel::config::cron-weekday-number";
 pub const DEPLOY: &str = "stackrel::config::deploy";
 pub const VERIFY: &str = "stackrel::config::verify";
 pub const PATH: &str = "stackrel::config::path";
+pub const TIMEZONE: &str = "stackrel::config::timezone";
+pub const DURATION: &str = "stackrel::config::duration";
 
 /// One file of the desired-state tree, path relative to its root with `/` separators.
 #[derive(Debug, Clone)]
@@ -379,6 +381,20 @@ fn is_env_key(key: &str) -> bool {
 }
 
 fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    check_repos(source, view, out);
+    check_workflow_path(source, view, out);
+    check_components(source, view, out);
+    check_templates(source, view, out);
+    check_deploy(source, view, out);
+    check_verify(source, view, out);
+    check_daemon(source, view, out);
+    check_timeouts(source, view, out);
+    if let Some(pattern) = view.str(&["stack", "production_tags"]) {
+        check_pattern(source, view, &["stack", "production_tags"], pattern, out);
+    }
+}
+
+fn check_repos(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     let components = view.keys(&["components"]).unwrap_or_default();
     let mut check_repo = |path: &[&str]| {
         let Some(repo) = view.str(path) else { return };
@@ -395,7 +411,9 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     for name in &components {
         check_repo(&["components", name, "repo"]);
     }
+}
 
+fn check_workflow_path(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     if let Some(workflow) = view.str(&["stack", "workflow"])
         && (workflow.starts_with('/') || workflow.split('/').any(|p| p == ".." || p.is_empty()))
     {
@@ -406,7 +424,10 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
                 .help("write it relative to the stack repository root, e.g. \".github/workflows/build-main.yaml\""),
         );
     }
+}
 
+fn check_components(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let components = view.keys(&["components"]).unwrap_or_default();
     if view.has(&["components"]) && components.is_empty() {
         out.push(
             source
@@ -420,73 +441,117 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     }
     let mut pins: BTreeMap<&str, &str> = BTreeMap::new();
     for name in &components {
-        if RESERVED_NAMES.contains(name) || !is_component_name(name) {
-            let why = if RESERVED_NAMES.contains(name) {
-                format!(
-                    "`{name}` is reserved: it is already a release-file key or template placeholder"
-                )
-            } else {
-                format!("`{name}` is not a valid component name")
-            };
-            out.push(
-                source
-                    .error(COMPONENT_NAME, why)
-                    .at(view.key(&["components", name]), "choose another name")
-                    .help(format!(
-                        "component names are lowercase letters, digits, `-` and `_`, starting with a letter, and not one of {}",
-                        RESERVED_NAMES.join(", ")
-                    )),
-            );
-        }
+        check_component_name(source, view, name, out);
         if let Some(pin) = view.str(&["components", name, "pin"]) {
-            if !is_env_key(pin) {
-                out.push(
-                    source
-                        .error(PIN_NAME, format!("`{pin}` is not a workflow env key"))
-                        .at(view.value(&["components", name, "pin"]), "not an env key")
-                        .help("a pin is a key under the workflow's top-level `env:`, e.g. \"BE_IMAGE_TAG\""),
-                );
-            } else if let Some(first) = pins.insert(pin, name) {
-                out.push(
-                    source
-                        .error(
-                            DUPLICATE_PIN,
-                            format!("components `{first}` and `{name}` both pin `{pin}`"),
-                        )
-                        .at(view.value(&["components", name, "pin"]), "pinned twice")
-                        .help("each component needs its own env key in the workflow file"),
-                );
-            }
+            check_pin(source, view, name, pin, &mut pins, out);
         }
-        if let Some(pattern) = view.str(&["components", name, "tag_pattern"])
-            && let Err(e) = TagRule::from_pattern(Some(pattern))
-        {
-            let detail = e.to_string();
-            let detail = detail.lines().last().unwrap_or_default().trim().to_string();
-            out.push(
-                source
-                    .error(TAG_PATTERN, format!("`tag_pattern` of `{name}` is not a valid regular expression: {detail}"))
-                    .at(view.value(&["components", name, "tag_pattern"]), "invalid regex")
-                    .help("write a Rust `regex` pattern in a literal string ('...'), e.g. '\\d{4}\\.\\d{2}\\.\\d+'"),
+        if let Some(pattern) = view.str(&["components", name, "tag_pattern"]) {
+            check_pattern(
+                source,
+                view,
+                &["components", name, "tag_pattern"],
+                pattern,
+                out,
             );
         }
     }
+}
 
+fn check_component_name(source: &Source, view: &View, name: &str, out: &mut Vec<Diagnostic>) {
+    if !RESERVED_NAMES.contains(&name) && is_component_name(name) {
+        return;
+    }
+    let why = if RESERVED_NAMES.contains(&name) {
+        format!("`{name}` is reserved: it is already a release-file key or template placeholder")
+    } else {
+        format!("`{name}` is not a valid component name")
+    };
+    out.push(
+        source
+            .error(COMPONENT_NAME, why)
+            .at(view.key(&["components", name]), "choose another name")
+            .help(format!(
+                "component names are lowercase letters, digits, `-` and `_`, starting with a letter, and not one of {}",
+                RESERVED_NAMES.join(", ")
+            )),
+    );
+}
+
+fn check_pin<'a>(
+    source: &Source,
+    view: &View,
+    name: &'a str,
+    pin: &'a str,
+    pins: &mut BTreeMap<&'a str, &'a str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !is_env_key(pin) {
+        out.push(
+            source
+                .error(PIN_NAME, format!("`{pin}` is not a workflow env key"))
+                .at(view.value(&["components", name, "pin"]), "not an env key")
+                .help(
+                    "a pin is a key under the workflow's top-level `env:`, e.g. \"BE_IMAGE_TAG\"",
+                ),
+        );
+    } else if let Some(first) = pins.insert(pin, name) {
+        out.push(
+            source
+                .error(
+                    DUPLICATE_PIN,
+                    format!("components `{first}` and `{name}` both pin `{pin}`"),
+                )
+                .at(view.value(&["components", name, "pin"]), "pinned twice")
+                .help("each component needs its own env key in the workflow file"),
+        );
+    }
+}
+
+/// A `tag_pattern` or `production_tags` regular expression.
+fn check_pattern(
+    source: &Source,
+    view: &View,
+    path: &[&str],
+    pattern: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Err(e) = TagRule::from_pattern(Some(pattern)) else {
+        return;
+    };
+    let detail = e.to_string();
+    let detail = detail.lines().last().unwrap_or_default().trim().to_string();
+    let field = match path {
+        ["components", name, _] => format!("`tag_pattern` of `{name}`"),
+        _ => format!("`{}`", path.join(".")),
+    };
+    out.push(
+        source
+            .error(TAG_PATTERN, format!("{field} is not a valid regular expression: {detail}"))
+            .at(view.value(path), "invalid regex")
+            .help("write a Rust `regex` pattern in a literal string ('...'), e.g. '\\d{4}\\.\\d{2}\\.\\d+'"),
+    );
+}
+
+fn check_templates(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let components = view.keys(&["components"]).unwrap_or_default();
     let known: Vec<&str> = components.iter().copied().chain(["version"]).collect();
     let mut check_template = |path: &[&str], index: Option<usize>, template: &str| {
         for name in placeholders(template) {
-            if !known.contains(&name) {
-                let span = match index {
-                    Some(i) => view.item(path, i),
-                    None => view.value(path),
-                };
-                let mut diagnostic = source
-                    .error(
-                        PLACEHOLDER,
-                        format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")),
-                    )
-                    .at(span, "unknown placeholder");
-                diagnostic = match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
+            if known.contains(&name) {
+                continue;
+            }
+            let span = match index {
+                Some(i) => view.item(path, i),
+                None => view.value(path),
+            };
+            let diagnostic = source
+                .error(
+                    PLACEHOLDER,
+                    format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")),
+                )
+                .at(span, "unknown placeholder");
+            out.push(
+                match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
                     Some(guess) => diagnostic.help(format!("did you mean `{{{guess}}}`?")),
                     None => diagnostic.help(format!(
                         "placeholders are {}",
@@ -496,9 +561,8 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
                             .collect::<Vec<_>>()
                             .join(", ")
                     )),
-                };
-                out.push(diagnostic);
-            }
+                },
+            );
         }
     };
     if let Some(message) = view.str(&["stack", "commit_message"]) {
@@ -515,10 +579,9 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     for (i, arg) in view.indexed_strs(&["verify", "command"]) {
         check_template(&["verify", "command"], Some(i), arg);
     }
+}
 
-    check_deploy(source, view, out);
-    check_verify(source, view, out);
-
+fn check_daemon(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     if let Some(resync) = view.str(&["daemon", "resync"]) {
         check_cron(
             source,
@@ -536,6 +599,52 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
             &format!("daemon.windows[{i}]"),
             out,
         );
+    }
+    if let Some(zone) = view.str(&["daemon", "timezone"])
+        && zone.parse::<chrono_tz::Tz>().is_err()
+    {
+        let help = match crate::diagnostic::did_you_mean(
+            zone,
+            chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()),
+        ) {
+            Some(guess) => format!("did you mean \"{guess}\"?"),
+            None => "use an IANA time zone name such as \"Europe/London\" or \"UTC\"".to_string(),
+        };
+        out.push(
+            source
+                .error(
+                    TIMEZONE,
+                    format!("`daemon.timezone` = \"{zone}\" is not an IANA time zone"),
+                )
+                .at(view.value(&["daemon", "timezone"]), "unknown time zone")
+                .help(help),
+        );
+    }
+}
+
+/// `ci_timeout` of the stack and each component: a duration such as "45m".
+fn check_timeouts(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let components = view.keys(&["components"]).unwrap_or_default();
+    let paths = std::iter::once(vec!["stack", "ci_timeout"]).chain(
+        components
+            .iter()
+            .map(|name| vec!["components", name, "ci_timeout"]),
+    );
+    for path in paths {
+        let Some(text) = view.str(&path) else {
+            continue;
+        };
+        if let Err(why) = crate::config::parse_duration(text) {
+            out.push(
+                source
+                    .error(
+                        DURATION,
+                        format!("`{}` = \"{text}\" is not a duration: {why}", path.join(".")),
+                    )
+                    .at(view.value(&path), "not a duration")
+                    .help("write a number with a unit, e.g. \"45m\", \"1h 30m\" or \"90s\""),
+            );
+        }
     }
 }
 
@@ -584,6 +693,7 @@ fn check_deploy(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
         "template",
         "organization",
         "variable",
+        "launched_by",
         "command",
     ] {
         if has(field) && ignored(field) && matches!(kind, "awx" | "command" | "none") {

@@ -2,7 +2,7 @@
 //! the deployer returns and by what the emulator saw (its jobs and its request log), because
 //! the point of most of these behaviours is a request that must *not* be sent.
 
-use stackrel::config::{AWX_API_PREFIX, AwxDeploy};
+use stackrel::config::{AWX_API_PREFIX, AwxDeploy, LaunchedBy};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
@@ -23,6 +23,7 @@ fn config(emulator: &AwxEmulator, organization: Option<&str>) -> AwxDeploy {
         organization: organization.map(str::to_string),
         variable: VARIABLE.into(),
         timeout: Duration::from_secs(30),
+        launched_by: LaunchedBy::Stackrel,
     }
 }
 

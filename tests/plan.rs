@@ -69,6 +69,7 @@ fn release(version: &str, backend: &str, frontend: &str) -> Release {
         components: pins(backend, frontend),
         ticket: None,
         notes: None,
+        waive_ci: Vec::new(),
     }
 }
 

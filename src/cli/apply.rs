@@ -92,7 +92,7 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     let options = ApplyOptions {
         plan: PlanOptions {
             retry_deploy: args.retry_deploy,
-            window: stackrel::window::state(&loaded.config.daemon.windows, chrono::Utc::now()),
+            window: stackrel::window::current(&loaded.config.daemon),
         },
         gate_timeout: Duration::from_secs(args.timeout),
         poll_start: Duration::from_millis(500),

@@ -117,7 +117,7 @@ fn online(
         &observed,
         stackrel::plan::PlanOptions {
             retry_deploy: false,
-            window: stackrel::window::state(&config.daemon.windows, chrono::Utc::now()),
+            window: stackrel::window::current(&config.daemon),
         },
     );
     print!("\n{}", super::plan::render(&plan));

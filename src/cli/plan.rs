@@ -136,7 +136,7 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         &observed,
         PlanOptions {
             retry_deploy: false,
-            window: stackrel::window::state(&loaded.config.daemon.windows, chrono::Utc::now()),
+            window: stackrel::window::current(&loaded.config.daemon),
         },
     );
     if args.json {

@@ -49,6 +49,15 @@ pub struct StackConfig {
     /// Name of the workflow whose run on the release tag must succeed before deploying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<String>,
+    /// How long the `ci` run on the release tag may be missing or unfinished before the release
+    /// is blocked instead of waited on, e.g. "45m" or "1h 30m" (default 1h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_timeout: Option<String>,
+    /// A regular expression for the stack tags that are production releases; a new release must
+    /// be newer than every one of them. Default `^[0-9]+\.[0-9]+\.[0-9]+$`, the tags the
+    /// Fragalysis stack workflow deploys to production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_tags: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -63,6 +72,10 @@ pub struct ComponentConfig {
     /// Name of the workflow whose run on the tag's commit must have succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<String>,
+    /// How long the `ci` run on the tag may be missing or unfinished before the release is
+    /// blocked instead of waited on, e.g. "30m" (default 1h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_timeout: Option<String>,
     /// A regular expression a version must match in full, replacing the default rule
     /// (`YYYY.MM.N` with an optional numeric hotfix suffix `-K`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,12 +115,27 @@ pub struct DeployConfig {
     /// AWX: the extra variable that carries the stack version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
+    /// AWX: who launches the job template. `stackrel` (the default) launches it; `ci` means the
+    /// stack's own workflow launches it for the release tag, and stackrel only follows that job
+    /// to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launched_by: Option<LaunchedBy>,
     /// command: argv (no shell), with `{version}` and component placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// How long a deploy may run before it counts as failed, in seconds (default 1800).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LaunchedBy {
+    /// stackrel launches the job template.
+    #[default]
+    Stackrel,
+    /// The stack's CI launches it; stackrel follows the job.
+    Ci,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -149,9 +177,13 @@ pub struct DaemonConfig {
     /// Cron schedule (six fields, `sec min hour day month weekday`) for drift re-checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync: Option<String>,
-    /// Cron expressions for when a new release may start; empty means any time.
+    /// Cron expressions for when a release may change anything (pin, tag, deploy); empty means
+    /// any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<String>,
+    /// The IANA time zone `windows` and `resync` are read in, e.g. "Europe/London" (default UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     /// Stops every side effect while true; committed, so it is audited like everything else.
     #[serde(default)]
     pub suspended: bool,

@@ -9,7 +9,7 @@ mod repo;
 mod schedule;
 mod template;
 
-pub use file::ConfigFile;
+pub use file::{ConfigFile, LaunchedBy};
 pub use repo::RepoLocation;
 pub use schedule::Schedule;
 pub use template::{placeholders, render_template};
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Names a component may not take: they are release-file keys or template placeholders already.
-pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version"];
+pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version", "waive_ci", "stack"];
 
 /// GitHub's REST API root when `[github] api_url` is not set.
 pub const GITHUB_API_URL: &str = "https://api.github.com";
@@ -31,6 +31,12 @@ pub const AWX_API_PREFIX: &str = "/api/v2";
 pub const DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
 /// How long one run of a verify command may take.
 pub const VERIFY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a CI run may be missing or unfinished before its gate blocks, when `ci_timeout` is
+/// not set: the Fragalysis builds take 3 to 15 minutes, so an hour means something is wrong.
+pub const CI_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The stack tags that are production releases when `[stack] production_tags` is not set: the
+/// tags the Fragalysis stack workflow deploys to production.
+pub const PRODUCTION_TAGS: &str = r"^[0-9]+\.[0-9]+\.[0-9]+$";
 
 /// `stackrel.toml`, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +60,10 @@ pub struct Stack {
     pub commit_message: String,
     /// The workflow whose run on the release tag must succeed before deploying.
     pub ci: Option<String>,
+    /// How long that run may be missing or unfinished before the release is blocked.
+    pub ci_timeout: Duration,
+    /// Which stack tags are production releases.
+    pub production_tags: TagRule,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +75,8 @@ pub struct Component {
     pub pin: String,
     /// The workflow whose run on the tag's commit must have succeeded.
     pub ci: Option<String>,
+    /// How long that run may be missing or unfinished before the release is blocked.
+    pub ci_timeout: Duration,
     /// What a version of this component must look like.
     pub tag_rule: TagRule,
 }
@@ -97,6 +109,8 @@ pub struct AwxDeploy {
     /// The extra variable that carries the stack version.
     pub variable: String,
     pub timeout: Duration,
+    /// Who launches the template: stackrel, or the stack's CI (stackrel then only follows).
+    pub launched_by: LaunchedBy,
 }
 
 /// How stackrel confirms what is live.
@@ -142,8 +156,10 @@ pub struct Ticket {
 pub struct Daemon {
     /// When to re-check for drift; `None`: the daemon's default interval.
     pub resync: Option<Schedule>,
-    /// When a new release may start; empty means any time.
+    /// When a release may change anything; empty means any time.
     pub windows: Vec<Schedule>,
+    /// Where `windows` and `resync` are read, and times are shown.
+    pub timezone: chrono_tz::Tz,
     pub suspended: bool,
 }
 
@@ -163,6 +179,14 @@ impl Config {
                 workflow: file.stack.workflow.clone(),
                 commit_message: file.stack.commit_message.clone(),
                 ci: file.stack.ci.clone(),
+                ci_timeout: ci_timeout("stack.ci_timeout", file.stack.ci_timeout.as_deref())?,
+                production_tags: TagRule::from_pattern(Some(
+                    file.stack
+                        .production_tags
+                        .as_deref()
+                        .unwrap_or(PRODUCTION_TAGS),
+                ))
+                .map_err(|e| format!("`stack.production_tags`: {e}"))?,
             },
             components,
             deploy: resolve_deploy(&file.deploy)?,
@@ -210,8 +234,23 @@ fn resolve_component(name: &str, c: &file::ComponentConfig) -> Result<Component,
         branch: c.branch.clone(),
         pin: c.pin.clone(),
         ci: c.ci.clone(),
+        ci_timeout: ci_timeout(
+            &format!("components.{name}.ci_timeout"),
+            c.ci_timeout.as_deref(),
+        )?,
         tag_rule: TagRule::from_pattern(c.tag_pattern.as_deref())
             .map_err(|e| format!("`components.{name}.tag_pattern`: {e}"))?,
+    })
+}
+
+/// A duration as people write it: "45m", "1h 30m", "90s".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| e.to_string())
+}
+
+fn ci_timeout(field: &str, written: Option<&str>) -> Result<Duration, String> {
+    written.map_or(Ok(CI_TIMEOUT), |t| {
+        parse_duration(t).map_err(|e| format!("`{field}` = \"{t}\": {e}"))
     })
 }
 
@@ -246,6 +285,7 @@ fn resolve_deploy(deploy: &file::DeployConfig) -> Result<Deploy, String> {
             organization: deploy.organization.clone().filter(|o| !o.is_empty()),
             variable: required(&deploy.variable, "deploy.variable")?.to_string(),
             timeout,
+            launched_by: deploy.launched_by.unwrap_or_default(),
         }),
     })
 }
@@ -294,6 +334,12 @@ fn resolve_daemon(daemon: &file::DaemonConfig) -> Result<Daemon, String> {
             .iter()
             .map(|w| schedule("daemon.windows", w))
             .collect::<Result<_, _>>()?,
+        timezone: match &daemon.timezone {
+            Some(name) => name
+                .parse()
+                .map_err(|_| format!("`daemon.timezone` = \"{name}\" is not an IANA time zone"))?,
+            None => chrono_tz::UTC,
+        },
         suspended: daemon.suspended,
     })
 }

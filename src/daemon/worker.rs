@@ -159,10 +159,13 @@ impl Worker {
 
     /// When to look again after a reconcile that ended calmly: the resync schedule.
     fn resync_after(&self, config: Option<&Config>) -> Duration {
+        let now = chrono::Utc::now();
         config
-            .and_then(|c| c.daemon.resync.as_ref())
-            .and_then(|resync| resync.next_after(&chrono::Utc::now()))
-            .and_then(|t| (t - chrono::Utc::now()).to_std().ok())
+            .and_then(|c| {
+                let resync = c.daemon.resync.as_ref()?;
+                resync.next_after(&now.with_timezone(&c.daemon.timezone))
+            })
+            .and_then(|t| (t.with_timezone(&chrono::Utc) - now).to_std().ok())
             .unwrap_or(self.timing.default_resync)
     }
 
@@ -224,7 +227,7 @@ impl Worker {
         let options = ApplyOptions {
             plan: PlanOptions {
                 retry_deploy: false,
-                window: crate::window::state(&config.daemon.windows, chrono::Utc::now()),
+                window: crate::window::current(&config.daemon),
             },
             // Never sleep inside a reconcile: a gate ends it, and the worker re-polls later.
             gate_timeout: Duration::ZERO,
