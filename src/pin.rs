@@ -596,60 +596,76 @@ fn scan_env<'a>(text: &'a str, first_key: &str) -> Result<EnvBlock<'a>, PinError
                 expected_column: m + 1,
             });
         }
-        let column = column_at(t, indent);
-        if is_sequence_item(rest) {
-            match entries.last_mut() {
-                // `KEY:` followed by `- item` at the same indentation is a valid compact
-                // sequence value of KEY.
-                Some(last) if last.inline_empty => {
-                    last.continuation.get_or_insert((line_no, t));
-                    continue;
-                }
-                Some(_) => return Err(unsupported(line_no, column, "a sequence item (`- `)")),
-                None => return Err(env_not_mapping(line_no, column)),
-            }
-        }
-        if entries.is_empty() {
-            if rest.starts_with('{') {
-                return Err(flow_env(line_no, column));
-            }
-            if rest.starts_with('[') {
-                return Err(env_not_mapping(line_no, column));
-            }
-        }
-        if rest.starts_with('?') && rest.as_bytes().get(1).is_none_or(|&b| is_ws(b)) {
-            return Err(unsupported(line_no, column, "an explicit key (`? `)"));
-        }
-        let Some(key) = parse_key(rest) else {
-            return Err(if entries.is_empty() {
-                env_not_mapping(line_no, column)
-            } else {
-                unsupported(line_no, column, "a line without a `KEY:` at its start")
-            });
-        };
-        let after_colon = indent + key.after_colon;
-        let v = skip_ws(t, after_colon);
-        let last = last_line_of_value(&lines, i, after_colon);
-        let continuation = lines
-            .get(i + 1)
-            .filter(|_| last > i)
-            .map(|next| (i + 2, next.text));
-        entries.push(Entry {
-            key: key.key,
-            line: line_no,
-            text: t,
-            start: line.start,
-            key_at: indent,
-            after_colon,
-            inline_empty: t.as_bytes().get(v).is_none_or(|&b| b == b'#'),
-            continuation,
-        });
-        i = last;
+        i = push_entry(&lines, i, indent, &mut entries)?;
     }
     Ok(EnvBlock {
         line: env_line,
         entries,
     })
+}
+
+/// Reads the entry line `i` (indented by `indent`, the entries' indentation) into `entries`,
+/// or as a continuation of the last one; returns the index of the line the entry ends on.
+fn push_entry<'a>(
+    lines: &[Line<'a>],
+    i: usize,
+    indent: usize,
+    entries: &mut Vec<Entry<'a>>,
+) -> Result<usize, PinError> {
+    let Some(line) = lines.get(i) else {
+        return Ok(i);
+    };
+    let (t, line_no) = (line.text, i + 1);
+    let rest = &t[indent..];
+    let column = column_at(t, indent);
+    if is_sequence_item(rest) {
+        return match entries.last_mut() {
+            // `KEY:` followed by `- item` at the same indentation is a valid compact
+            // sequence value of KEY.
+            Some(last) if last.inline_empty => {
+                last.continuation.get_or_insert((line_no, t));
+                Ok(i)
+            }
+            Some(_) => Err(unsupported(line_no, column, "a sequence item (`- `)")),
+            None => Err(env_not_mapping(line_no, column)),
+        };
+    }
+    if entries.is_empty() {
+        if rest.starts_with('{') {
+            return Err(flow_env(line_no, column));
+        }
+        if rest.starts_with('[') {
+            return Err(env_not_mapping(line_no, column));
+        }
+    }
+    if rest.starts_with('?') && rest.as_bytes().get(1).is_none_or(|&b| is_ws(b)) {
+        return Err(unsupported(line_no, column, "an explicit key (`? `)"));
+    }
+    let Some(key) = parse_key(rest) else {
+        return Err(if entries.is_empty() {
+            env_not_mapping(line_no, column)
+        } else {
+            unsupported(line_no, column, "a line without a `KEY:` at its start")
+        });
+    };
+    let after_colon = indent + key.after_colon;
+    let v = skip_ws(t, after_colon);
+    let last = last_line_of_value(lines, i, after_colon);
+    let continuation = lines
+        .get(i + 1)
+        .filter(|_| last > i)
+        .map(|next| (i + 2, next.text));
+    entries.push(Entry {
+        key: key.key,
+        line: line_no,
+        text: t,
+        start: line.start,
+        key_at: indent,
+        after_colon,
+        inline_empty: t.as_bytes().get(v).is_none_or(|&b| b == b'#'),
+        continuation,
+    });
+    Ok(last)
 }
 
 /// Finds the `env` key at column 1, returning its line index and the offset past its colon.
@@ -885,65 +901,70 @@ impl EnvBlock<'_> {
     }
 }
 
+const QUOTE_IT: &str = "put the value in double quotes";
+
 impl Entry<'_> {
     fn site(&self) -> Result<PinSite, PinError> {
         let t = self.text;
-        let b = t.as_bytes();
-        let key = || self.key.clone();
-        let line = self.line;
         let v = skip_ws(t, self.after_colon);
         let column = column_at(t, v);
-        let key_column = column_at(t, self.key_at);
+        if self.inline_empty || v >= t.len() {
+            return Err(self.missing_value());
+        }
+        let (value, end, style) = self.value_token(v, column)?;
+        self.check_around_token(v, end, style, column)?;
+        if value.contains("${{") {
+            return Err(PinError::Expression {
+                key: self.key.clone(),
+                line: self.line,
+                column,
+            });
+        }
+        Ok(PinSite {
+            key: self.key.clone(),
+            value,
+            value_range: self.start + v..self.start + end,
+            line: self.line,
+            column,
+            style,
+        })
+    }
 
-        let first = match b.get(v) {
-            Some(&first) if !self.inline_empty => first,
-            _ => {
-                return Err(match self.continuation {
-                    None => PinError::EmptyValue {
-                        key: key(),
-                        line,
-                        column: key_column,
-                    },
-                    Some((next_line, next)) => match block_value_kind(next) {
-                        Some(what) => PinError::NotScalar {
-                            key: key(),
-                            line,
-                            column: key_column,
-                            what,
-                        },
-                        None => PinError::MultiLine {
-                            key: key(),
-                            line,
-                            column: key_column,
-                            what: format!("it starts on line {next_line}, below its key"),
-                        },
-                    },
-                });
-            }
-        };
-        let multi = |what: &str| PinError::MultiLine {
-            key: key(),
-            line,
-            column,
-            what: what.to_owned(),
-        };
-        let not_scalar = |what| PinError::NotScalar {
-            key: key(),
-            line,
-            column,
-            what,
-        };
-        let invalid = |problem, fix| PinError::InvalidValue {
-            key: key(),
-            line,
-            column,
-            problem,
-            fix,
-        };
-        const QUOTE_IT: &str = "put the value in double quotes";
+    /// The error for an entry with nothing after its colon: empty, or a value below its key.
+    fn missing_value(&self) -> PinError {
+        let (key, line) = (self.key.clone(), self.line);
+        let column = column_at(self.text, self.key_at);
+        match self.continuation {
+            None => PinError::EmptyValue { key, line, column },
+            Some((next_line, next)) => match block_value_kind(next) {
+                Some(what) => PinError::NotScalar {
+                    key,
+                    line,
+                    column,
+                    what,
+                },
+                None => PinError::MultiLine {
+                    key,
+                    line,
+                    column,
+                    what: format!("it starts on line {next_line}, below its key"),
+                },
+            },
+        }
+    }
+
+    /// Reads the value token starting at byte `v`: its value, its end and its style.
+    fn value_token(
+        &self,
+        v: usize,
+        column: usize,
+    ) -> Result<(String, usize, ScalarStyle), PinError> {
+        let (t, b) = (self.text, self.text.as_bytes());
+        let multi = |what: &str| self.multi(column, what);
+        let not_scalar = |what| self.not_scalar(column, what);
+        let invalid = |problem, fix| self.invalid(column, problem, fix);
         let indicator_alone = b.get(v + 1).is_none_or(|&c| is_ws(c));
-
-        let (value, end, style) = match first {
+        Ok(match b.get(v).copied().unwrap_or_default() {
             b'"' => match scan_double(t, v) {
                 Err(problem) => {
                     return Err(invalid(
@@ -994,46 +1015,73 @@ impl Entry<'_> {
                 }
                 (raw.to_owned(), end, ScalarStyle::Plain)
             }
-        };
+        })
+    }
 
+    /// Refuses control characters in the token, text after a closing quote, and a value that
+    /// goes on below its line.
+    fn check_around_token(
+        &self,
+        v: usize,
+        end: usize,
+        style: ScalarStyle,
+        column: usize,
+    ) -> Result<(), PinError> {
+        let t = self.text;
         if t[v..end].chars().any(|c| c != '\t' && is_forbidden_char(c)) {
-            return Err(invalid(
+            return Err(self.invalid(
+                column,
                 "it contains a control character",
                 "remove it, or write it as an escape inside double quotes",
             ));
         }
         if style != ScalarStyle::Plain {
             let after = skip_ws(t, end);
-            let ok = match b.get(after) {
+            let ok = match t.as_bytes().get(after) {
                 None => true,
                 Some(b'#') => after > end,
                 Some(_) => false,
             };
             if !ok {
-                return Err(invalid(
+                return Err(self.invalid(
+                    column,
                     "text follows its closing quote",
                     "remove it, or make it a comment with a space before `#`",
                 ));
             }
         }
         if let Some((next_line, _)) = self.continuation {
-            return Err(multi(&format!("it continues on line {next_line}")));
+            return Err(self.multi(column, &format!("it continues on line {next_line}")));
         }
-        if value.contains("${{") {
-            return Err(PinError::Expression {
-                key: key(),
-                line,
-                column,
-            });
-        }
-        Ok(PinSite {
-            key: key(),
-            value,
-            value_range: self.start + v..self.start + end,
-            line,
+        Ok(())
+    }
+
+    fn multi(&self, column: usize, what: &str) -> PinError {
+        PinError::MultiLine {
+            key: self.key.clone(),
+            line: self.line,
             column,
-            style,
-        })
+            what: what.to_owned(),
+        }
+    }
+
+    fn not_scalar(&self, column: usize, what: &'static str) -> PinError {
+        PinError::NotScalar {
+            key: self.key.clone(),
+            line: self.line,
+            column,
+            what,
+        }
+    }
+
+    fn invalid(&self, column: usize, problem: &'static str, fix: &'static str) -> PinError {
+        PinError::InvalidValue {
+            key: self.key.clone(),
+            line: self.line,
+            column,
+            problem,
+            fix,
+        }
     }
 }
 
