@@ -13,6 +13,16 @@
 //! and job- or step-level `env:` blocks. Only keys directly under the `env` key at column 1 are
 //! pins: that mapping is the workflow-wide environment the build reads its defaults from.
 //!
+//! # Which values are strings
+//!
+//! GitHub Actions resolves a plain scalar with the YAML 1.2 core schema and passes a number on
+//! as its canonical string: `FE_IMAGE_TAG: 1.10` reaches the job as `1.1`, `0x1F` as `31`,
+//! `null` as an empty string. A pin's [`PinSite::value`] is that string, and [`PinSite::yaml_type`]
+//! says what YAML made of it. Other tools read workflows with YAML 1.1 (`yes`, `on`, `1_000`,
+//! `2024-10-01` are not strings there), so the type is the most conservative of both schemas:
+//! only a value that every one reads as a string can count as pinned to a release's version, and
+//! a value written plain is quoted whenever either schema would read it as anything else.
+//!
 //! Known limit: the scan follows multi-line quoted scalars only where they start on a top-level
 //! or `env:`-entry line. A multi-line quoted scalar nested deeper whose continuation lines are
 //! (leniently, against the YAML spec) dedented to column 1 or to the `env:` entries could be
@@ -25,8 +35,11 @@ use std::ops::Range;
 pub struct PinSite {
     /// The key under the top-level `env:`, e.g. `BE_IMAGE_TAG`.
     pub key: String,
-    /// The value as YAML reads it: quotes removed, escapes decoded.
+    /// The string GitHub Actions passes to the job: quotes removed and escapes decoded; for a
+    /// plain number, boolean or null, the string the runner makes of it (`1.10` → `1.1`).
     pub value: String,
+    /// What YAML makes of the value; only [`YamlType::String`] can count as pinned.
+    pub yaml_type: YamlType,
     /// Byte range of the value token in the file, quotes included.
     pub value_range: Range<usize>,
     /// 1-based line of the value.
@@ -35,6 +48,61 @@ pub struct PinSite {
     pub column: usize,
     /// How the value is written, so that a rewrite can keep it.
     pub style: ScalarStyle,
+}
+
+impl PinSite {
+    /// Whether the pin holds exactly `version`, as a string in every YAML schema: a plain
+    /// `1.10` does not hold "1.10" (GitHub Actions passes `1.1`), nor does `yes` hold "yes".
+    pub fn is_pinned_to(&self, version: &str) -> bool {
+        self.yaml_type == YamlType::String && self.value == version
+    }
+
+    /// The pin as a plan shows and compares it: the value when it is a string; otherwise the
+    /// value with what YAML reads it as, which contains a space and so equals no image tag.
+    pub fn observed(&self) -> String {
+        match self.yaml_type {
+            YamlType::String => self.value.clone(),
+            YamlType::Null => "null (a YAML null, not a string)".to_owned(),
+            other => format!("{} (a {}, not a string)", self.value, other.describe()),
+        }
+    }
+}
+
+/// What YAML makes of a pin's value. Quoted values are strings; a plain one is typed by the
+/// YAML 1.2 core schema (what GitHub Actions applies) and then by YAML 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlType {
+    /// A string to every YAML reader.
+    String,
+    /// `null`, `~`: GitHub Actions passes an empty string.
+    Null,
+    /// `true`, `False`.
+    Boolean,
+    /// `1.10`, `012`, `1e3`, `0x1F`, `.inf`: GitHub Actions passes the canonical number.
+    Number,
+    /// `yes`, `on`, `n`: a string to YAML 1.2 and GitHub Actions, a boolean to YAML 1.1.
+    Yaml11Boolean,
+    /// `1_000`, `0b101`, `1:30`, `-0x1F`: a string to YAML 1.2, a number to YAML 1.1.
+    Yaml11Number,
+    /// `2024-10-01`: a string to YAML 1.2, a timestamp to YAML 1.1.
+    Yaml11Timestamp,
+    /// `=`, `<<`: a string to YAML 1.2, the value or merge key to YAML 1.1.
+    Yaml11Key,
+}
+
+impl YamlType {
+    fn describe(self) -> &'static str {
+        match self {
+            YamlType::String => "string",
+            YamlType::Null => "YAML null",
+            YamlType::Boolean => "YAML boolean",
+            YamlType::Number => "YAML number",
+            YamlType::Yaml11Boolean => "YAML 1.1 boolean",
+            YamlType::Yaml11Number => "YAML 1.1 number",
+            YamlType::Yaml11Timestamp => "YAML 1.1 timestamp",
+            YamlType::Yaml11Key => "YAML 1.1 merge or value key",
+        }
+    }
 }
 
 /// How a scalar value is written in the file.
@@ -274,7 +342,8 @@ pub fn read_pins(text: &str, keys: &[&str]) -> Result<Vec<PinSite>, PinError> {
 /// Returns the new file text with each key's value replaced; the text unchanged if already equal.
 ///
 /// Only the bytes of the value tokens change. A value keeps its quoting style, except that a
-/// plain value YAML would not read back as the same string is written double-quoted.
+/// plain value YAML would not read back as the same string is written double-quoted. A value
+/// YAML reads as something other than a string never counts as equal, so it is rewritten quoted.
 pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError> {
     let keys: Vec<&str> = values.iter().map(|&(key, _)| key).collect();
     reject_repeated(&keys)?;
@@ -285,7 +354,7 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
     let mut edits: Vec<(Range<usize>, String)> = sites
         .iter()
         .zip(values)
-        .filter(|(site, (_, value))| site.value != *value)
+        .filter(|(site, (_, value))| !site.is_pinned_to(value))
         .map(|(site, &(_, value))| (site.value_range.clone(), render(value, site.style)))
         .collect();
     if edits.is_empty() {
@@ -308,7 +377,7 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
     let reread = read_pins(&out, &keys);
     for (i, (site, &(_, value))) in sites.iter().zip(values).enumerate() {
         let ok = match &reread {
-            Ok(new_sites) => new_sites.get(i).is_some_and(|s| s.value == value),
+            Ok(new_sites) => new_sites.get(i).is_some_and(|s| s.is_pinned_to(value)),
             Err(_) => false,
         };
         if !ok {
@@ -391,18 +460,129 @@ fn plain_needs_quotes(value: &str) -> bool {
         || value.contains(": ")
         || value.contains(" #")
         || value.ends_with(':')
-        || resolves_to_non_string(value)
+        || plain_type(value) != YamlType::String
 }
 
-fn resolves_to_non_string(value: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "~", "null", "Null", "NULL", // null
-        "true", "True", "TRUE", "false", "False", "FALSE", // 1.2 booleans
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", // 1.1 booleans
-        "on", "On", "ON", "off", "Off", "OFF", // 1.1 booleans
-        "=", "<<", // 1.1 value and merge keys
-    ];
-    WORDS.contains(&value) || is_yaml_number(value) || is_yaml_timestamp(value)
+/// What a plain scalar reads as: first by the YAML 1.2 core schema, as GitHub Actions applies
+/// it, then by YAML 1.1 for what that schema leaves a string.
+fn plain_type(value: &str) -> YamlType {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => YamlType::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => YamlType::Boolean,
+        _ if core_number(value).is_some() => YamlType::Number,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON"
+        | "off" | "Off" | "OFF" => YamlType::Yaml11Boolean,
+        "=" | "<<" => YamlType::Yaml11Key,
+        _ if is_yaml_number(value) => YamlType::Yaml11Number,
+        _ if is_yaml_timestamp(value) => YamlType::Yaml11Timestamp,
+        _ => YamlType::String,
+    }
+}
+
+/// The string GitHub Actions passes to a job for a plain scalar of type `yaml_type`: a string,
+/// or a YAML 1.1-only type, as written; null as an empty string; a boolean in lower case; a
+/// number as the runner formats it. Err for a number the runner refuses (an out-of-range
+/// hexadecimal or octal integer).
+fn github_string(written: &str, yaml_type: YamlType) -> Result<String, &'static str> {
+    Ok(match yaml_type {
+        YamlType::Null => String::new(),
+        YamlType::Boolean => written.to_ascii_lowercase(),
+        YamlType::Number => match core_number(written) {
+            Some(Ok(number)) => format_g15(number),
+            Some(Err(problem)) => return Err(problem),
+            None => written.to_owned(),
+        },
+        _ => written.to_owned(),
+    })
+}
+
+/// A number of the YAML 1.2 core schema, parsed as GitHub Actions' runner does: integers and
+/// floats into a double, `0x` and `0o` integers into 32 bits (two's complement, as .NET's parse
+/// of a hexadecimal string does). `None` when `value` is not such a number.
+fn core_number(value: &str) -> Option<Result<f64, &'static str>> {
+    const TOO_BIG: &str = "it is a hexadecimal or octal number too large for GitHub Actions";
+    match value {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(Ok(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Ok(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Ok(f64::NAN)),
+        _ => {}
+    }
+    let radix = |digits: &str, radix: u32| {
+        let digits = digits.trim_start_matches('0');
+        let bits = u64::from_str_radix(if digits.is_empty() { "0" } else { digits }, radix);
+        match bits.ok().and_then(|b| u32::try_from(b).ok()) {
+            Some(bits) => Ok(f64::from(bits.cast_signed())),
+            None => Err(TOO_BIG),
+        }
+    };
+    if let Some(hex) = value.strip_prefix("0x") {
+        let ok = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        return ok.then(|| radix(hex, 16));
+    }
+    if let Some(octal) = value.strip_prefix("0o") {
+        let ok = !octal.is_empty() && octal.bytes().all(|b| matches!(b, b'0'..=b'7'));
+        return ok.then(|| radix(octal, 8));
+    }
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, which covers [-+]?[0-9]+ too.
+    let body = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok =
+        digits(whole) && digits(fraction) && (!whole.is_empty() || !fraction.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    let unreadable = "it is a number GitHub Actions cannot read";
+    (mantissa_ok && exponent_ok).then(|| value.parse::<f64>().map_err(|_| unreadable))
+}
+
+/// Formats a number as .NET's `ToString("G15")`, which GitHub Actions' runner uses to turn a
+/// number into a string: at most 15 significant digits, trailing zeros dropped, and scientific
+/// notation (`1E+15`, `1E-05`) when the exponent is 15 or more, or -5 or less.
+fn format_g15(number: f64) -> String {
+    if number.is_nan() {
+        return "NaN".to_owned();
+    }
+    if number.is_infinite() {
+        return if number > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned();
+    }
+    let sign = if number.is_sign_negative() { "-" } else { "" };
+    if number == 0.0 {
+        return format!("{sign}0");
+    }
+    // `{:.14e}` rounds to 15 significant digits: `d.ddddddddddddddde<exp>`.
+    let scientific = format!("{:.14e}", number.abs());
+    let (mantissa, exp) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let (first, rest) = digits.split_at(1.min(digits.len()));
+    if !(-4..15).contains(&exp) {
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{point}{rest}E{exp_sign}{:02}", exp.abs());
+    }
+    let body = if exp < 0 {
+        format!("0.{}{digits}", "0".repeat(exp.unsigned_abs() as usize - 1))
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            format!("{digits}{}", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// Integers and floats of YAML 1.1 (as PyYAML resolves them: `012` octal, `1_000`, `0b101`,
@@ -920,9 +1100,16 @@ impl Entry<'_> {
                 column,
             });
         }
+        let yaml_type = match style {
+            ScalarStyle::Plain => plain_type(&value),
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => YamlType::String,
+        };
+        let value = github_string(&value, yaml_type)
+            .map_err(|problem| self.invalid(column, problem, QUOTE_IT))?;
         Ok(PinSite {
             key: self.key.clone(),
             value,
+            yaml_type,
             value_range: self.start + v..self.start + end,
             line: self.line,
             column,
@@ -1960,8 +2147,9 @@ jobs:
     fn set_with_current_value_keeps_its_spelling() {
         let text = env_with(r#"A: "1.2.3""#);
         assert_eq!(set_one(&text, "A", "1.2.3").unwrap(), text);
-        let text = env_with("A: 2024.10");
-        assert_eq!(set_one(&text, "A", "2024.10").unwrap(), text);
+        let text = env_with("A: 2026.08.1");
+        assert_eq!(set_one(&text, "A", "2026.08.1").unwrap(), text);
+        // A plain `2024.10` is the number 2024.1, not the string: see the YAML-type tests.
     }
 
     #[test]
@@ -2049,6 +2237,148 @@ jobs:
             let prefix = &text[..end];
             let _ = read_pins(prefix, &["A", "B", "C"]);
             let _ = set_pins(prefix, &[("A", "2024.10"), ("C", "1.2.3")]);
+        }
+    }
+
+    // Rule 7: a plain value is what YAML and GitHub Actions read, not what is written.
+
+    /// (written plain, what YAML reads it as, the string GitHub Actions passes on).
+    const TYPED_PLAIN: &[(&str, YamlType, &str)] = &[
+        ("1.10", YamlType::Number, "1.1"),
+        ("2024.10", YamlType::Number, "2024.1"),
+        ("012", YamlType::Number, "12"),
+        ("09", YamlType::Number, "9"),
+        ("1e3", YamlType::Number, "1000"),
+        ("1E-3", YamlType::Number, "0.001"),
+        ("0x1F", YamlType::Number, "31"),
+        ("0xFFFFFFFF", YamlType::Number, "-1"),
+        ("0o17", YamlType::Number, "15"),
+        (".inf", YamlType::Number, "Infinity"),
+        ("-.Inf", YamlType::Number, "-Infinity"),
+        (".NaN", YamlType::Number, "NaN"),
+        ("+1", YamlType::Number, "1"),
+        ("-0", YamlType::Number, "-0"),
+        ("3.", YamlType::Number, "3"),
+        (".5", YamlType::Number, "0.5"),
+        ("0.00001", YamlType::Number, "1E-05"),
+        ("1e20", YamlType::Number, "1E+20"),
+        (
+            "123456789012345678",
+            YamlType::Number,
+            "1.23456789012346E+17",
+        ),
+        ("true", YamlType::Boolean, "true"),
+        ("False", YamlType::Boolean, "false"),
+        ("null", YamlType::Null, ""),
+        ("NULL", YamlType::Null, ""),
+        ("~", YamlType::Null, ""),
+        ("yes", YamlType::Yaml11Boolean, "yes"),
+        ("No", YamlType::Yaml11Boolean, "No"),
+        ("on", YamlType::Yaml11Boolean, "on"),
+        ("OFF", YamlType::Yaml11Boolean, "OFF"),
+        ("y", YamlType::Yaml11Boolean, "y"),
+        ("1_000", YamlType::Yaml11Number, "1_000"),
+        ("0b101", YamlType::Yaml11Number, "0b101"),
+        ("1:30", YamlType::Yaml11Number, "1:30"),
+        ("-0x1F", YamlType::Yaml11Number, "-0x1F"),
+        ("2024-10-01", YamlType::Yaml11Timestamp, "2024-10-01"),
+        (
+            "2001-12-14t21:59:43.10-05:00",
+            YamlType::Yaml11Timestamp,
+            "2001-12-14t21:59:43.10-05:00",
+        ),
+        ("<<", YamlType::Yaml11Key, "<<"),
+    ];
+
+    #[test]
+    fn reads_plain_values_as_yaml_and_github_actions_do() {
+        for &(written, yaml_type, value) in TYPED_PLAIN {
+            let site = read_one(&env_with(&format!("A: {written}")), "A").unwrap();
+            assert_eq!(
+                (site.yaml_type, site.value.as_str()),
+                (yaml_type, value),
+                "{written:?}"
+            );
+            assert!(!site.is_pinned_to(written), "{written:?} counts as pinned");
+            assert!(!site.is_pinned_to(value), "{written:?} counts as pinned");
+        }
+        for written in [
+            "2026.08.1",
+            "2024.11.1-1",
+            "latest",
+            "1.2.3",
+            "v1.10",
+            "0x",
+            "1e",
+        ] {
+            let site = read_one(&env_with(&format!("A: {written}")), "A").unwrap();
+            assert_eq!(site.yaml_type, YamlType::String, "{written:?}");
+            assert!(site.is_pinned_to(written), "{written:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_values_are_strings_whatever_they_look_like() {
+        for line in [r#"A: "1.10""#, "A: '1.10'", "A: 'yes'", r#"A: "null""#] {
+            let site = read_one(&env_with(line), "A").unwrap();
+            assert_eq!(site.yaml_type, YamlType::String, "{line:?}");
+        }
+        assert!(
+            read_one(&env_with(r#"A: "1.10""#), "A")
+                .unwrap()
+                .is_pinned_to("1.10")
+        );
+    }
+
+    #[test]
+    fn typed_plain_value_is_not_pinned_to_its_own_spelling_and_is_rewritten_quoted() {
+        for &(written, _, _) in TYPED_PLAIN {
+            let text = env_with(&format!("A: {written}"));
+            let out = set_one(&text, "A", written).unwrap();
+            let quoted = format!("A: {}", render(written, ScalarStyle::DoubleQuoted));
+            assert_eq!(out, env_with(&quoted), "{written:?}");
+            let site = read_one(&out, "A").unwrap();
+            assert!(site.is_pinned_to(written), "{written:?}");
+            assert_eq!(set_one(&out, "A", written).unwrap(), out, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn release_declaring_a_string_re_pins_a_plain_number() {
+        // The issue's case: `1.10` reads as 1.1, so a release of "1.10" is not done yet.
+        let text = "env:\n  BE_IMAGE_TAG: 2026.08.1\n  FE_IMAGE_TAG: 1.10\n";
+        let site = read_one(text, "FE_IMAGE_TAG").unwrap();
+        assert_eq!(site.observed(), "1.1 (a YAML number, not a string)");
+        assert_ne!(site.observed(), "1.10");
+        let out = set_pins(
+            text,
+            &[("BE_IMAGE_TAG", "2026.08.1"), ("FE_IMAGE_TAG", "1.10")],
+        );
+        assert_eq!(
+            out.unwrap(),
+            "env:\n  BE_IMAGE_TAG: 2026.08.1\n  FE_IMAGE_TAG: \"1.10\"\n"
+        );
+        let yes = read_one(&env_with("A: yes"), "A").unwrap();
+        assert_eq!(yes.observed(), "yes (a YAML 1.1 boolean, not a string)");
+        let null = read_one(&env_with("A: ~"), "A").unwrap();
+        assert_eq!(null.observed(), "null (a YAML null, not a string)");
+    }
+
+    #[test]
+    fn rejects_hexadecimal_or_octal_number_github_actions_refuses() {
+        for line in ["A: 0x100000000", "A: 0o40000000000"] {
+            let err = read_one(&env_with(line), "A").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PinError::InvalidValue {
+                        line: 3,
+                        column: 6,
+                        ..
+                    }
+                ),
+                "{line:?}: {err:?}"
+            );
         }
     }
 
