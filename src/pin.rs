@@ -13,6 +13,28 @@
 //! and job- or step-level `env:` blocks. Only keys directly under the `env` key at column 1 are
 //! pins: that mapping is the workflow-wide environment the build reads its defaults from.
 //!
+//! # A YAML parser confirms every reading and every edit
+//!
+//! The scanner is not trusted alone: [`yaml`] reads the same text with a conforming YAML 1.2
+//! parser (saphyr-parser). A pin is read only when the parser finds it under the first and only
+//! document's top-level `env:` at the byte the scanner found, with the same value and quoting;
+//! an edit is returned only when the parser reads the new text exactly as the old one except at
+//! the pins, and each pin as exactly its new string. Before either, the file is refused when it
+//! holds a line break the scanner does not split on (a lone CR; NEL, U+2028 and U+2029, which
+//! YAML 1.1 readers break on) or a second document: there, readers disagree about which keys
+//! exist, so no single reading can be confirmed.
+//!
+//! Why the scanner still locates the values rather than the parser: neither YAML crate that was
+//! tried keeps this module's behaviour. saphyr-parser's event spans count characters, and the
+//! span of a quoted scalar followed by a comment runs on over the comment (`"x"   # c`), while a
+//! block scalar's starts at its content, not at `|`; and it reports malformed input as one
+//! generic syntax error, where the scanner names the entry, its line and column and the fix
+//! (bad indentation, a tab, text after a closing quote), which pull-request annotations show.
+//! yaml-edit gives exact byte ranges, but it recovers from errors silently: it reads
+//! `env:\n    A: x\n  B: y` without error and without `B`, and `A: x:` as the string `x:`, which a
+//! conforming parser rejects, so it cannot be the reader that confirms anything. The scanner
+//! locates; the parser, which reads what GitHub Actions reads, decides whether that is right.
+//!
 //! # Which values are strings
 //!
 //! GitHub Actions resolves a plain scalar with the YAML 1.2 core schema and passes a number on
@@ -26,7 +48,9 @@
 //! Known limit: the scan follows multi-line quoted scalars only where they start on a top-level
 //! or `env:`-entry line. A multi-line quoted scalar nested deeper whose continuation lines are
 //! (leniently, against the YAML spec) dedented to column 1 or to the `env:` entries could be
-//! mistaken for keys; real workflow files do not do this.
+//! mistaken for keys; the parser's confirmation refuses such a file rather than editing it.
+
+mod yaml;
 
 use std::ops::Range;
 
@@ -117,7 +141,8 @@ pub enum ScalarStyle {
 }
 
 /// Why pins could not be read or written. Variants about a place in the file carry the key
-/// (`env` when the shape of the `env:` mapping itself is wrong) and a 1-based line and column.
+/// (`env` when the shape of the `env:` mapping, or of the whole file, is wrong) and a 1-based
+/// line and column.
 /// Messages quote nothing but key names and positions, so they are safe to show anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
@@ -279,6 +304,62 @@ pub enum PinError {
         line: usize,
         column: usize,
     },
+
+    #[error(
+        "line {line}, column {column} holds {what}, which YAML readers treat as a line break \
+         (YAML 1.1 ones at least) but stackrel's editor does not, so the two would see different \
+         keys; replace it with a plain newline, or remove it"
+    )]
+    LineBreak {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
+
+    #[error(
+        "a second YAML document starts at line {line}, column {column} (after `---` or `...`); \
+         GitHub Actions reads a workflow as one document, so remove the marker and what follows \
+         it, or move that part to a file of its own"
+    )]
+    SecondDocument {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "the file is not valid YAML: a YAML parser stops at line {line}, column {column}; fix the \
+         file there (GitHub Actions would reject the workflow too)"
+    )]
+    InvalidYaml {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "a YAML parser {what} for {key} (line {line}, column {column}), unlike stackrel's editor, \
+         so stackrel does not touch it; write the entry as `{key}: <value>` on one line directly \
+         under the top-level `env:` (please report this if it already is)"
+    )]
+    ParserDisagrees {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
+
+    #[error(
+        "internal error: after rewriting {key}, a YAML parser {what} (line {line}, column \
+         {column}); nothing should be written (please report this)"
+    )]
+    Unconfirmed {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
 }
 
 impl PinError {
@@ -301,7 +382,12 @@ impl PinError {
             | PinError::Expression { key, .. }
             | PinError::InvalidNewValue { key, .. }
             | PinError::RepeatedKey { key }
-            | PinError::RewriteMismatch { key, .. } => key,
+            | PinError::RewriteMismatch { key, .. }
+            | PinError::LineBreak { key, .. }
+            | PinError::SecondDocument { key, .. }
+            | PinError::InvalidYaml { key, .. }
+            | PinError::ParserDisagrees { key, .. }
+            | PinError::Unconfirmed { key, .. } => key,
         }
     }
 
@@ -324,19 +410,19 @@ impl PinError {
             | PinError::MultiLine { line, column, .. }
             | PinError::InvalidValue { line, column, .. }
             | PinError::Expression { line, column, .. }
-            | PinError::RewriteMismatch { line, column, .. } => Some((*line, *column)),
+            | PinError::RewriteMismatch { line, column, .. }
+            | PinError::LineBreak { line, column, .. }
+            | PinError::SecondDocument { line, column, .. }
+            | PinError::InvalidYaml { line, column, .. }
+            | PinError::ParserDisagrees { line, column, .. }
+            | PinError::Unconfirmed { line, column, .. } => Some((*line, *column)),
         }
     }
 }
 
 /// Reads the current values of `keys` (the "live" side of a diff), in the order of `keys`.
 pub fn read_pins(text: &str, keys: &[&str]) -> Result<Vec<PinSite>, PinError> {
-    let Some(first) = keys.first() else {
-        return Ok(Vec::new());
-    };
-    reject_repeated(keys)?;
-    let env = scan_env(text, first)?;
-    keys.iter().map(|key| env.site(key)).collect()
+    read_confirmed(text, keys).map(|(sites, _)| sites)
 }
 
 /// Returns the new file text with each key's value replaced; the text unchanged if already equal.
@@ -350,7 +436,7 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
     for &(key, value) in values {
         check_new_value(key, value)?;
     }
-    let sites = read_pins(text, &keys)?;
+    let (sites, before) = read_confirmed(text, &keys)?;
     let mut edits: Vec<(Range<usize>, String)> = sites
         .iter()
         .zip(values)
@@ -373,11 +459,11 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
     out.push_str(text.get(at..).unwrap_or_default());
 
     // The caller writes this text to a release branch; reading it back is cheap insurance that
-    // the splice and the quoting did what was meant.
-    let reread = read_pins(&out, &keys);
+    // the splice and the quoting did what was meant, first as the scanner reads it...
+    let reread = read_confirmed(&out, &keys);
     for (i, (site, &(_, value))) in sites.iter().zip(values).enumerate() {
         let ok = match &reread {
-            Ok(new_sites) => new_sites.get(i).is_some_and(|s| s.is_pinned_to(value)),
+            Ok((new_sites, _)) => new_sites.get(i).is_some_and(|s| s.is_pinned_to(value)),
             Err(_) => false,
         };
         if !ok {
@@ -388,7 +474,189 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
             });
         }
     }
+    // ...then as a YAML parser does, over the whole document.
+    if let Ok((_, after)) = &reread {
+        confirm_readings(&before, after, values)?;
+    }
     Ok(out)
+}
+
+/// Confirms with a YAML parser that `after` reads exactly as `before` except that each key of
+/// `values` under the top-level `env:` reads as its new value, a string in every YAML schema.
+/// [`set_pins`] checks its own result this way; this is for anyone holding both texts.
+pub fn confirm_edit(before: &str, after: &str, values: &[(&str, &str)]) -> Result<(), PinError> {
+    let first = values.first().map_or("env", |&(key, _)| key);
+    let unreadable =
+        |failure| unconfirmed(first, failure_position(failure), "cannot read the file");
+    let before = yaml::Reading::parse(before).map_err(unreadable)?;
+    let after = yaml::Reading::parse(after).map_err(unreadable)?;
+    confirm_readings(&before, &after, values)
+}
+
+fn confirm_readings(
+    before: &yaml::Reading<'_>,
+    after: &yaml::Reading<'_>,
+    values: &[(&str, &str)],
+) -> Result<(), PinError> {
+    let mut pins = Vec::with_capacity(values.len());
+    for &(key, value) in values {
+        let yaml::Found::Scalar { index, .. } = before.env_value(key) else {
+            return Err(unconfirmed(
+                key,
+                (1, 1),
+                "finds no such pin in the original",
+            ));
+        };
+        let yaml::Found::Scalar {
+            index: new_index,
+            value: new_value,
+            style,
+            ..
+        } = after.env_value(key)
+        else {
+            return Err(unconfirmed(key, after.position(index), "finds no such pin"));
+        };
+        let typed = style == Some(ScalarStyle::Plain) && plain_type(new_value) != YamlType::String;
+        if new_index != index || new_value != value || style.is_none() || typed {
+            let what = "reads something other than the new string";
+            return Err(unconfirmed(key, after.position(new_index), what));
+        }
+        pins.push(index);
+    }
+    if let Some(at) = before.first_difference(after, &pins) {
+        let key = values.first().map_or("env", |&(key, _)| key);
+        let what = "reads a change outside the pins";
+        return Err(unconfirmed(key, after.position(at), what));
+    }
+    Ok(())
+}
+
+fn unconfirmed(key: &str, (line, column): (usize, usize), what: &'static str) -> PinError {
+    PinError::Unconfirmed {
+        key: key.to_owned(),
+        line,
+        column,
+        what,
+    }
+}
+
+fn failure_position(failure: yaml::Failure) -> (usize, usize) {
+    match failure {
+        yaml::Failure::Syntax { line, column } | yaml::Failure::SecondDocument { line, column } => {
+            (line, column)
+        }
+    }
+}
+
+/// Reads `keys` with the scanner and confirms each with the parser; also returns the parser's
+/// reading, so that an edit can be compared with it.
+fn read_confirmed<'t>(
+    text: &'t str,
+    keys: &[&str],
+) -> Result<(Vec<PinSite>, yaml::Reading<'t>), PinError> {
+    let Some(first) = keys.first() else {
+        return Ok((Vec::new(), yaml::Reading::empty(text)));
+    };
+    reject_repeated(keys)?;
+    check_line_breaks(text)?;
+    // A second document is reported before the scanner's findings, which it would explain
+    // (a second `env:` is "the top-level `env:` appears twice" to the scanner). A syntax error
+    // is reported after them: the scanner names most of them better.
+    let parsed = yaml::Reading::parse(text);
+    if let Err(yaml::Failure::SecondDocument { line, column }) = parsed {
+        return Err(PinError::SecondDocument {
+            key: "env".to_owned(),
+            line,
+            column,
+        });
+    }
+    let env = scan_env(text, first)?;
+    let sites = keys
+        .iter()
+        .map(|key| env.site(key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reading = parsed.map_err(|failure| {
+        let (line, column) = failure_position(failure);
+        PinError::InvalidYaml {
+            key: "env".to_owned(),
+            line,
+            column,
+        }
+    })?;
+    for site in &sites {
+        confirm_site(text, &reading, site)?;
+    }
+    Ok((sites, reading))
+}
+
+/// Checks that the parser reads `site` as the scanner did: same place, quoting and text.
+fn confirm_site(text: &str, reading: &yaml::Reading<'_>, site: &PinSite) -> Result<(), PinError> {
+    let what = match reading.env_value(&site.key) {
+        yaml::Found::Missing => "finds no such key under the top-level `env:`",
+        yaml::Found::Twice => "finds the key more than once",
+        yaml::Found::NotPlainScalar { .. } => "reads a value that is not a single scalar",
+        yaml::Found::Scalar {
+            start,
+            value,
+            style,
+            ..
+        } => {
+            // A plain value's `site.value` may be the number GitHub Actions makes of it; the
+            // parser reports what is written.
+            let written = match site.style {
+                ScalarStyle::Plain => text.get(site.value_range.clone()).unwrap_or_default(),
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => site.value.as_str(),
+            };
+            if start != site.value_range.start || style != Some(site.style) {
+                "finds the value somewhere else"
+            } else if value != written {
+                "reads another value"
+            } else {
+                return Ok(());
+            }
+        }
+    };
+    Err(PinError::ParserDisagrees {
+        key: site.key.clone(),
+        line: site.line,
+        column: site.column,
+        what,
+    })
+}
+
+/// Refuses line breaks that YAML readers see and the scanner (which splits at `\n` and
+/// strips a `\r` before it) does not. YAML 1.2 breaks lines at a lone CR; YAML 1.1 also at NEL,
+/// U+2028 and U+2029. Anywhere in the file they can move a key into or out of a comment or value.
+fn check_line_breaks(text: &str) -> Result<(), PinError> {
+    let (mut line, mut line_start) = (1, 0);
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let what = match c {
+            '\n' => {
+                (line, line_start) = (line + 1, at + 1);
+                continue;
+            }
+            '\r' if chars.peek().is_some_and(|&(_, next)| next == '\n') => continue,
+            '\r' => "a carriage return not followed by a newline",
+            '\u{85}' => "a next-line character (U+0085)",
+            '\u{2028}' => "a line separator (U+2028)",
+            '\u{2029}' => "a paragraph separator (U+2029)",
+            _ => continue,
+        };
+        let before = text.get(line_start..at).unwrap_or_default();
+        let before = match line {
+            1 => before.strip_prefix('\u{feff}').unwrap_or(before),
+            _ => before,
+        };
+        let column = before.chars().count() + 1;
+        return Err(PinError::LineBreak {
+            key: "env".to_owned(),
+            line,
+            column,
+            what,
+        });
+    }
+    Ok(())
 }
 
 fn reject_repeated(keys: &[&str]) -> Result<(), PinError> {
@@ -1617,6 +1885,17 @@ jobs:
             read_one(text, "BE_IMAGE_TAG"),
             Err(PinError::MissingKey { .. })
         ));
+        // YAML 1.2 wants the continuation indented deeper than its key, and the confirming
+        // parser holds to that: this file is refused, and the spec-conforming one is read.
+        assert!(matches!(
+            read_one(text, "FE_IMAGE_TAG"),
+            Err(PinError::InvalidYaml { line: 2, .. })
+        ));
+        let text = "env:\n  OTHER: \"foo\n    BE_IMAGE_TAG: x\"\n  FE_IMAGE_TAG: y\n";
+        assert!(matches!(
+            read_one(text, "BE_IMAGE_TAG"),
+            Err(PinError::MissingKey { .. })
+        ));
         assert_eq!(value_of(text, "FE_IMAGE_TAG"), "y");
     }
 
@@ -2378,6 +2657,176 @@ jobs:
                     }
                 ),
                 "{line:?}: {err:?}"
+            );
+        }
+    }
+
+    // Rule 8: files whose line breaks or documents YAML readers see differently are refused.
+
+    #[test]
+    fn rejects_line_breaks_the_scanner_does_not_split_on() {
+        let cases = [
+            // A lone CR ends the comment for YAML: `B` is a key YAML sees and a scanner doesn't.
+            ("env:\n  A: x # c\r  B: y\n", 2, 11, "carriage return"),
+            // ...or hides a duplicate of `A` inside what a scanner takes for A's value.
+            ("env:\n  A: x\r  A: y\n", 2, 7, "carriage return"),
+            ("env:\n  A: x # c\u{85}  B: y\n", 2, 11, "U+0085"),
+            ("env:\n  A: 'x\u{2028}y'\n", 2, 8, "U+2028"),
+            ("# ü\u{2029}\nenv:\n  A: x\n", 1, 4, "U+2029"),
+            ("\u{feff}env:\r", 1, 5, "carriage return"),
+        ];
+        for (text, line, column, what) in cases {
+            for keys in [&["A"][..], &["B"][..], &["A", "B"][..]] {
+                let err = read_pins(text, keys).unwrap_err();
+                assert_eq!(err.line_column(), Some((line, column)), "{text:?}: {err:?}");
+                assert!(err.to_string().contains(what), "{text:?}: {err}");
+                assert!(err.to_string().contains("replace it with a plain newline"));
+            }
+            assert!(matches!(
+                set_one(text, "A", "1.2.3"),
+                Err(PinError::LineBreak { .. })
+            ));
+        }
+        // CRLF is a line break to both.
+        assert_eq!(value_of("env:\r\n  A: x # c\r\n  B: y\r\n", "B"), "y");
+    }
+
+    #[test]
+    fn rejects_a_second_document() {
+        let cases = [
+            ("env:\n  A: x\n---\nenv:\n  A: y\n", 3, 1),
+            ("env:\n  A: x\n...\nenv:\n  A: y\n", 4, 1),
+            ("---\nenv:\n  A: x\n--- # again\njobs: {}\n", 4, 1),
+        ];
+        for (text, line, column) in cases {
+            let err = set_one(text, "A", "1.2.3").unwrap_err();
+            assert!(
+                matches!(err, PinError::SecondDocument { .. }),
+                "{text:?}: {err:?}"
+            );
+            assert_eq!(err.line_column(), Some((line, column)), "{text:?}");
+            assert!(err.to_string().contains("one document"), "{err}");
+        }
+        assert_eq!(value_of("---\nenv:\n  A: x\n...\n# the end\n", "A"), "x");
+    }
+
+    #[test]
+    fn rejects_file_that_is_not_yaml_elsewhere() {
+        let text = "env:\n  A: x\njobs:\n  build: [unclosed\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(matches!(err, PinError::InvalidYaml { .. }), "{err:?}");
+        assert_eq!(err.line_column().map(|(line, _)| line), Some(5));
+        assert!(matches!(
+            set_one(text, "A", "1.2.3"),
+            Err(PinError::InvalidYaml { .. })
+        ));
+    }
+
+    // Rule 9: a YAML parser confirms what the scanner reads, and every edit.
+
+    #[test]
+    fn refuses_pin_the_parser_does_not_find_where_the_scanner_does() {
+        // The scanner does not take `? env` for the key `env`, so it pins the second `env:`;
+        // YAML reads two `env` keys, and which one GitHub Actions uses is anyone's guess.
+        let text = "? env\n: A: x\nenv:\n  A: y\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PinError::ParserDisagrees {
+                    line: 4,
+                    column: 6,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("finds no such key"), "{err}");
+        assert!(matches!(
+            set_one(text, "A", "1.2.3"),
+            Err(PinError::ParserDisagrees { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_file_where_a_nested_quoted_value_runs_over_column_one() {
+        // The scanner does not follow a quoted scalar that starts this deep, so it takes the
+        // continuation lines for the top-level `env:`; the parser reads no such key.
+        let text = "jobs:\n  b:\n    steps:\n    - run: \"echo\nenv:\n  A: x\n  B: y\"\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PinError::InvalidYaml { .. } | PinError::ParserDisagrees { .. }
+            ),
+            "{err:?}"
+        );
+        assert!(set_one(text, "A", "1.2.3").is_err());
+    }
+
+    #[test]
+    fn confirm_edit_accepts_an_edit_of_the_pins_only() {
+        let before = "env:\n  A: x # c\n  B: y\njobs:\n  j: {}\n";
+        let after = "env:\n  A: \"1.10\"   # c\n  B: y\njobs:\n  j: {}\n";
+        assert_eq!(confirm_edit(before, after, &[("A", "1.10")]), Ok(()));
+        let out = set_one(before, "A", "1.10").unwrap();
+        assert_eq!(confirm_edit(before, &out, &[("A", "1.10")]), Ok(()));
+    }
+
+    #[test]
+    fn confirm_edit_refuses_what_the_parser_reads_differently() {
+        let before = "env:\n  A: x\n  B: y\njobs:\n  j: {}\n";
+        let cases = [
+            // The new value is written plain, where YAML reads a number.
+            (
+                "env:\n  A: 1.10\n  B: y\njobs:\n  j: {}\n",
+                (2, 6),
+                "other than the new",
+            ),
+            // A comment swallowed the value.
+            (
+                "env:\n  A: #1.10\n  B: y\njobs:\n  j: {}\n",
+                (2, 4),
+                "other than the new",
+            ),
+            // Another value changed too.
+            (
+                "env:\n  A: \"1.10\"\n  B: z\njobs:\n  j: {}\n",
+                (3, 6),
+                "outside the pins",
+            ),
+            // The splice broke a line: a new key appeared.
+            (
+                "env:\n  A: \"1.10\"\n  C: d\n  B: y\njobs:\n  j: {}\n",
+                (3, 3),
+                "outside the pins",
+            ),
+            // Something outside `env:` changed.
+            (
+                "env:\n  A: \"1.10\"\n  B: y\njobs:\n  k: {}\n",
+                (5, 3),
+                "outside the pins",
+            ),
+            // The pin moved under another key.
+            (
+                "env:\n  B: y\n  C:\n    A: \"1.10\"\njobs:\n  j: {}\n",
+                (2, 6),
+                "no such pin",
+            ),
+            // The result is not YAML.
+            ("env:\n  A: \"1.10\n  B: y\n", (2, 6), "cannot read"),
+        ];
+        for (after, position, what) in cases {
+            let err = confirm_edit(before, after, &[("A", "1.10")]).unwrap_err();
+            assert!(
+                matches!(err, PinError::Unconfirmed { .. }),
+                "{after:?}: {err:?}"
+            );
+            assert!(err.to_string().contains(what), "{after:?}: {err}");
+            assert_eq!(err.line_column(), Some(position), "{after:?}");
+            assert!(
+                !err.to_string().contains("1.10"),
+                "errors must not echo values"
             );
         }
     }
