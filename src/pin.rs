@@ -3022,4 +3022,137 @@ jobs:
             );
         }
     }
+
+    // Robustness at scale: mutants of the real fixtures never make the editor panic, and every
+    // edit that succeeds is one the YAML parser confirms.
+
+    /// xorshift64*: deterministic, so a failing mutant is reproduced from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let n = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+            usize::try_from(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n).unwrap_or(0)
+        }
+    }
+
+    /// What a mutation may insert: control characters, every line break YAML knows, a BOM,
+    /// tabs, and YAML's indicators.
+    const NOISE: &[&str] = &[
+        "\0", "\t", "\r", "\r\n", "\n", "\u{b}", "\u{c}", "\u{1b}", "\u{7f}", "\u{85}", "\u{2028}",
+        "\u{2029}", "\u{feff}", "\"", "'", "#", ": ", " #", "- ", "? ", "{", "}", "[", "]", "|",
+        ">", "&a ", "*a", "!!str ", "---\n", "...\n", " ", "\\", "é", "${{",
+    ];
+
+    /// One to three mutations of `text`, half of them aimed at the lines around the pins.
+    fn mutate(text: &str, rng: &mut Rng) -> String {
+        let mut out = text.to_owned();
+        let env = out.find("\nenv:").unwrap_or(0);
+        for _ in 0..=rng.below(3) {
+            let near = if rng.below(2) == 0 {
+                env + rng.below(600)
+            } else {
+                rng.below(out.len() + 1)
+            };
+            let at = (0..=near.min(out.len()))
+                .rev()
+                .find(|&i| out.is_char_boundary(i))
+                .unwrap_or(0);
+            let line_start = out[..at].rfind('\n').map_or(0, |i| i + 1);
+            match rng.below(8) {
+                0 => out.truncate(at),
+                1 | 2 => out.insert_str(at, NOISE[rng.below(NOISE.len())]),
+                3 => {
+                    let ends = ["\n", "\r\n", "\n", "\r\n", "\r"];
+                    out = out
+                        .split('\n')
+                        .map(|line| line.strip_suffix('\r').unwrap_or(line).to_owned())
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, line)| {
+                            let end = if i == 0 {
+                                ""
+                            } else {
+                                ends[rng.below(ends.len())]
+                            };
+                            format!("{end}{line}")
+                        })
+                        .collect();
+                }
+                4 => out.insert(0, '\u{feff}'),
+                5 => out.insert(line_start, '\t'),
+                6 => {
+                    let end = out[at..].find('\n').map_or(out.len(), |i| at + i);
+                    out.replace_range(at..end, "");
+                }
+                _ => {
+                    let end = out[at..].find('\n').map_or(out.len(), |i| at + i + 1);
+                    let line = out[line_start..end].to_owned();
+                    out.insert_str(line_start, &line);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads and edits one mutant; returns whether an edit succeeded. Panics on a broken promise.
+    fn check_mutant(text: &str, keys: &[&str]) -> bool {
+        let _ = read_pins(text, keys);
+        let mut edited = false;
+        for new in [["2031.01.7", "2031.02.9-1"], ["1.10", "yes"]] {
+            let values: Vec<(&str, &str)> = keys.iter().copied().zip(new).collect();
+            let Ok(out) = set_pins(text, &values) else {
+                continue;
+            };
+            edited = true;
+            assert_eq!(confirm_edit(text, &out, &values), Ok(()));
+            let sites = read_pins(&out, keys).expect("an edit reads back");
+            for (site, (_, value)) in sites.iter().zip(&values) {
+                assert!(
+                    site.is_pinned_to(value),
+                    "{} reads back as {:?}",
+                    site.key,
+                    site.value
+                );
+            }
+            assert_eq!(
+                set_pins(&out, &values).as_ref(),
+                Ok(&out),
+                "setting again changed it"
+            );
+        }
+        edited
+    }
+
+    #[test]
+    fn mutants_of_the_fixtures_never_panic_and_every_edit_is_confirmed() {
+        let Some(dir) = fixture_dir() else { return };
+        const MUTANTS_PER_FIXTURE: u64 = 32;
+        let (mut mutants, mut edited) = (0, 0);
+        for (name, _, text) in workflow_fixtures(&dir) {
+            let keys = ["BE_IMAGE_TAG", fe_key(&text)];
+            for seed in 1..=MUTANTS_PER_FIXTURE {
+                let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+                let mutant = mutate(&text, &mut rng);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_mutant(&mutant, &keys)
+                }));
+                match outcome {
+                    Ok(ok) => edited += usize::from(ok),
+                    Err(_) => panic!("{name}, mutant seed {seed}: see the panic above"),
+                }
+                mutants += 1;
+            }
+        }
+        // Most mutations leave the pins readable; if almost none edits, the corpus tests little.
+        assert!(
+            edited * 4 > mutants,
+            "only {edited} of {mutants} mutants could be edited"
+        );
+        eprintln!("{mutants} mutants, {edited} edited and confirmed");
+    }
 }
