@@ -80,7 +80,7 @@ pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String,
         .components
         .keys()
         .zip(sites)
-        .map(|(name, site)| (name.clone(), site.value))
+        .map(|(name, site)| (name.clone(), site.observed()))
         .collect())
 }
 

@@ -13,10 +13,44 @@
 //! and job- or step-level `env:` blocks. Only keys directly under the `env` key at column 1 are
 //! pins: that mapping is the workflow-wide environment the build reads its defaults from.
 //!
+//! # A YAML parser confirms every reading and every edit
+//!
+//! The scanner is not trusted alone: [`yaml`] reads the same text with a conforming YAML 1.2
+//! parser (saphyr-parser). A pin is read only when the parser finds it under the first and only
+//! document's top-level `env:` at the byte the scanner found, with the same value and quoting;
+//! an edit is returned only when the parser reads the new text exactly as the old one except at
+//! the pins, and each pin as exactly its new string. Before either, the file is refused when it
+//! holds a line break the scanner does not split on (a lone CR; NEL, U+2028 and U+2029, which
+//! YAML 1.1 readers break on) or a second document: there, readers disagree about which keys
+//! exist, so no single reading can be confirmed.
+//!
+//! Why the scanner still locates the values rather than the parser: neither YAML crate that was
+//! tried keeps this module's behaviour. saphyr-parser's event spans count characters, and the
+//! span of a quoted scalar followed by a comment runs on over the comment (`"x"   # c`), while a
+//! block scalar's starts at its content, not at `|`; and it reports malformed input as one
+//! generic syntax error, where the scanner names the entry, its line and column and the fix
+//! (bad indentation, a tab, text after a closing quote), which pull-request annotations show.
+//! yaml-edit gives exact byte ranges, but it recovers from errors silently: it reads
+//! `env:\n    A: x\n  B: y` without error and without `B`, and `A: x:` as the string `x:`, which a
+//! conforming parser rejects, so it cannot be the reader that confirms anything. The scanner
+//! locates; the parser, which reads what GitHub Actions reads, decides whether that is right.
+//!
+//! # Which values are strings
+//!
+//! GitHub Actions resolves a plain scalar with the YAML 1.2 core schema and passes a number on
+//! as its canonical string: `FE_IMAGE_TAG: 1.10` reaches the job as `1.1`, `0x1F` as `31`,
+//! `null` as an empty string. A pin's [`PinSite::value`] is that string, and [`PinSite::yaml_type`]
+//! says what YAML made of it. Other tools read workflows with YAML 1.1 (`yes`, `on`, `1_000`,
+//! `2024-10-01` are not strings there), so the type is the most conservative of both schemas:
+//! only a value that every one reads as a string can count as pinned to a release's version, and
+//! a value written plain is quoted whenever either schema would read it as anything else.
+//!
 //! Known limit: the scan follows multi-line quoted scalars only where they start on a top-level
 //! or `env:`-entry line. A multi-line quoted scalar nested deeper whose continuation lines are
 //! (leniently, against the YAML spec) dedented to column 1 or to the `env:` entries could be
-//! mistaken for keys; real workflow files do not do this.
+//! mistaken for keys; the parser's confirmation refuses such a file rather than editing it.
+
+mod yaml;
 
 use std::ops::Range;
 
@@ -25,8 +59,11 @@ use std::ops::Range;
 pub struct PinSite {
     /// The key under the top-level `env:`, e.g. `BE_IMAGE_TAG`.
     pub key: String,
-    /// The value as YAML reads it: quotes removed, escapes decoded.
+    /// The string GitHub Actions passes to the job: quotes removed and escapes decoded; for a
+    /// plain number, boolean or null, the string the runner makes of it (`1.10` → `1.1`).
     pub value: String,
+    /// What YAML makes of the value; only [`YamlType::String`] can count as pinned.
+    pub yaml_type: YamlType,
     /// Byte range of the value token in the file, quotes included.
     pub value_range: Range<usize>,
     /// 1-based line of the value.
@@ -35,6 +72,61 @@ pub struct PinSite {
     pub column: usize,
     /// How the value is written, so that a rewrite can keep it.
     pub style: ScalarStyle,
+}
+
+impl PinSite {
+    /// Whether the pin holds exactly `version`, as a string in every YAML schema: a plain
+    /// `1.10` does not hold "1.10" (GitHub Actions passes `1.1`), nor does `yes` hold "yes".
+    pub fn is_pinned_to(&self, version: &str) -> bool {
+        self.yaml_type == YamlType::String && self.value == version
+    }
+
+    /// The pin as a plan shows and compares it: the value when it is a string; otherwise the
+    /// value with what YAML reads it as, which contains a space and so equals no image tag.
+    pub fn observed(&self) -> String {
+        match self.yaml_type {
+            YamlType::String => self.value.clone(),
+            YamlType::Null => "null (a YAML null, not a string)".to_owned(),
+            other => format!("{} (a {}, not a string)", self.value, other.describe()),
+        }
+    }
+}
+
+/// What YAML makes of a pin's value. Quoted values are strings; a plain one is typed by the
+/// YAML 1.2 core schema (what GitHub Actions applies) and then by YAML 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlType {
+    /// A string to every YAML reader.
+    String,
+    /// `null`, `~`: GitHub Actions passes an empty string.
+    Null,
+    /// `true`, `False`.
+    Boolean,
+    /// `1.10`, `012`, `1e3`, `0x1F`, `.inf`: GitHub Actions passes the canonical number.
+    Number,
+    /// `yes`, `on`, `n`: a string to YAML 1.2 and GitHub Actions, a boolean to YAML 1.1.
+    Yaml11Boolean,
+    /// `1_000`, `0b101`, `1:30`, `-0x1F`: a string to YAML 1.2, a number to YAML 1.1.
+    Yaml11Number,
+    /// `2024-10-01`: a string to YAML 1.2, a timestamp to YAML 1.1.
+    Yaml11Timestamp,
+    /// `=`, `<<`: a string to YAML 1.2, the value or merge key to YAML 1.1.
+    Yaml11Key,
+}
+
+impl YamlType {
+    fn describe(self) -> &'static str {
+        match self {
+            YamlType::String => "string",
+            YamlType::Null => "YAML null",
+            YamlType::Boolean => "YAML boolean",
+            YamlType::Number => "YAML number",
+            YamlType::Yaml11Boolean => "YAML 1.1 boolean",
+            YamlType::Yaml11Number => "YAML 1.1 number",
+            YamlType::Yaml11Timestamp => "YAML 1.1 timestamp",
+            YamlType::Yaml11Key => "YAML 1.1 merge or value key",
+        }
+    }
 }
 
 /// How a scalar value is written in the file.
@@ -49,7 +141,8 @@ pub enum ScalarStyle {
 }
 
 /// Why pins could not be read or written. Variants about a place in the file carry the key
-/// (`env` when the shape of the `env:` mapping itself is wrong) and a 1-based line and column.
+/// (`env` when the shape of the `env:` mapping, or of the whole file, is wrong) and a 1-based
+/// line and column.
 /// Messages quote nothing but key names and positions, so they are safe to show anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
@@ -211,6 +304,62 @@ pub enum PinError {
         line: usize,
         column: usize,
     },
+
+    #[error(
+        "line {line}, column {column} holds {what}, which YAML readers treat as a line break \
+         (YAML 1.1 ones at least) but stackrel's editor does not, so the two would see different \
+         keys; replace it with a plain newline, or remove it"
+    )]
+    LineBreak {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
+
+    #[error(
+        "a second YAML document starts at line {line}, column {column} (after `---` or `...`); \
+         GitHub Actions reads a workflow as one document, so remove the marker and what follows \
+         it, or move that part to a file of its own"
+    )]
+    SecondDocument {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "the file is not valid YAML: a YAML parser stops at line {line}, column {column}; fix the \
+         file there (GitHub Actions would reject the workflow too)"
+    )]
+    InvalidYaml {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "a YAML parser {what} for {key} (line {line}, column {column}), unlike stackrel's editor, \
+         so stackrel does not touch it; write the entry as `{key}: <value>` on one line directly \
+         under the top-level `env:` (please report this if it already is)"
+    )]
+    ParserDisagrees {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
+
+    #[error(
+        "internal error: after rewriting {key}, a YAML parser {what} (line {line}, column \
+         {column}); nothing should be written (please report this)"
+    )]
+    Unconfirmed {
+        key: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
 }
 
 impl PinError {
@@ -233,7 +382,12 @@ impl PinError {
             | PinError::Expression { key, .. }
             | PinError::InvalidNewValue { key, .. }
             | PinError::RepeatedKey { key }
-            | PinError::RewriteMismatch { key, .. } => key,
+            | PinError::RewriteMismatch { key, .. }
+            | PinError::LineBreak { key, .. }
+            | PinError::SecondDocument { key, .. }
+            | PinError::InvalidYaml { key, .. }
+            | PinError::ParserDisagrees { key, .. }
+            | PinError::Unconfirmed { key, .. } => key,
         }
     }
 
@@ -256,36 +410,37 @@ impl PinError {
             | PinError::MultiLine { line, column, .. }
             | PinError::InvalidValue { line, column, .. }
             | PinError::Expression { line, column, .. }
-            | PinError::RewriteMismatch { line, column, .. } => Some((*line, *column)),
+            | PinError::RewriteMismatch { line, column, .. }
+            | PinError::LineBreak { line, column, .. }
+            | PinError::SecondDocument { line, column, .. }
+            | PinError::InvalidYaml { line, column, .. }
+            | PinError::ParserDisagrees { line, column, .. }
+            | PinError::Unconfirmed { line, column, .. } => Some((*line, *column)),
         }
     }
 }
 
 /// Reads the current values of `keys` (the "live" side of a diff), in the order of `keys`.
 pub fn read_pins(text: &str, keys: &[&str]) -> Result<Vec<PinSite>, PinError> {
-    let Some(first) = keys.first() else {
-        return Ok(Vec::new());
-    };
-    reject_repeated(keys)?;
-    let env = scan_env(text, first)?;
-    keys.iter().map(|key| env.site(key)).collect()
+    read_confirmed(text, keys).map(|(sites, _)| sites)
 }
 
 /// Returns the new file text with each key's value replaced; the text unchanged if already equal.
 ///
 /// Only the bytes of the value tokens change. A value keeps its quoting style, except that a
-/// plain value YAML would not read back as the same string is written double-quoted.
+/// plain value YAML would not read back as the same string is written double-quoted. A value
+/// YAML reads as something other than a string never counts as equal, so it is rewritten quoted.
 pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError> {
     let keys: Vec<&str> = values.iter().map(|&(key, _)| key).collect();
     reject_repeated(&keys)?;
     for &(key, value) in values {
         check_new_value(key, value)?;
     }
-    let sites = read_pins(text, &keys)?;
+    let (sites, before) = read_confirmed(text, &keys)?;
     let mut edits: Vec<(Range<usize>, String)> = sites
         .iter()
         .zip(values)
-        .filter(|(site, (_, value))| site.value != *value)
+        .filter(|(site, (_, value))| !site.is_pinned_to(value))
         .map(|(site, &(_, value))| (site.value_range.clone(), render(value, site.style)))
         .collect();
     if edits.is_empty() {
@@ -304,11 +459,11 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
     out.push_str(text.get(at..).unwrap_or_default());
 
     // The caller writes this text to a release branch; reading it back is cheap insurance that
-    // the splice and the quoting did what was meant.
-    let reread = read_pins(&out, &keys);
+    // the splice and the quoting did what was meant, first as the scanner reads it...
+    let reread = read_confirmed(&out, &keys);
     for (i, (site, &(_, value))) in sites.iter().zip(values).enumerate() {
         let ok = match &reread {
-            Ok(new_sites) => new_sites.get(i).is_some_and(|s| s.value == value),
+            Ok((new_sites, _)) => new_sites.get(i).is_some_and(|s| s.is_pinned_to(value)),
             Err(_) => false,
         };
         if !ok {
@@ -319,7 +474,189 @@ pub fn set_pins(text: &str, values: &[(&str, &str)]) -> Result<String, PinError>
             });
         }
     }
+    // ...then as a YAML parser does, over the whole document.
+    if let Ok((_, after)) = &reread {
+        confirm_readings(&before, after, values)?;
+    }
     Ok(out)
+}
+
+/// Confirms with a YAML parser that `after` reads exactly as `before` except that each key of
+/// `values` under the top-level `env:` reads as its new value, a string in every YAML schema.
+/// [`set_pins`] checks its own result this way; this is for anyone holding both texts.
+pub fn confirm_edit(before: &str, after: &str, values: &[(&str, &str)]) -> Result<(), PinError> {
+    let first = values.first().map_or("env", |&(key, _)| key);
+    let unreadable =
+        |failure| unconfirmed(first, failure_position(failure), "cannot read the file");
+    let before = yaml::Reading::parse(before).map_err(unreadable)?;
+    let after = yaml::Reading::parse(after).map_err(unreadable)?;
+    confirm_readings(&before, &after, values)
+}
+
+fn confirm_readings(
+    before: &yaml::Reading<'_>,
+    after: &yaml::Reading<'_>,
+    values: &[(&str, &str)],
+) -> Result<(), PinError> {
+    let mut pins = Vec::with_capacity(values.len());
+    for &(key, value) in values {
+        let yaml::Found::Scalar { index, .. } = before.env_value(key) else {
+            return Err(unconfirmed(
+                key,
+                (1, 1),
+                "finds no such pin in the original",
+            ));
+        };
+        let yaml::Found::Scalar {
+            index: new_index,
+            value: new_value,
+            style,
+            ..
+        } = after.env_value(key)
+        else {
+            return Err(unconfirmed(key, after.position(index), "finds no such pin"));
+        };
+        let typed = style == Some(ScalarStyle::Plain) && plain_type(new_value) != YamlType::String;
+        if new_index != index || new_value != value || style.is_none() || typed {
+            let what = "reads something other than the new string";
+            return Err(unconfirmed(key, after.position(new_index), what));
+        }
+        pins.push(index);
+    }
+    if let Some(at) = before.first_difference(after, &pins) {
+        let key = values.first().map_or("env", |&(key, _)| key);
+        let what = "reads a change outside the pins";
+        return Err(unconfirmed(key, after.position(at), what));
+    }
+    Ok(())
+}
+
+fn unconfirmed(key: &str, (line, column): (usize, usize), what: &'static str) -> PinError {
+    PinError::Unconfirmed {
+        key: key.to_owned(),
+        line,
+        column,
+        what,
+    }
+}
+
+fn failure_position(failure: yaml::Failure) -> (usize, usize) {
+    match failure {
+        yaml::Failure::Syntax { line, column } | yaml::Failure::SecondDocument { line, column } => {
+            (line, column)
+        }
+    }
+}
+
+/// Reads `keys` with the scanner and confirms each with the parser; also returns the parser's
+/// reading, so that an edit can be compared with it.
+fn read_confirmed<'t>(
+    text: &'t str,
+    keys: &[&str],
+) -> Result<(Vec<PinSite>, yaml::Reading<'t>), PinError> {
+    let Some(first) = keys.first() else {
+        return Ok((Vec::new(), yaml::Reading::empty(text)));
+    };
+    reject_repeated(keys)?;
+    check_line_breaks(text)?;
+    // A second document is reported before the scanner's findings, which it would explain
+    // (a second `env:` is "the top-level `env:` appears twice" to the scanner). A syntax error
+    // is reported after them: the scanner names most of them better.
+    let parsed = yaml::Reading::parse(text);
+    if let Err(yaml::Failure::SecondDocument { line, column }) = parsed {
+        return Err(PinError::SecondDocument {
+            key: "env".to_owned(),
+            line,
+            column,
+        });
+    }
+    let env = scan_env(text, first)?;
+    let sites = keys
+        .iter()
+        .map(|key| env.site(key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reading = parsed.map_err(|failure| {
+        let (line, column) = failure_position(failure);
+        PinError::InvalidYaml {
+            key: "env".to_owned(),
+            line,
+            column,
+        }
+    })?;
+    for site in &sites {
+        confirm_site(text, &reading, site)?;
+    }
+    Ok((sites, reading))
+}
+
+/// Checks that the parser reads `site` as the scanner did: same place, quoting and text.
+fn confirm_site(text: &str, reading: &yaml::Reading<'_>, site: &PinSite) -> Result<(), PinError> {
+    let what = match reading.env_value(&site.key) {
+        yaml::Found::Missing => "finds no such key under the top-level `env:`",
+        yaml::Found::Twice => "finds the key more than once",
+        yaml::Found::NotPlainScalar { .. } => "reads a value that is not a single scalar",
+        yaml::Found::Scalar {
+            start,
+            value,
+            style,
+            ..
+        } => {
+            // A plain value's `site.value` may be the number GitHub Actions makes of it; the
+            // parser reports what is written.
+            let written = match site.style {
+                ScalarStyle::Plain => text.get(site.value_range.clone()).unwrap_or_default(),
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => site.value.as_str(),
+            };
+            if start != site.value_range.start || style != Some(site.style) {
+                "finds the value somewhere else"
+            } else if value != written {
+                "reads another value"
+            } else {
+                return Ok(());
+            }
+        }
+    };
+    Err(PinError::ParserDisagrees {
+        key: site.key.clone(),
+        line: site.line,
+        column: site.column,
+        what,
+    })
+}
+
+/// Refuses line breaks that YAML readers see and the scanner (which splits at `\n` and
+/// strips a `\r` before it) does not. YAML 1.2 breaks lines at a lone CR; YAML 1.1 also at NEL,
+/// U+2028 and U+2029. Anywhere in the file they can move a key into or out of a comment or value.
+fn check_line_breaks(text: &str) -> Result<(), PinError> {
+    let (mut line, mut line_start) = (1, 0);
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let what = match c {
+            '\n' => {
+                (line, line_start) = (line + 1, at + 1);
+                continue;
+            }
+            '\r' if chars.peek().is_some_and(|&(_, next)| next == '\n') => continue,
+            '\r' => "a carriage return not followed by a newline",
+            '\u{85}' => "a next-line character (U+0085)",
+            '\u{2028}' => "a line separator (U+2028)",
+            '\u{2029}' => "a paragraph separator (U+2029)",
+            _ => continue,
+        };
+        let before = text.get(line_start..at).unwrap_or_default();
+        let before = match line {
+            1 => before.strip_prefix('\u{feff}').unwrap_or(before),
+            _ => before,
+        };
+        let column = before.chars().count() + 1;
+        return Err(PinError::LineBreak {
+            key: "env".to_owned(),
+            line,
+            column,
+            what,
+        });
+    }
+    Ok(())
 }
 
 fn reject_repeated(keys: &[&str]) -> Result<(), PinError> {
@@ -391,18 +728,129 @@ fn plain_needs_quotes(value: &str) -> bool {
         || value.contains(": ")
         || value.contains(" #")
         || value.ends_with(':')
-        || resolves_to_non_string(value)
+        || plain_type(value) != YamlType::String
 }
 
-fn resolves_to_non_string(value: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "~", "null", "Null", "NULL", // null
-        "true", "True", "TRUE", "false", "False", "FALSE", // 1.2 booleans
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", // 1.1 booleans
-        "on", "On", "ON", "off", "Off", "OFF", // 1.1 booleans
-        "=", "<<", // 1.1 value and merge keys
-    ];
-    WORDS.contains(&value) || is_yaml_number(value) || is_yaml_timestamp(value)
+/// What a plain scalar reads as: first by the YAML 1.2 core schema, as GitHub Actions applies
+/// it, then by YAML 1.1 for what that schema leaves a string.
+fn plain_type(value: &str) -> YamlType {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => YamlType::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => YamlType::Boolean,
+        _ if core_number(value).is_some() => YamlType::Number,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON"
+        | "off" | "Off" | "OFF" => YamlType::Yaml11Boolean,
+        "=" | "<<" => YamlType::Yaml11Key,
+        _ if is_yaml_number(value) => YamlType::Yaml11Number,
+        _ if is_yaml_timestamp(value) => YamlType::Yaml11Timestamp,
+        _ => YamlType::String,
+    }
+}
+
+/// The string GitHub Actions passes to a job for a plain scalar of type `yaml_type`: a string,
+/// or a YAML 1.1-only type, as written; null as an empty string; a boolean in lower case; a
+/// number as the runner formats it. Err for a number the runner refuses (an out-of-range
+/// hexadecimal or octal integer).
+fn github_string(written: &str, yaml_type: YamlType) -> Result<String, &'static str> {
+    Ok(match yaml_type {
+        YamlType::Null => String::new(),
+        YamlType::Boolean => written.to_ascii_lowercase(),
+        YamlType::Number => match core_number(written) {
+            Some(Ok(number)) => format_g15(number),
+            Some(Err(problem)) => return Err(problem),
+            None => written.to_owned(),
+        },
+        _ => written.to_owned(),
+    })
+}
+
+/// A number of the YAML 1.2 core schema, parsed as GitHub Actions' runner does: integers and
+/// floats into a double, `0x` and `0o` integers into 32 bits (two's complement, as .NET's parse
+/// of a hexadecimal string does). `None` when `value` is not such a number.
+fn core_number(value: &str) -> Option<Result<f64, &'static str>> {
+    const TOO_BIG: &str = "it is a hexadecimal or octal number too large for GitHub Actions";
+    match value {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(Ok(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Ok(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Ok(f64::NAN)),
+        _ => {}
+    }
+    let radix = |digits: &str, radix: u32| {
+        let digits = digits.trim_start_matches('0');
+        let bits = u64::from_str_radix(if digits.is_empty() { "0" } else { digits }, radix);
+        match bits.ok().and_then(|b| u32::try_from(b).ok()) {
+            Some(bits) => Ok(f64::from(bits.cast_signed())),
+            None => Err(TOO_BIG),
+        }
+    };
+    if let Some(hex) = value.strip_prefix("0x") {
+        let ok = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        return ok.then(|| radix(hex, 16));
+    }
+    if let Some(octal) = value.strip_prefix("0o") {
+        let ok = !octal.is_empty() && octal.bytes().all(|b| matches!(b, b'0'..=b'7'));
+        return ok.then(|| radix(octal, 8));
+    }
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, which covers [-+]?[0-9]+ too.
+    let body = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok =
+        digits(whole) && digits(fraction) && (!whole.is_empty() || !fraction.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    let unreadable = "it is a number GitHub Actions cannot read";
+    (mantissa_ok && exponent_ok).then(|| value.parse::<f64>().map_err(|_| unreadable))
+}
+
+/// Formats a number as .NET's `ToString("G15")`, which GitHub Actions' runner uses to turn a
+/// number into a string: at most 15 significant digits, trailing zeros dropped, and scientific
+/// notation (`1E+15`, `1E-05`) when the exponent is 15 or more, or -5 or less.
+fn format_g15(number: f64) -> String {
+    if number.is_nan() {
+        return "NaN".to_owned();
+    }
+    if number.is_infinite() {
+        return if number > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned();
+    }
+    let sign = if number.is_sign_negative() { "-" } else { "" };
+    if number == 0.0 {
+        return format!("{sign}0");
+    }
+    // `{:.14e}` rounds to 15 significant digits: `d.ddddddddddddddde<exp>`.
+    let scientific = format!("{:.14e}", number.abs());
+    let (mantissa, exp) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let (first, rest) = digits.split_at(1.min(digits.len()));
+    if !(-4..15).contains(&exp) {
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{point}{rest}E{exp_sign}{:02}", exp.abs());
+    }
+    let body = if exp < 0 {
+        format!("0.{}{digits}", "0".repeat(exp.unsigned_abs() as usize - 1))
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            format!("{digits}{}", "0".repeat(point - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// Integers and floats of YAML 1.1 (as PyYAML resolves them: `012` octal, `1_000`, `0b101`,
@@ -596,60 +1044,76 @@ fn scan_env<'a>(text: &'a str, first_key: &str) -> Result<EnvBlock<'a>, PinError
                 expected_column: m + 1,
             });
         }
-        let column = column_at(t, indent);
-        if is_sequence_item(rest) {
-            match entries.last_mut() {
-                // `KEY:` followed by `- item` at the same indentation is a valid compact
-                // sequence value of KEY.
-                Some(last) if last.inline_empty => {
-                    last.continuation.get_or_insert((line_no, t));
-                    continue;
-                }
-                Some(_) => return Err(unsupported(line_no, column, "a sequence item (`- `)")),
-                None => return Err(env_not_mapping(line_no, column)),
-            }
-        }
-        if entries.is_empty() {
-            if rest.starts_with('{') {
-                return Err(flow_env(line_no, column));
-            }
-            if rest.starts_with('[') {
-                return Err(env_not_mapping(line_no, column));
-            }
-        }
-        if rest.starts_with('?') && rest.as_bytes().get(1).is_none_or(|&b| is_ws(b)) {
-            return Err(unsupported(line_no, column, "an explicit key (`? `)"));
-        }
-        let Some(key) = parse_key(rest) else {
-            return Err(if entries.is_empty() {
-                env_not_mapping(line_no, column)
-            } else {
-                unsupported(line_no, column, "a line without a `KEY:` at its start")
-            });
-        };
-        let after_colon = indent + key.after_colon;
-        let v = skip_ws(t, after_colon);
-        let last = last_line_of_value(&lines, i, after_colon);
-        let continuation = lines
-            .get(i + 1)
-            .filter(|_| last > i)
-            .map(|next| (i + 2, next.text));
-        entries.push(Entry {
-            key: key.key,
-            line: line_no,
-            text: t,
-            start: line.start,
-            key_at: indent,
-            after_colon,
-            inline_empty: t.as_bytes().get(v).is_none_or(|&b| b == b'#'),
-            continuation,
-        });
-        i = last;
+        i = push_entry(&lines, i, indent, &mut entries)?;
     }
     Ok(EnvBlock {
         line: env_line,
         entries,
     })
+}
+
+/// Reads the entry line `i` (indented by `indent`, the entries' indentation) into `entries`,
+/// or as a continuation of the last one; returns the index of the line the entry ends on.
+fn push_entry<'a>(
+    lines: &[Line<'a>],
+    i: usize,
+    indent: usize,
+    entries: &mut Vec<Entry<'a>>,
+) -> Result<usize, PinError> {
+    let Some(line) = lines.get(i) else {
+        return Ok(i);
+    };
+    let (t, line_no) = (line.text, i + 1);
+    let rest = &t[indent..];
+    let column = column_at(t, indent);
+    if is_sequence_item(rest) {
+        return match entries.last_mut() {
+            // `KEY:` followed by `- item` at the same indentation is a valid compact
+            // sequence value of KEY.
+            Some(last) if last.inline_empty => {
+                last.continuation.get_or_insert((line_no, t));
+                Ok(i)
+            }
+            Some(_) => Err(unsupported(line_no, column, "a sequence item (`- `)")),
+            None => Err(env_not_mapping(line_no, column)),
+        };
+    }
+    if entries.is_empty() {
+        if rest.starts_with('{') {
+            return Err(flow_env(line_no, column));
+        }
+        if rest.starts_with('[') {
+            return Err(env_not_mapping(line_no, column));
+        }
+    }
+    if rest.starts_with('?') && rest.as_bytes().get(1).is_none_or(|&b| is_ws(b)) {
+        return Err(unsupported(line_no, column, "an explicit key (`? `)"));
+    }
+    let Some(key) = parse_key(rest) else {
+        return Err(if entries.is_empty() {
+            env_not_mapping(line_no, column)
+        } else {
+            unsupported(line_no, column, "a line without a `KEY:` at its start")
+        });
+    };
+    let after_colon = indent + key.after_colon;
+    let v = skip_ws(t, after_colon);
+    let last = last_line_of_value(lines, i, after_colon);
+    let continuation = lines
+        .get(i + 1)
+        .filter(|_| last > i)
+        .map(|next| (i + 2, next.text));
+    entries.push(Entry {
+        key: key.key,
+        line: line_no,
+        text: t,
+        start: line.start,
+        key_at: indent,
+        after_colon,
+        inline_empty: t.as_bytes().get(v).is_none_or(|&b| b == b'#'),
+        continuation,
+    });
+    Ok(last)
 }
 
 /// Finds the `env` key at column 1, returning its line index and the offset past its colon.
@@ -885,65 +1349,77 @@ impl EnvBlock<'_> {
     }
 }
 
+const QUOTE_IT: &str = "put the value in double quotes";
+
 impl Entry<'_> {
     fn site(&self) -> Result<PinSite, PinError> {
         let t = self.text;
-        let b = t.as_bytes();
-        let key = || self.key.clone();
-        let line = self.line;
         let v = skip_ws(t, self.after_colon);
         let column = column_at(t, v);
-        let key_column = column_at(t, self.key_at);
+        if self.inline_empty || v >= t.len() {
+            return Err(self.missing_value());
+        }
+        let (value, end, style) = self.value_token(v, column)?;
+        self.check_around_token(v, end, style, column)?;
+        if value.contains("${{") {
+            return Err(PinError::Expression {
+                key: self.key.clone(),
+                line: self.line,
+                column,
+            });
+        }
+        let yaml_type = match style {
+            ScalarStyle::Plain => plain_type(&value),
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => YamlType::String,
+        };
+        let value = github_string(&value, yaml_type)
+            .map_err(|problem| self.invalid(column, problem, QUOTE_IT))?;
+        Ok(PinSite {
+            key: self.key.clone(),
+            value,
+            yaml_type,
+            value_range: self.start + v..self.start + end,
+            line: self.line,
+            column,
+            style,
+        })
+    }
 
-        let first = match b.get(v) {
-            Some(&first) if !self.inline_empty => first,
-            _ => {
-                return Err(match self.continuation {
-                    None => PinError::EmptyValue {
-                        key: key(),
-                        line,
-                        column: key_column,
-                    },
-                    Some((next_line, next)) => match block_value_kind(next) {
-                        Some(what) => PinError::NotScalar {
-                            key: key(),
-                            line,
-                            column: key_column,
-                            what,
-                        },
-                        None => PinError::MultiLine {
-                            key: key(),
-                            line,
-                            column: key_column,
-                            what: format!("it starts on line {next_line}, below its key"),
-                        },
-                    },
-                });
-            }
-        };
-        let multi = |what: &str| PinError::MultiLine {
-            key: key(),
-            line,
-            column,
-            what: what.to_owned(),
-        };
-        let not_scalar = |what| PinError::NotScalar {
-            key: key(),
-            line,
-            column,
-            what,
-        };
-        let invalid = |problem, fix| PinError::InvalidValue {
-            key: key(),
-            line,
-            column,
-            problem,
-            fix,
-        };
-        const QUOTE_IT: &str = "put the value in double quotes";
+    /// The error for an entry with nothing after its colon: empty, or a value below its key.
+    fn missing_value(&self) -> PinError {
+        let (key, line) = (self.key.clone(), self.line);
+        let column = column_at(self.text, self.key_at);
+        match self.continuation {
+            None => PinError::EmptyValue { key, line, column },
+            Some((next_line, next)) => match block_value_kind(next) {
+                Some(what) => PinError::NotScalar {
+                    key,
+                    line,
+                    column,
+                    what,
+                },
+                None => PinError::MultiLine {
+                    key,
+                    line,
+                    column,
+                    what: format!("it starts on line {next_line}, below its key"),
+                },
+            },
+        }
+    }
+
+    /// Reads the value token starting at byte `v`: its value, its end and its style.
+    fn value_token(
+        &self,
+        v: usize,
+        column: usize,
+    ) -> Result<(String, usize, ScalarStyle), PinError> {
+        let (t, b) = (self.text, self.text.as_bytes());
+        let multi = |what: &str| self.multi(column, what);
+        let not_scalar = |what| self.not_scalar(column, what);
+        let invalid = |problem, fix| self.invalid(column, problem, fix);
         let indicator_alone = b.get(v + 1).is_none_or(|&c| is_ws(c));
-
-        let (value, end, style) = match first {
+        Ok(match b.get(v).copied().unwrap_or_default() {
             b'"' => match scan_double(t, v) {
                 Err(problem) => {
                     return Err(invalid(
@@ -994,46 +1470,73 @@ impl Entry<'_> {
                 }
                 (raw.to_owned(), end, ScalarStyle::Plain)
             }
-        };
+        })
+    }
 
+    /// Refuses control characters in the token, text after a closing quote, and a value that
+    /// goes on below its line.
+    fn check_around_token(
+        &self,
+        v: usize,
+        end: usize,
+        style: ScalarStyle,
+        column: usize,
+    ) -> Result<(), PinError> {
+        let t = self.text;
         if t[v..end].chars().any(|c| c != '\t' && is_forbidden_char(c)) {
-            return Err(invalid(
+            return Err(self.invalid(
+                column,
                 "it contains a control character",
                 "remove it, or write it as an escape inside double quotes",
             ));
         }
         if style != ScalarStyle::Plain {
             let after = skip_ws(t, end);
-            let ok = match b.get(after) {
+            let ok = match t.as_bytes().get(after) {
                 None => true,
                 Some(b'#') => after > end,
                 Some(_) => false,
             };
             if !ok {
-                return Err(invalid(
+                return Err(self.invalid(
+                    column,
                     "text follows its closing quote",
                     "remove it, or make it a comment with a space before `#`",
                 ));
             }
         }
         if let Some((next_line, _)) = self.continuation {
-            return Err(multi(&format!("it continues on line {next_line}")));
+            return Err(self.multi(column, &format!("it continues on line {next_line}")));
         }
-        if value.contains("${{") {
-            return Err(PinError::Expression {
-                key: key(),
-                line,
-                column,
-            });
-        }
-        Ok(PinSite {
-            key: key(),
-            value,
-            value_range: self.start + v..self.start + end,
-            line,
+        Ok(())
+    }
+
+    fn multi(&self, column: usize, what: &str) -> PinError {
+        PinError::MultiLine {
+            key: self.key.clone(),
+            line: self.line,
             column,
-            style,
-        })
+            what: what.to_owned(),
+        }
+    }
+
+    fn not_scalar(&self, column: usize, what: &'static str) -> PinError {
+        PinError::NotScalar {
+            key: self.key.clone(),
+            line: self.line,
+            column,
+            what,
+        }
+    }
+
+    fn invalid(&self, column: usize, problem: &'static str, fix: &'static str) -> PinError {
+        PinError::InvalidValue {
+            key: self.key.clone(),
+            line: self.line,
+            column,
+            problem,
+            fix,
+        }
     }
 }
 
@@ -1378,6 +1881,17 @@ jobs:
     fn skips_over_multi_line_quoted_value_of_another_key() {
         // PyYAML reads OTHER as "foo BE_IMAGE_TAG: x"; there is no BE_IMAGE_TAG key.
         let text = "env:\n  OTHER: \"foo\n  BE_IMAGE_TAG: x\"\n  FE_IMAGE_TAG: y\n";
+        assert!(matches!(
+            read_one(text, "BE_IMAGE_TAG"),
+            Err(PinError::MissingKey { .. })
+        ));
+        // YAML 1.2 wants the continuation indented deeper than its key, and the confirming
+        // parser holds to that: this file is refused, and the spec-conforming one is read.
+        assert!(matches!(
+            read_one(text, "FE_IMAGE_TAG"),
+            Err(PinError::InvalidYaml { line: 2, .. })
+        ));
+        let text = "env:\n  OTHER: \"foo\n    BE_IMAGE_TAG: x\"\n  FE_IMAGE_TAG: y\n";
         assert!(matches!(
             read_one(text, "BE_IMAGE_TAG"),
             Err(PinError::MissingKey { .. })
@@ -1912,8 +2426,9 @@ jobs:
     fn set_with_current_value_keeps_its_spelling() {
         let text = env_with(r#"A: "1.2.3""#);
         assert_eq!(set_one(&text, "A", "1.2.3").unwrap(), text);
-        let text = env_with("A: 2024.10");
-        assert_eq!(set_one(&text, "A", "2024.10").unwrap(), text);
+        let text = env_with("A: 2026.08.1");
+        assert_eq!(set_one(&text, "A", "2026.08.1").unwrap(), text);
+        // A plain `2024.10` is the number 2024.1, not the string: see the YAML-type tests.
     }
 
     #[test]
@@ -2001,6 +2516,318 @@ jobs:
             let prefix = &text[..end];
             let _ = read_pins(prefix, &["A", "B", "C"]);
             let _ = set_pins(prefix, &[("A", "2024.10"), ("C", "1.2.3")]);
+        }
+    }
+
+    // Rule 7: a plain value is what YAML and GitHub Actions read, not what is written.
+
+    /// (written plain, what YAML reads it as, the string GitHub Actions passes on).
+    const TYPED_PLAIN: &[(&str, YamlType, &str)] = &[
+        ("1.10", YamlType::Number, "1.1"),
+        ("2024.10", YamlType::Number, "2024.1"),
+        ("012", YamlType::Number, "12"),
+        ("09", YamlType::Number, "9"),
+        ("1e3", YamlType::Number, "1000"),
+        ("1E-3", YamlType::Number, "0.001"),
+        ("0x1F", YamlType::Number, "31"),
+        ("0xFFFFFFFF", YamlType::Number, "-1"),
+        ("0o17", YamlType::Number, "15"),
+        (".inf", YamlType::Number, "Infinity"),
+        ("-.Inf", YamlType::Number, "-Infinity"),
+        (".NaN", YamlType::Number, "NaN"),
+        ("+1", YamlType::Number, "1"),
+        ("-0", YamlType::Number, "-0"),
+        ("3.", YamlType::Number, "3"),
+        (".5", YamlType::Number, "0.5"),
+        ("0.00001", YamlType::Number, "1E-05"),
+        ("1e20", YamlType::Number, "1E+20"),
+        (
+            "123456789012345678",
+            YamlType::Number,
+            "1.23456789012346E+17",
+        ),
+        ("true", YamlType::Boolean, "true"),
+        ("False", YamlType::Boolean, "false"),
+        ("null", YamlType::Null, ""),
+        ("NULL", YamlType::Null, ""),
+        ("~", YamlType::Null, ""),
+        ("yes", YamlType::Yaml11Boolean, "yes"),
+        ("No", YamlType::Yaml11Boolean, "No"),
+        ("on", YamlType::Yaml11Boolean, "on"),
+        ("OFF", YamlType::Yaml11Boolean, "OFF"),
+        ("y", YamlType::Yaml11Boolean, "y"),
+        ("1_000", YamlType::Yaml11Number, "1_000"),
+        ("0b101", YamlType::Yaml11Number, "0b101"),
+        ("1:30", YamlType::Yaml11Number, "1:30"),
+        ("-0x1F", YamlType::Yaml11Number, "-0x1F"),
+        ("2024-10-01", YamlType::Yaml11Timestamp, "2024-10-01"),
+        (
+            "2001-12-14t21:59:43.10-05:00",
+            YamlType::Yaml11Timestamp,
+            "2001-12-14t21:59:43.10-05:00",
+        ),
+        ("<<", YamlType::Yaml11Key, "<<"),
+    ];
+
+    #[test]
+    fn reads_plain_values_as_yaml_and_github_actions_do() {
+        for &(written, yaml_type, value) in TYPED_PLAIN {
+            let site = read_one(&env_with(&format!("A: {written}")), "A").unwrap();
+            assert_eq!(
+                (site.yaml_type, site.value.as_str()),
+                (yaml_type, value),
+                "{written:?}"
+            );
+            assert!(!site.is_pinned_to(written), "{written:?} counts as pinned");
+            assert!(!site.is_pinned_to(value), "{written:?} counts as pinned");
+        }
+        for written in [
+            "2026.08.1",
+            "2024.11.1-1",
+            "latest",
+            "1.2.3",
+            "v1.10",
+            "0x",
+            "1e",
+        ] {
+            let site = read_one(&env_with(&format!("A: {written}")), "A").unwrap();
+            assert_eq!(site.yaml_type, YamlType::String, "{written:?}");
+            assert!(site.is_pinned_to(written), "{written:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_values_are_strings_whatever_they_look_like() {
+        for line in [r#"A: "1.10""#, "A: '1.10'", "A: 'yes'", r#"A: "null""#] {
+            let site = read_one(&env_with(line), "A").unwrap();
+            assert_eq!(site.yaml_type, YamlType::String, "{line:?}");
+        }
+        assert!(
+            read_one(&env_with(r#"A: "1.10""#), "A")
+                .unwrap()
+                .is_pinned_to("1.10")
+        );
+    }
+
+    #[test]
+    fn typed_plain_value_is_not_pinned_to_its_own_spelling_and_is_rewritten_quoted() {
+        for &(written, _, _) in TYPED_PLAIN {
+            let text = env_with(&format!("A: {written}"));
+            let out = set_one(&text, "A", written).unwrap();
+            let quoted = format!("A: {}", render(written, ScalarStyle::DoubleQuoted));
+            assert_eq!(out, env_with(&quoted), "{written:?}");
+            let site = read_one(&out, "A").unwrap();
+            assert!(site.is_pinned_to(written), "{written:?}");
+            assert_eq!(set_one(&out, "A", written).unwrap(), out, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn release_declaring_a_string_re_pins_a_plain_number() {
+        // The issue's case: `1.10` reads as 1.1, so a release of "1.10" is not done yet.
+        let text = "env:\n  BE_IMAGE_TAG: 2026.08.1\n  FE_IMAGE_TAG: 1.10\n";
+        let site = read_one(text, "FE_IMAGE_TAG").unwrap();
+        assert_eq!(site.observed(), "1.1 (a YAML number, not a string)");
+        assert_ne!(site.observed(), "1.10");
+        let out = set_pins(
+            text,
+            &[("BE_IMAGE_TAG", "2026.08.1"), ("FE_IMAGE_TAG", "1.10")],
+        );
+        assert_eq!(
+            out.unwrap(),
+            "env:\n  BE_IMAGE_TAG: 2026.08.1\n  FE_IMAGE_TAG: \"1.10\"\n"
+        );
+        let yes = read_one(&env_with("A: yes"), "A").unwrap();
+        assert_eq!(yes.observed(), "yes (a YAML 1.1 boolean, not a string)");
+        let null = read_one(&env_with("A: ~"), "A").unwrap();
+        assert_eq!(null.observed(), "null (a YAML null, not a string)");
+    }
+
+    #[test]
+    fn rejects_hexadecimal_or_octal_number_github_actions_refuses() {
+        for line in ["A: 0x100000000", "A: 0o40000000000"] {
+            let err = read_one(&env_with(line), "A").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PinError::InvalidValue {
+                        line: 3,
+                        column: 6,
+                        ..
+                    }
+                ),
+                "{line:?}: {err:?}"
+            );
+        }
+    }
+
+    // Rule 8: files whose line breaks or documents YAML readers see differently are refused.
+
+    #[test]
+    fn rejects_line_breaks_the_scanner_does_not_split_on() {
+        let cases = [
+            // A lone CR ends the comment for YAML: `B` is a key YAML sees and a scanner doesn't.
+            ("env:\n  A: x # c\r  B: y\n", 2, 11, "carriage return"),
+            // ...or hides a duplicate of `A` inside what a scanner takes for A's value.
+            ("env:\n  A: x\r  A: y\n", 2, 7, "carriage return"),
+            ("env:\n  A: x # c\u{85}  B: y\n", 2, 11, "U+0085"),
+            ("env:\n  A: 'x\u{2028}y'\n", 2, 8, "U+2028"),
+            ("# ü\u{2029}\nenv:\n  A: x\n", 1, 4, "U+2029"),
+            ("\u{feff}env:\r", 1, 5, "carriage return"),
+        ];
+        for (text, line, column, what) in cases {
+            for keys in [&["A"][..], &["B"][..], &["A", "B"][..]] {
+                let err = read_pins(text, keys).unwrap_err();
+                assert_eq!(err.line_column(), Some((line, column)), "{text:?}: {err:?}");
+                assert!(err.to_string().contains(what), "{text:?}: {err}");
+                assert!(err.to_string().contains("replace it with a plain newline"));
+            }
+            assert!(matches!(
+                set_one(text, "A", "1.2.3"),
+                Err(PinError::LineBreak { .. })
+            ));
+        }
+        // CRLF is a line break to both.
+        assert_eq!(value_of("env:\r\n  A: x # c\r\n  B: y\r\n", "B"), "y");
+    }
+
+    #[test]
+    fn rejects_a_second_document() {
+        let cases = [
+            ("env:\n  A: x\n---\nenv:\n  A: y\n", 3, 1),
+            ("env:\n  A: x\n...\nenv:\n  A: y\n", 4, 1),
+            ("---\nenv:\n  A: x\n--- # again\njobs: {}\n", 4, 1),
+        ];
+        for (text, line, column) in cases {
+            let err = set_one(text, "A", "1.2.3").unwrap_err();
+            assert!(
+                matches!(err, PinError::SecondDocument { .. }),
+                "{text:?}: {err:?}"
+            );
+            assert_eq!(err.line_column(), Some((line, column)), "{text:?}");
+            assert!(err.to_string().contains("one document"), "{err}");
+        }
+        assert_eq!(value_of("---\nenv:\n  A: x\n...\n# the end\n", "A"), "x");
+    }
+
+    #[test]
+    fn rejects_file_that_is_not_yaml_elsewhere() {
+        let text = "env:\n  A: x\njobs:\n  build: [unclosed\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(matches!(err, PinError::InvalidYaml { .. }), "{err:?}");
+        assert_eq!(err.line_column().map(|(line, _)| line), Some(5));
+        assert!(matches!(
+            set_one(text, "A", "1.2.3"),
+            Err(PinError::InvalidYaml { .. })
+        ));
+    }
+
+    // Rule 9: a YAML parser confirms what the scanner reads, and every edit.
+
+    #[test]
+    fn refuses_pin_the_parser_does_not_find_where_the_scanner_does() {
+        // The scanner does not take `? env` for the key `env`, so it pins the second `env:`;
+        // YAML reads two `env` keys, and which one GitHub Actions uses is anyone's guess.
+        let text = "? env\n: A: x\nenv:\n  A: y\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PinError::ParserDisagrees {
+                    line: 4,
+                    column: 6,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("finds no such key"), "{err}");
+        assert!(matches!(
+            set_one(text, "A", "1.2.3"),
+            Err(PinError::ParserDisagrees { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_file_where_a_nested_quoted_value_runs_over_column_one() {
+        // The scanner does not follow a quoted scalar that starts this deep, so it takes the
+        // continuation lines for the top-level `env:`; the parser reads no such key.
+        let text = "jobs:\n  b:\n    steps:\n    - run: \"echo\nenv:\n  A: x\n  B: y\"\n";
+        let err = read_one(text, "A").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PinError::InvalidYaml { .. } | PinError::ParserDisagrees { .. }
+            ),
+            "{err:?}"
+        );
+        assert!(set_one(text, "A", "1.2.3").is_err());
+    }
+
+    #[test]
+    fn confirm_edit_accepts_an_edit_of_the_pins_only() {
+        let before = "env:\n  A: x # c\n  B: y\njobs:\n  j: {}\n";
+        let after = "env:\n  A: \"1.10\"   # c\n  B: y\njobs:\n  j: {}\n";
+        assert_eq!(confirm_edit(before, after, &[("A", "1.10")]), Ok(()));
+        let out = set_one(before, "A", "1.10").unwrap();
+        assert_eq!(confirm_edit(before, &out, &[("A", "1.10")]), Ok(()));
+    }
+
+    #[test]
+    fn confirm_edit_refuses_what_the_parser_reads_differently() {
+        let before = "env:\n  A: x\n  B: y\njobs:\n  j: {}\n";
+        let cases = [
+            // The new value is written plain, where YAML reads a number.
+            (
+                "env:\n  A: 1.10\n  B: y\njobs:\n  j: {}\n",
+                (2, 6),
+                "other than the new",
+            ),
+            // A comment swallowed the value.
+            (
+                "env:\n  A: #1.10\n  B: y\njobs:\n  j: {}\n",
+                (2, 4),
+                "other than the new",
+            ),
+            // Another value changed too.
+            (
+                "env:\n  A: \"1.10\"\n  B: z\njobs:\n  j: {}\n",
+                (3, 6),
+                "outside the pins",
+            ),
+            // The splice broke a line: a new key appeared.
+            (
+                "env:\n  A: \"1.10\"\n  C: d\n  B: y\njobs:\n  j: {}\n",
+                (3, 3),
+                "outside the pins",
+            ),
+            // Something outside `env:` changed.
+            (
+                "env:\n  A: \"1.10\"\n  B: y\njobs:\n  k: {}\n",
+                (5, 3),
+                "outside the pins",
+            ),
+            // The pin moved under another key.
+            (
+                "env:\n  B: y\n  C:\n    A: \"1.10\"\njobs:\n  j: {}\n",
+                (2, 6),
+                "no such pin",
+            ),
+            // The result is not YAML.
+            ("env:\n  A: \"1.10\n  B: y\n", (2, 6), "cannot read"),
+        ];
+        for (after, position, what) in cases {
+            let err = confirm_edit(before, after, &[("A", "1.10")]).unwrap_err();
+            assert!(
+                matches!(err, PinError::Unconfirmed { .. }),
+                "{after:?}: {err:?}"
+            );
+            assert!(err.to_string().contains(what), "{after:?}: {err}");
+            assert_eq!(err.line_column(), Some(position), "{after:?}");
+            assert!(
+                !err.to_string().contains("1.10"),
+                "errors must not echo values"
+            );
         }
     }
 
@@ -2194,5 +3021,138 @@ jobs:
                 "{name}"
             );
         }
+    }
+
+    // Robustness at scale: mutants of the real fixtures never make the editor panic, and every
+    // edit that succeeds is one the YAML parser confirms.
+
+    /// xorshift64*: deterministic, so a failing mutant is reproduced from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let n = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+            usize::try_from(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n).unwrap_or(0)
+        }
+    }
+
+    /// What a mutation may insert: control characters, every line break YAML knows, a BOM,
+    /// tabs, and YAML's indicators.
+    const NOISE: &[&str] = &[
+        "\0", "\t", "\r", "\r\n", "\n", "\u{b}", "\u{c}", "\u{1b}", "\u{7f}", "\u{85}", "\u{2028}",
+        "\u{2029}", "\u{feff}", "\"", "'", "#", ": ", " #", "- ", "? ", "{", "}", "[", "]", "|",
+        ">", "&a ", "*a", "!!str ", "---\n", "...\n", " ", "\\", "é", "${{",
+    ];
+
+    /// One to three mutations of `text`, half of them aimed at the lines around the pins.
+    fn mutate(text: &str, rng: &mut Rng) -> String {
+        let mut out = text.to_owned();
+        let env = out.find("\nenv:").unwrap_or(0);
+        for _ in 0..=rng.below(3) {
+            let near = if rng.below(2) == 0 {
+                env + rng.below(600)
+            } else {
+                rng.below(out.len() + 1)
+            };
+            let at = (0..=near.min(out.len()))
+                .rev()
+                .find(|&i| out.is_char_boundary(i))
+                .unwrap_or(0);
+            let line_start = out[..at].rfind('\n').map_or(0, |i| i + 1);
+            match rng.below(8) {
+                0 => out.truncate(at),
+                1 | 2 => out.insert_str(at, NOISE[rng.below(NOISE.len())]),
+                3 => {
+                    let ends = ["\n", "\r\n", "\n", "\r\n", "\r"];
+                    out = out
+                        .split('\n')
+                        .map(|line| line.strip_suffix('\r').unwrap_or(line).to_owned())
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, line)| {
+                            let end = if i == 0 {
+                                ""
+                            } else {
+                                ends[rng.below(ends.len())]
+                            };
+                            format!("{end}{line}")
+                        })
+                        .collect();
+                }
+                4 => out.insert(0, '\u{feff}'),
+                5 => out.insert(line_start, '\t'),
+                6 => {
+                    let end = out[at..].find('\n').map_or(out.len(), |i| at + i);
+                    out.replace_range(at..end, "");
+                }
+                _ => {
+                    let end = out[at..].find('\n').map_or(out.len(), |i| at + i + 1);
+                    let line = out[line_start..end].to_owned();
+                    out.insert_str(line_start, &line);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads and edits one mutant; returns whether an edit succeeded. Panics on a broken promise.
+    fn check_mutant(text: &str, keys: &[&str]) -> bool {
+        let _ = read_pins(text, keys);
+        let mut edited = false;
+        for new in [["2031.01.7", "2031.02.9-1"], ["1.10", "yes"]] {
+            let values: Vec<(&str, &str)> = keys.iter().copied().zip(new).collect();
+            let Ok(out) = set_pins(text, &values) else {
+                continue;
+            };
+            edited = true;
+            assert_eq!(confirm_edit(text, &out, &values), Ok(()));
+            let sites = read_pins(&out, keys).expect("an edit reads back");
+            for (site, (_, value)) in sites.iter().zip(&values) {
+                assert!(
+                    site.is_pinned_to(value),
+                    "{} reads back as {:?}",
+                    site.key,
+                    site.value
+                );
+            }
+            assert_eq!(
+                set_pins(&out, &values).as_ref(),
+                Ok(&out),
+                "setting again changed it"
+            );
+        }
+        edited
+    }
+
+    #[test]
+    fn mutants_of_the_fixtures_never_panic_and_every_edit_is_confirmed() {
+        let Some(dir) = fixture_dir() else { return };
+        const MUTANTS_PER_FIXTURE: u64 = 32;
+        let (mut mutants, mut edited) = (0, 0);
+        for (name, _, text) in workflow_fixtures(&dir) {
+            let keys = ["BE_IMAGE_TAG", fe_key(&text)];
+            for seed in 1..=MUTANTS_PER_FIXTURE {
+                let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+                let mutant = mutate(&text, &mut rng);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_mutant(&mutant, &keys)
+                }));
+                match outcome {
+                    Ok(ok) => edited += usize::from(ok),
+                    Err(_) => panic!("{name}, mutant seed {seed}: see the panic above"),
+                }
+                mutants += 1;
+            }
+        }
+        // Most mutations leave the pins readable; if almost none edits, the corpus tests little.
+        assert!(
+            edited * 4 > mutants,
+            "only {edited} of {mutants} mutants could be edited"
+        );
+        eprintln!("{mutants} mutants, {edited} edited and confirmed");
     }
 }
