@@ -12,8 +12,6 @@ use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::demo::build_sandbox;
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
-use stackrel::emulator::awx::AwxEmulator;
-use stackrel::emulator::github::{GithubEmulator, LoggedRequest};
 use stackrel::forge::github::{GithubForge, RequestPolicy};
 use stackrel::forge::{
     CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeResult, NewRelease,
@@ -26,6 +24,8 @@ use stackrel::validate::validate;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use testkit::emulator::awx::AwxEmulator;
+use testkit::emulator::github::{GithubEmulator, LoggedRequest};
 
 const TOKEN: &str = "ghp_benchToken0123456789abcdef0123456789";
 const AWX_TOKEN: &str = "awx-bench-token";

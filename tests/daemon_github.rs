@@ -4,9 +4,9 @@
 
 mod support;
 
-use stackrel::emulator::awx::AwxEmulator;
-use stackrel::emulator::github::GithubEmulator;
 use support::{Daemon, SECRET, sandbox};
+use testkit::emulator::awx::AwxEmulator;
+use testkit::emulator::github::GithubEmulator;
 
 const TOKEN: &str = "ghp_daemonTestToken0123456789";
 const AWX_TOKEN: &str = "awx-daemon-test-token";

@@ -24,10 +24,6 @@ use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::demo::{DEMO_WORKFLOW, Sandbox, build_sandbox};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
-use stackrel::emulator::awx::{self, AwxEmulator};
-use stackrel::emulator::github::{
-    Fault, FaultKind, GithubEmulator, LoggedRequest, RepoPermissions,
-};
 use stackrel::forge::github::{GithubForge, RequestPolicy};
 use stackrel::forge::{
     CiStatus, CommitId, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite, Forge,
@@ -45,6 +41,8 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+use testkit::emulator::awx::{self, AwxEmulator};
+use testkit::emulator::github::{Fault, FaultKind, GithubEmulator, LoggedRequest, RepoPermissions};
 
 /// The emulators accept only these; no test prints them.
 const TOKEN: &str = "ghp_e2eFragalysisToken0123456789abcdef";

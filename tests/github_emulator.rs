@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use git2::{Oid, Repository, Signature};
 use serde_json::{Value, json};
-use stackrel::emulator::github::{Fault, FaultKind, GithubEmulator, RepoPermissions};
 use std::path::Path;
+use testkit::emulator::github::{Fault, FaultKind, GithubEmulator, RepoPermissions};
 
 const TOKEN: &str = "t0ken";
 const REPO: &str = "xchem/fragalysis-stack";
