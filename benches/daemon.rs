@@ -2,92 +2,25 @@
 //! latency through the file watcher and through the webhook, and idle memory and CPU. Runs the
 //! real binary against a local sandbox; only 127.0.0.1.
 
-use stackrel::demo::{build_sandbox, release_text};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use stackrel::demo::{Sandbox, release_text};
 use std::time::{Duration, Instant};
+use testkit::daemon::{Daemon, SECRET};
+use testkit::http::try_http;
+use testkit::sandbox::{sandbox, tag_commit};
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The daemon on `sandbox`, ready and past its first reconcile, logging only warnings (as a
+/// quiet production daemon would).
+fn start(sandbox: &Sandbox, run_args: &[&str]) -> Daemon {
+    let mut daemon =
+        Daemon::spawn_env(sandbox, &sandbox.desired, run_args, &[("RUST_LOG", "warn")]);
+    daemon.wait_ready();
+    daemon
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    Some((status, body))
-}
-
-fn start(args: &[&str], dir: &Path, port: u16, run_args: &[&str]) -> Daemon {
-    let child = Command::new(env!("CARGO_BIN_EXE_stackrel"))
-        .args(args)
-        .args(["run", "--listen", &format!("127.0.0.1:{port}")])
-        .args(run_args)
-        .current_dir(dir)
-        .env("STACKREL_WEBHOOK_SECRET", "bench-secret")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn stackrel run");
-    let daemon = Daemon(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if http(port, "GET", "/readyz", &[], b"").is_some_and(|(s, _)| s == 200) {
-            return daemon;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("daemon did not become ready");
-}
-
-fn tag_exists(stack: &Path, tag: &str) -> bool {
-    git2::Repository::open(stack)
-        .map(|r| r.find_reference(&format!("refs/tags/{tag}")).is_ok())
-        .unwrap_or(false)
-}
-
-fn wait_for_tag(stack: &Path, tag: &str, since: Instant) -> Duration {
+fn wait_for_tag(sandbox: &Sandbox, tag: &str, since: Instant) -> Duration {
     let deadline = since + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if tag_exists(stack, tag) {
+        if tag_commit(&sandbox.stack, tag).is_some() {
             return since.elapsed();
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -117,11 +50,9 @@ fn release(i: usize) -> (String, String) {
     )
 }
 
-fn bench_watcher(rounds: usize) -> (Vec<Duration>, u32) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = build_sandbox(&dir.path().join("s")).expect("sandbox");
-    let port = free_port();
-    let daemon = start(&[], &sandbox.desired, port, &[]);
+fn bench_watcher(rounds: usize) -> Vec<Duration> {
+    let (_dir, sandbox) = sandbox();
+    let _daemon = start(&sandbox, &[]);
     let mut samples = Vec::new();
     for i in 0..rounds {
         let (version, text) = release(i);
@@ -132,23 +63,16 @@ fn bench_watcher(rounds: usize) -> (Vec<Duration>, u32) {
                 &format!("Release {version}"),
             )
             .expect("commit");
-        samples.push(wait_for_tag(&sandbox.stack, &version, started));
+        samples.push(wait_for_tag(&sandbox, &version, started));
         std::thread::sleep(Duration::from_millis(300));
     }
-    (samples, daemon.0.id())
+    samples
 }
 
 fn bench_webhook(rounds: usize) -> Vec<Duration> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = build_sandbox(&dir.path().join("s")).expect("sandbox");
-    let port = free_port();
+    let (_dir, sandbox) = sandbox();
     // Without the watcher, only the webhook can wake the daemon before its schedule.
-    let _daemon = start(
-        &["--repo", &sandbox.desired.to_string_lossy()],
-        &sandbox.desired,
-        port,
-        &["--no-watch"],
-    );
+    let daemon = start(&sandbox, &["--no-watch"]);
     let mut samples = Vec::new();
     for i in 0..rounds {
         let (version, text) = release(i);
@@ -158,22 +82,12 @@ fn bench_webhook(rounds: usize) -> Vec<Duration> {
                 &format!("Release {version}"),
             )
             .expect("commit");
-        let body = br#"{"ref":"refs/heads/master"}"#;
-        let signature = stackrel::webhook::sign(b"bench-secret", body);
+        let body = r#"{"ref":"refs/heads/master"}"#;
+        let signature = stackrel::webhook::sign(SECRET.as_bytes(), body.as_bytes());
         let started = Instant::now();
-        let answer = http(
-            port,
-            "POST",
-            "/webhooks/github",
-            &[
-                ("x-github-event", "push".into()),
-                ("x-hub-signature-256", signature),
-                ("content-type", "application/json".into()),
-            ],
-            body,
-        );
-        assert_eq!(answer.map(|(s, _)| s), Some(202));
-        samples.push(wait_for_tag(&sandbox.stack, &version, started));
+        let answer = daemon.webhook("push", body, &signature);
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        samples.push(wait_for_tag(&sandbox, &version, started));
         std::thread::sleep(Duration::from_millis(300));
     }
     samples
@@ -190,20 +104,9 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            let after = s.rsplit(')').next()?.to_string();
-            let fields: Vec<&str> = after.split_whitespace().collect();
-            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     let rounds = 9;
-    let (watcher, _) = bench_watcher(rounds);
+    let watcher = bench_watcher(rounds);
     println!(
         "commit → first side effect (pin commit + tag) through the file watcher, {rounds} releases: median {:.0} ms, min {:.0} ms, max {:.0} ms",
         ms(median(watcher.clone())),
@@ -219,23 +122,20 @@ fn main() {
     );
 
     // Idle: a converged daemon, left alone.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = build_sandbox(&dir.path().join("s")).expect("sandbox");
-    let port = free_port();
-    let daemon = start(&[], &sandbox.desired, port, &[]);
+    let (_dir, sandbox) = sandbox();
+    let daemon = start(&sandbox, &[]);
     std::thread::sleep(Duration::from_secs(2));
-    let pid = daemon.0.id();
-    let ticks_before = cpu_ticks(pid);
+    let ticks_before = daemon.cpu_ticks().unwrap_or(0);
     let idle = Duration::from_secs(10);
     std::thread::sleep(idle);
-    let ticks = cpu_ticks(pid).saturating_sub(ticks_before);
+    let ticks = daemon.cpu_ticks().unwrap_or(0).saturating_sub(ticks_before);
     // Clock ticks are 1/100 s on Linux.
     println!(
         "idle after converging: RSS {:.1} MB; CPU {} ticks ({:.2}% of one core) over {}s",
-        rss_kib(pid) as f64 / 1024.0,
+        rss_kib(daemon.pid()) as f64 / 1024.0,
         ticks,
         ticks as f64 / (idle.as_secs_f64() * 100.0) * 100.0,
         idle.as_secs()
     );
-    let _ = http(port, "GET", "/metrics", &[], b"");
+    let _ = try_http(daemon.port, "GET", "/metrics", &[], b"");
 }

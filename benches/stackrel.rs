@@ -4,7 +4,6 @@
 //! medians over repeated runs: the targets are coarse (milliseconds), so no statistics crate.
 
 use stackrel::apply::{ApplyOptions, Backends, Quiet, apply};
-use stackrel::demo::build_sandbox;
 use stackrel::forge::local::LocalForge;
 use stackrel::observation::observe;
 use stackrel::plan::{PlanOptions, plan};
@@ -12,6 +11,7 @@ use stackrel::tree::DesiredRepo;
 use stackrel::validate::validate;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use testkit::sandbox::{load, sandbox};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -101,14 +101,10 @@ fn bench_plan_and_demo() {
     let mut plan_times = Vec::new();
     let mut operations = 0;
     for _ in 0..runs {
-        let dir = tempfile::tempdir().expect("tempdir");
         let started = Instant::now();
-        let sandbox = build_sandbox(&dir.path().join("demo")).expect("sandbox");
-        let desired = DesiredRepo::open(&sandbox.desired).expect("open");
-        let commit = desired.commit("HEAD").expect("head");
-        let state = validate(&desired.read_commit(&commit).expect("read"));
-        let config = state.config.clone().expect("config");
-        let release = state.newest().expect("release").clone();
+        let (_dir, sandbox) = sandbox();
+        let (config, releases) = load(&sandbox);
+        let release = releases.last().expect("release").clone();
         let forge = LocalForge::new(&sandbox.desired);
         let deployer = sandbox.deployer();
         let verifier = sandbox.verifier();
@@ -124,12 +120,7 @@ fn bench_plan_and_demo() {
             ..ApplyOptions::default()
         };
         apply(
-            &config,
-            &release,
-            &state.releases,
-            &backends,
-            &options,
-            &mut Quiet,
+            &config, &release, &releases, &backends, &options, &mut Quiet,
         )
         .expect("apply");
         release_times.push(started.elapsed());
@@ -143,7 +134,7 @@ fn bench_plan_and_demo() {
             let p = plan(
                 &config,
                 &release,
-                &state.releases,
+                &releases,
                 &observed,
                 PlanOptions::default(),
             );
@@ -153,13 +144,9 @@ fn bench_plan_and_demo() {
         }
     }
     let plan_no_verify = {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let sandbox = build_sandbox(&dir.path().join("demo")).expect("sandbox");
-        let desired = DesiredRepo::open(&sandbox.desired).expect("open");
-        let commit = desired.commit("HEAD").expect("head");
-        let state = validate(&desired.read_commit(&commit).expect("read"));
-        let config = state.config.clone().expect("config");
-        let release = state.newest().expect("release").clone();
+        let (_dir, sandbox) = sandbox();
+        let (config, releases) = load(&sandbox);
+        let release = releases.last().expect("release").clone();
         let forge = LocalForge::new(&sandbox.desired);
         let samples = (0..20)
             .map(|_| {
@@ -168,7 +155,7 @@ fn bench_plan_and_demo() {
                 let _ = plan(
                     &config,
                     &release,
-                    &state.releases,
+                    &releases,
                     &observed,
                     PlanOptions::default(),
                 );

@@ -13,7 +13,6 @@ pub mod daemon;
 pub mod demo;
 pub mod deploy;
 pub mod diagnostic;
-pub mod emulator;
 pub mod forge;
 pub mod history;
 pub mod http_server;

@@ -9,7 +9,7 @@
 use git2::{Oid, Repository, Signature};
 use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, Quiet, apply};
 use stackrel::config::{Config, RepoLocation};
-use stackrel::demo::{DEMO_WORKFLOW, Sandbox, build_sandbox, release_text};
+use stackrel::demo::{DEMO_WORKFLOW, Sandbox, release_text};
 use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use stackrel::deploy::{ReleaseContext, Verifier, VerifyOutcome};
 use stackrel::forge::local::LocalForge;
@@ -19,14 +19,16 @@ use stackrel::forge::{
 };
 use stackrel::plan::{PlanOptions, Step};
 use stackrel::release::Release;
-use stackrel::tree::DesiredRepo;
-use stackrel::validate::validate;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
+use testkit::sandbox::{
+    all_refs, assert_converged, changed_paths, commits_since, file_at, load, master, pinned,
+    push_to_stack, remove_from_stack, sandbox, tags,
+};
 
 const WORKFLOW: &str = ".github/workflows/build-main.yaml";
 
@@ -38,34 +40,13 @@ struct World {
 }
 
 fn world() -> World {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
+    let (dir, sandbox) = sandbox();
     let start = master(&sandbox);
     World {
         _dir: dir,
         sandbox,
         start,
     }
-}
-
-fn master(sandbox: &Sandbox) -> Oid {
-    Repository::open(&sandbox.stack)
-        .unwrap()
-        .refname_to_id("refs/heads/master")
-        .unwrap()
-}
-
-/// The committed desired state, as `stackrel apply` reads it.
-fn load(sandbox: &Sandbox) -> (Config, Vec<Release>) {
-    let desired = DesiredRepo::open(&sandbox.desired).unwrap();
-    let head = desired.commit("HEAD").unwrap();
-    let state = validate(&desired.read_commit(&head).unwrap());
-    assert!(
-        state.is_valid(),
-        "the sandbox's desired state is valid: {:#?}",
-        state.diagnostics
-    );
-    (state.config.unwrap(), state.releases)
 }
 
 fn options(retry_deploy: bool) -> ApplyOptions {
@@ -196,43 +177,6 @@ impl Progress for Effects {
     }
 }
 
-/// Every ref of a repository (branches, tags, notes) and what it points at.
-fn refs(path: &Path) -> BTreeMap<String, String> {
-    let repo = Repository::open(path).unwrap();
-    let mut out = BTreeMap::new();
-    for reference in repo.references().unwrap() {
-        let reference = reference.unwrap();
-        let target = reference
-            .target()
-            .map(|o| o.to_string())
-            .or_else(|| {
-                reference
-                    .symbolic_target()
-                    .ok()
-                    .flatten()
-                    .map(str::to_string)
-            })
-            .unwrap_or_default();
-        out.insert(reference.name().unwrap().to_string(), target);
-    }
-    out
-}
-
-/// The refs of every repository stackrel could write to.
-fn all_refs(sandbox: &Sandbox) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for (name, path) in [
-        ("stack", &sandbox.stack),
-        ("backend", &sandbox.backend),
-        ("frontend", &sandbox.frontend),
-    ] {
-        for (r, target) in refs(path) {
-            out.insert(format!("{name}:{r}"), target);
-        }
-    }
-    out
-}
-
 fn stack_location(sandbox: &Sandbox) -> RepoLocation {
     RepoLocation::Local(sandbox.stack.to_string_lossy().into_owned())
 }
@@ -249,104 +193,6 @@ fn last_state(sandbox: &Sandbox, version: &str) -> Option<DeploymentState> {
         .rev()
         .find(|r| r.version == version)
         .map(|r| r.state)
-}
-
-/// Commits on master since `start`, newest first.
-fn commits_since(sandbox: &Sandbox, start: Oid) -> Vec<Oid> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push_ref("refs/heads/master").unwrap();
-    walk.hide(start).unwrap();
-    walk.map(Result::unwrap).collect()
-}
-
-/// Tags (peeled to commits) by name.
-fn tags(sandbox: &Sandbox) -> BTreeMap<String, Oid> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    let names = repo.tag_names(None).unwrap();
-    names
-        .iter()
-        .map(|name| name.unwrap().unwrap())
-        .map(|name| {
-            let commit = repo
-                .revparse_single(&format!("refs/tags/{name}"))
-                .unwrap()
-                .peel_to_commit()
-                .unwrap();
-            (name.to_string(), commit.id())
-        })
-        .collect()
-}
-
-fn file_at(sandbox: &Sandbox, commit: Oid, path: &str) -> Option<String> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    let tree = repo.find_commit(commit).unwrap().tree().unwrap();
-    let entry = tree.get_path(Path::new(path)).ok()?;
-    let blob = repo.find_blob(entry.id()).unwrap();
-    Some(String::from_utf8(blob.content().to_vec()).unwrap())
-}
-
-/// Paths that differ between a commit and its first parent.
-fn changed_paths(sandbox: &Sandbox, commit: Oid) -> Vec<String> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    let commit = repo.find_commit(commit).unwrap();
-    let parent = commit.parent(0).unwrap();
-    let diff = repo
-        .diff_tree_to_tree(
-            Some(&parent.tree().unwrap()),
-            Some(&commit.tree().unwrap()),
-            None,
-        )
-        .unwrap();
-    diff.deltas()
-        .map(|d| d.new_file().path().unwrap().to_string_lossy().into_owned())
-        .collect()
-}
-
-/// Commits files onto the stack's master as someone else would push them.
-fn push_to_stack(stack: &Path, files: &[(&str, &str)], message: &str) -> Oid {
-    let repo = Repository::open(stack).unwrap();
-    let parent = repo
-        .find_reference("refs/heads/master")
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
-    let mut update = git2::build::TreeUpdateBuilder::new();
-    for (path, text) in files {
-        update.upsert(
-            *path,
-            repo.blob(text.as_bytes()).unwrap(),
-            git2::FileMode::Blob,
-        );
-    }
-    let tree = repo
-        .find_tree(
-            update
-                .create_updated(&repo, &parent.tree().unwrap())
-                .unwrap(),
-        )
-        .unwrap();
-    let sig = Signature::now("Someone Else", "someone@example.org").unwrap();
-    repo.commit(
-        Some("refs/heads/master"),
-        &sig,
-        &sig,
-        message,
-        &tree,
-        &[&parent],
-    )
-    .unwrap()
-}
-
-/// The demo workflow with the 2026.08.2 pins, and nothing else, changed.
-fn expected_pinned_workflow() -> String {
-    let be = "  BE_IMAGE_TAG: 2026.07.1\n";
-    let fe = "  FE_IMAGE_TAG: 2026.08.1\n";
-    assert_eq!(DEMO_WORKFLOW.matches(be).count(), 1);
-    assert_eq!(DEMO_WORKFLOW.matches(fe).count(), 1);
-    DEMO_WORKFLOW
-        .replace(be, "  BE_IMAGE_TAG: 2026.08.1\n")
-        .replace(fe, "  FE_IMAGE_TAG: 2026.08.2\n")
 }
 
 /// The converged end state of release 2026.08.2 from a sandbox that started at `start`: one pin
@@ -385,7 +231,7 @@ fn converged_once(sandbox: &Sandbox, start: Oid) -> Result<(), String> {
             ));
         }
     }
-    if file_at(sandbox, pin, WORKFLOW).as_deref() != Some(expected_pinned_workflow().as_str()) {
+    if file_at(sandbox, pin, WORKFLOW).as_deref() != Some(pinned(DEMO_WORKFLOW).as_str()) {
         return Err(
             "the pin commit's workflow is not the old one with only the pins changed".into(),
         );
@@ -398,13 +244,6 @@ fn blocked_step(outcome: ApplyOutcome) -> Step {
         ApplyOutcome::Blocked { step, .. } => step,
         other => panic!("expected a blocked release, got {other:#?}"),
     }
-}
-
-fn assert_converged(outcome: &ApplyOutcome) {
-    assert!(
-        matches!(outcome, ApplyOutcome::Converged { .. }),
-        "expected convergence, got {outcome:#?}"
-    );
 }
 
 // --- A release converges --------------------------------------------------------------------
@@ -463,7 +302,7 @@ fn the_pin_commit_changes_only_the_bytes_of_the_two_pin_values() {
     let before = file_at(&w.sandbox, w.start, WORKFLOW).unwrap();
     let after = file_at(&w.sandbox, master(&w.sandbox), WORKFLOW).unwrap();
     assert_eq!(before, DEMO_WORKFLOW);
-    assert_eq!(after, expected_pinned_workflow());
+    assert_eq!(after, pinned(DEMO_WORKFLOW));
     let changed: Vec<(&str, &str)> = before
         .lines()
         .zip(after.lines())
@@ -751,31 +590,7 @@ fn a_workflow_without_a_top_level_env_blocks_the_pin_and_writes_nothing() {
 #[test]
 fn a_stack_without_the_workflow_file_blocks_the_pin_and_writes_nothing() {
     let w = world();
-    let repo = Repository::open(&w.sandbox.stack).unwrap();
-    let parent = repo
-        .find_reference("refs/heads/master")
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
-    let mut update = git2::build::TreeUpdateBuilder::new();
-    update.remove(WORKFLOW);
-    let tree = repo
-        .find_tree(
-            update
-                .create_updated(&repo, &parent.tree().unwrap())
-                .unwrap(),
-        )
-        .unwrap();
-    let sig = Signature::now("Someone Else", "someone@example.org").unwrap();
-    repo.commit(
-        Some("refs/heads/master"),
-        &sig,
-        &sig,
-        "Remove the workflow",
-        &tree,
-        &[&parent],
-    )
-    .unwrap();
+    remove_from_stack(&w.sandbox.stack, WORKFLOW, "Remove the workflow");
     let before = all_refs(&w.sandbox);
     let step = blocked_step(run(&w.sandbox, options(false), &mut Quiet).unwrap());
     assert_eq!(step.title(), "pin");
@@ -1167,10 +982,7 @@ fn an_edit_of_the_workflow_between_observe_and_write_conflicts_and_the_pin_lands
     let text = file_at(&w.sandbox, pin, WORKFLOW).unwrap();
     assert_eq!(
         text,
-        format!(
-            "# Reviewed by the release team.\n{}",
-            expected_pinned_workflow()
-        ),
+        format!("# Reviewed by the release team.\n{}", pinned(DEMO_WORKFLOW)),
         "their edit is kept"
     );
     assert_eq!(

@@ -1,15 +1,11 @@
-//! What the daemon's integration tests share: a sandbox of git repositories built by the
-//! library, a by-hand HTTP client for 127.0.0.1, and `Daemon`, a `stackrel run` child process
-//! that is observed only from outside and killed when dropped. Every wait here is bounded and
-//! fails naming what it waited for, with the last `/api/status` and the daemon's output.
-#![allow(dead_code)]
+//! `stackrel run` as a child process, observed only from outside: its HTTP port, its exit
+//! status and its logs. `Daemon` is killed (and reaped) when dropped, so a failing test leaves
+//! nothing running, and every wait is bounded and fails naming what it waited for, with the last
+//! `/api/status` and the daemon's output.
 
-use git2::Repository;
+use crate::http::{Reply, free_port, http, try_http};
 use serde_json::Value;
-use stackrel::demo::{Sandbox, build_sandbox, release_text};
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use stackrel::demo::Sandbox;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -22,153 +18,32 @@ pub const CONVERGE_WITHIN: Duration = Duration::from_secs(15);
 /// How long a signalled daemon may take to exit.
 pub const EXIT_WITHIN: Duration = Duration::from_secs(15);
 pub const POLL: Duration = Duration::from_millis(25);
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox
-// ---------------------------------------------------------------------------------------------
-
-/// A fresh sandbox in a temporary directory: a stack, two components, and a desired-state
-/// repository whose newest release, 2026.08.2, is valid and not yet live.
-pub fn sandbox() -> (tempfile::TempDir, Sandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = build_sandbox(&dir.path().join("sandbox")).unwrap();
-    (dir, sandbox)
-}
-
-pub fn commit_release(sandbox: &Sandbox, version: &str, backend: &str, frontend: &str) {
-    let path = format!("releases/{version}.toml");
-    sandbox
-        .commit_desired(
-            &[(&path, &release_text(backend, frontend, "test"))],
-            &format!("Release {version}"),
-        )
-        .unwrap();
-}
-
-/// Declares 2026.08.3 with the backend tag 2026.08.9, which is on staging only: preflight
-/// blocks it, so a daemon started on this sandbox is ready without having changed anything.
-pub fn commit_blocked_release(sandbox: &Sandbox) {
-    commit_release(sandbox, "2026.08.3", "2026.08.9", "2026.08.2");
-}
-
-/// Commits stackrel.toml with `extra` appended (the demo config has no `[daemon]` table).
-pub fn commit_config_with(sandbox: &Sandbox, extra: &str, message: &str) {
-    let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
-    let config = format!("{config}\n{extra}\n");
-    sandbox
-        .commit_desired(&[("stackrel.toml", &config)], message)
-        .unwrap();
-}
-
-/// Every ref of the stack repository and its target: pins are commits, releases are tags.
-pub fn stack_refs(sandbox: &Sandbox) -> BTreeMap<String, String> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    repo.references()
-        .unwrap()
-        .map(Result::unwrap)
-        .map(|r| {
-            (
-                r.name().unwrap().to_string(),
-                r.target().map(|o| o.to_string()).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-/// Replaces the demo deployer in the working directory (the command runs from there; it is
-/// not read from git) with one that announces itself, then takes `seconds` before deploying.
-pub fn slow_deployer(sandbox: &Sandbox, seconds: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let started = sandbox.root.join("deploy-started");
-    let script = format!(
-        "#!/bin/sh\nset -eu\ntouch ../deploy-started\nsleep {seconds}\n\
-         echo \"stack=$1 backend=$2 frontend=$3\" > ../production.txt\n\
-         echo \"$1\" >> ../deploys.log\necho \"deployed stack $1\"\n"
-    );
-    let path = sandbox.desired.join("deploy.sh");
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    started
-}
-
-/// Does what a git-sync sidecar does on each sync: checks the desired state's current commit
-/// out into a new worktree beside the others, then atomically swaps the `current` symlink to it.
-/// Worktrees sit beside the sandbox's repositories, so the config's `../stack.git` still
-/// resolves.
-pub fn git_sync(sandbox: &Sandbox, n: u32) -> PathBuf {
-    let worktree = sandbox.root.join(format!(".worktree-{n}"));
-    Repository::clone(sandbox.desired.to_str().unwrap(), &worktree).unwrap();
-    let link = sandbox.root.join("current");
-    let staged = sandbox.root.join("current.tmp");
-    std::os::unix::fs::symlink(&worktree, &staged).unwrap();
-    std::fs::rename(&staged, &link).unwrap();
-    link
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP, by hand: one request per connection, only to 127.0.0.1
-// ---------------------------------------------------------------------------------------------
-
-pub struct Reply {
-    pub status: u16,
-    pub headers: String,
-    pub body: String,
-}
-
-pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    try_http(port, method, path, headers, body)
-        .unwrap_or_else(|e| panic!("{method} http://127.0.0.1:{port}{path} failed: {e}"))
-}
-
-pub fn try_http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<Reply> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
-    Ok(Reply {
-        status,
-        headers: head.to_ascii_lowercase(),
-        body: body.to_string(),
-    })
-}
-
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// A `push` delivery for the desired-state repository's branch.
 pub const PUSH: &str =
     r#"{"ref":"refs/heads/master","after":"0000000000000000000000000000000000000000"}"#;
 
-// ---------------------------------------------------------------------------------------------
-// The daemon as a child process
-// ---------------------------------------------------------------------------------------------
+/// The `stackrel` binary that cargo built for the running test or benchmark. Cargo names it to
+/// the root package's tests and benchmarks only (`CARGO_BIN_EXE_stackrel`, which recent cargo
+/// also sets at run time); older cargo leaves it beside the `deps/` directory the test runs from.
+pub fn stackrel_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_stackrel") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let dir = exe.parent().expect("the test sits in a directory");
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("deps/ sits in the profile directory")
+    } else {
+        dir
+    };
+    let bin = dir.join(format!("stackrel{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "the stackrel binary is built at {}",
+        bin.display()
+    );
+    bin
+}
 
 /// A running `stackrel run`; killed (and reaped) on drop, whatever happened.
 pub struct Daemon {
@@ -190,7 +65,8 @@ impl Daemon {
         Self::spawn_env(sandbox, checkout, extra, &[])
     }
 
-    /// Spawns the daemon with extra environment variables (credentials for the emulators).
+    /// Spawns the daemon with extra environment variables (credentials for the emulators, a log
+    /// level).
     pub fn spawn_env(
         sandbox: &Sandbox,
         checkout: &Path,
@@ -202,16 +78,16 @@ impl Daemon {
         let n = std::fs::read_dir(&sandbox.root).unwrap().count();
         let stdout = sandbox.root.join(format!("daemon-{port}-{n}.out"));
         let stderr = sandbox.root.join(format!("daemon-{port}-{n}.err"));
-        let child = Command::new(env!("CARGO_BIN_EXE_stackrel"))
+        let child = Command::new(stackrel_bin())
             .arg("--repo")
             .arg(checkout)
             .args(["run", "--listen", &listen])
             .args(extra)
             .current_dir(checkout)
             .env("STACKREL_WEBHOOK_SECRET", SECRET)
-            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -343,6 +219,10 @@ impl Daemon {
             .filter(|(name, _)| name.starts_with("stackrel_reconciles_total{"))
             .map(|(_, value)| value)
             .sum()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// CPU time the process has used so far, in clock ticks (user + system), where /proc tells.

@@ -7,8 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use git2::{Oid, Repository, Signature};
 use serde_json::{Value, json};
-use stackrel::emulator::github::{Fault, FaultKind, GithubEmulator, RepoPermissions};
 use std::path::Path;
+use testkit::emulator::github::{Fault, FaultKind, GithubEmulator, RepoPermissions};
+use testkit::sandbox::push_to_stack;
 
 const TOKEN: &str = "t0ken";
 const REPO: &str = "xchem/fragalysis-stack";
@@ -757,6 +758,71 @@ fn a_lost_response_after_put_leaves_the_commit_in_place() {
         409
     );
     assert_eq!(f.master(), tip);
+}
+
+#[test]
+fn a_tag_created_through_the_api_completes_the_workflow_its_push_triggers() {
+    let f = fixture();
+    f.emu.succeed_on_tag_push(REPO, "build main");
+    // Tags that were there before, or that someone writes to the repository directly, are not
+    // pushes through the API: they trigger nothing.
+    f.repo()
+        .reference("refs/tags/direct", f.c1, false, "someone else")
+        .unwrap();
+    let created = f.send(
+        "POST",
+        &format!("/repos/{REPO}/git/refs"),
+        &json!({"ref": "refs/tags/2026.08.3", "sha": f.c2.to_string()}),
+    );
+    assert_eq!(created.status, 201);
+    let released = f.send(
+        "POST",
+        &format!("/repos/{REPO}/releases"),
+        &json!({"tag_name": "2026.08.4", "target_commitish": f.c1.to_string()}),
+    );
+    assert_eq!(released.status, 201);
+    let runs: Vec<(String, String, String, Option<String>)> = f
+        .emu
+        .runs(REPO)
+        .into_iter()
+        .map(|r| (r.name, r.head_sha, r.status, r.conclusion))
+        .collect();
+    let success = |commit: Oid| {
+        (
+            "build main".to_string(),
+            commit.to_string(),
+            "completed".to_string(),
+            Some("success".to_string()),
+        )
+    };
+    assert_eq!(runs, [success(f.c2), success(f.c1)]);
+}
+
+#[test]
+fn an_action_before_a_request_runs_once_just_before_that_request_is_answered() {
+    let f = fixture();
+    let path = f.path.clone();
+    f.emu.before_request("PUT", "/contents/", move || {
+        // Someone else moves master on, so the write's blob is stale by the time it lands.
+        let text = "env:\n  BE_IMAGE_TAG: 2026.08.9\n";
+        push_to_stack(&path, &[(WORKFLOW, text)], "theirs");
+    });
+    let read = f.get(&format!("/repos/{REPO}/contents/{WORKFLOW}"));
+    assert_eq!(read.status, 200, "a GET does not set the action off");
+    let sha = blob_at(&f.repo(), f.c2, WORKFLOW);
+    let stale = f.put_workflow("env:\n  BE_IMAGE_TAG: 2026.08.3\n", Some(&sha));
+    assert_eq!(stale.unwrap().status, 409, "their push landed first");
+    let theirs = f.master();
+    let fresh = blob_at(&f.repo(), theirs, WORKFLOW);
+    let again = f.put_workflow("env:\n  BE_IMAGE_TAG: 2026.08.3\n", Some(&fresh));
+    assert_eq!(again.unwrap().status, 200, "the action ran only once");
+    let repo = f.repo();
+    let head = repo.find_commit(f.master()).unwrap();
+    assert_eq!(
+        head.parent_id(0).unwrap(),
+        theirs,
+        "the pin lands on theirs"
+    );
 }
 
 #[test]

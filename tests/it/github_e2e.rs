@@ -3,11 +3,11 @@
 //! GitHub-shaped REST API), the ureq-based `AwxDeployer` against the AWX emulator, and the
 //! `HttpVerifier` against the AWX emulator's `/version/` page standing in for production.
 //!
-//! The repositories are the demo sandbox's (shaped like Fragalysis: backend and frontend with
-//! `production` branches and a tag that is only on staging; a stack whose workflow pins
-//! `BE_IMAGE_TAG`/`FE_IMAGE_TAG` under its top-level `env:`), served as `xchem/fragalysis-*`. CI
-//! is emulated as instant: component builds are green from the start, and the stack's "build
-//! main" run succeeds the moment its tag exists.
+//! The world is `testkit::github_world`: the demo sandbox's repositories (shaped like Fragalysis:
+//! backend and frontend with `production` branches and a tag that is only on staging; a stack
+//! whose workflow pins `BE_IMAGE_TAG`/`FE_IMAGE_TAG` under its top-level `env:`), served as
+//! `xchem/fragalysis-*`. CI is emulated as instant: component builds are green from the start,
+//! and the stack's "build main" run succeeds the moment its tag exists.
 //!
 //! What is specified: a release converges with exactly one pin commit, one tag at it, one GitHub
 //! release, one AWX job and one ticket comment edited in place; the release spends at most 30
@@ -17,421 +17,21 @@
 //! re-planned; a secret shadowing a pin is a warning; GitHub's refusals are shown with GitHub's
 //! status and message and never the token.
 
-use git2::{Oid, Repository, Signature};
-use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, Quiet, apply};
-use stackrel::config::{Config, Deploy, RepoLocation, Verify};
-use stackrel::credentials::{GithubAuth, Secret};
-use stackrel::demo::{DEMO_WORKFLOW, Sandbox, build_sandbox};
-use stackrel::deploy::awx::AwxDeployer;
-use stackrel::deploy::http_verify::HttpVerifier;
-use stackrel::emulator::awx::{self, AwxEmulator};
-use stackrel::emulator::github::{
-    Fault, FaultKind, GithubEmulator, LoggedRequest, RepoPermissions,
-};
-use stackrel::forge::github::{GithubForge, RequestPolicy};
-use stackrel::forge::{
-    CiStatus, CommitId, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite, Forge,
-    ForgeResult, NewRelease,
-};
-use stackrel::observation::observe;
-use stackrel::plan::{Plan, PlanOptions, plan};
-use stackrel::release::{Release, TicketRef};
-use stackrel::tree::DesiredRepo;
-use stackrel::validate::validate;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use git2::Repository;
+use stackrel::apply::{ApplyError, ApplyOutcome, Progress, Quiet};
+use stackrel::config::RepoLocation;
+use stackrel::demo::DEMO_WORKFLOW;
+use stackrel::forge::{DeploymentRecord, DeploymentState, Forge};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
-
-/// The emulators accept only these; no test prints them.
-const TOKEN: &str = "ghp_e2eFragalysisToken0123456789abcdef";
-const AWX_TOKEN: &str = "awx-e2e-token-5c4b3a";
-const STACK: &str = "xchem/fragalysis-stack";
-const BACKEND: &str = "xchem/fragalysis-backend";
-const FRONTEND: &str = "xchem/fragalysis-frontend";
-const WORKFLOW: &str = ".github/workflows/build-main.yaml";
-const VERSION: &str = "2026.08.3";
-const TEMPLATE: &str = "Production Fragalysis Stack";
-const VARIABLE: &str = "stack_image_tag";
-const LABEL: &str = "fragalysis-stack";
-/// The hidden marker of stackrel's ticket comment for `VERSION`.
-const MARKER: &str = "<!-- stackrel:release:2026.08.3 -->";
-
-/// A sandbox served by a GitHub emulator, an AWX emulator with the production template, a
-/// release ticket, and the committed desired state that releases `VERSION` on GitHub.
-struct World {
-    _dir: TempDir,
-    sandbox: Sandbox,
-    github: GithubEmulator,
-    awx: AwxEmulator,
-    config: Config,
-    releases: Vec<Release>,
-    /// The stack's master before the release.
-    start: Oid,
-    /// Every ref of the component repositories before the release.
-    component_refs: BTreeMap<String, String>,
-    ticket: TicketRef,
-}
-
-fn world() -> World {
-    world_with(("2026.08.1", "2026.08.2"))
-}
-
-/// A world whose release pins `backend` and `frontend`.
-fn world_with((backend, frontend): (&str, &str)) -> World {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
-    let github = GithubEmulator::start(TOKEN).expect("the GitHub emulator starts");
-    for (name, path) in [
-        (STACK, &sandbox.stack),
-        (BACKEND, &sandbox.backend),
-        (FRONTEND, &sandbox.frontend),
-    ] {
-        github.add_repo(name, path).expect("a bare repository");
-    }
-    // Every component tag was built green (the staging-only ones too: what stops those is the
-    // branch rule, not CI).
-    for (name, path, tags) in [
-        (
-            BACKEND,
-            &sandbox.backend,
-            ["2026.07.1", "2026.08.1", "2026.08.9"],
-        ),
-        (
-            FRONTEND,
-            &sandbox.frontend,
-            ["2026.08.1", "2026.08.2", "2026.09.1"],
-        ),
-    ] {
-        for tag in tags {
-            let commit = tag_commit(path, tag).expect("the demo tag exists");
-            github.set_run(
-                name,
-                &commit.to_string(),
-                "build production",
-                "completed",
-                Some("success"),
-            );
-        }
-    }
-    let number = github.add_issue(STACK, &format!("Release {VERSION}"), "Planned release");
-    let awx = AwxEmulator::start(AWX_TOKEN).expect("the AWX emulator starts");
-    awx.add_template(TEMPLATE, "xchem", true, &[]);
-    // AWX takes no time: a job has ended by the first time anyone looks at it.
-    awx.set_polls_to_finish(1);
-    awx.set_version_field("backend", &format!("xchem:{backend}"));
-
-    let config_text = format!(
-        r#"[stack]
-repo = "{STACK}"
-branch = "master"
-workflow = "{WORKFLOW}"
-commit_message = "build: Use of b/e {{backend}} f/e {{frontend}}"
-ci = "build main"
-
-[components.backend]
-repo = "{BACKEND}"
-branch = "production"
-pin = "BE_IMAGE_TAG"
-ci = "build production"
-
-[components.frontend]
-repo = "{FRONTEND}"
-branch = "production"
-pin = "FE_IMAGE_TAG"
-ci = "build production"
-
-[deploy]
-kind = "awx"
-url = "{awx}"
-api_prefix = "{prefix}"
-template = "{TEMPLATE}"
-organization = "xchem"
-variable = "{VARIABLE}"
-
-[verify]
-url = "{awx}/version/"
-expect = {{ "version.stack" = "xchem:{{version}}", "version.backend" = "xchem:{{backend}}" }}
-timeout_seconds = 5
-
-[github]
-api_url = "{github}"
-
-[ticket]
-label = "{LABEL}"
-"#,
-        awx = awx.url(),
-        prefix = awx.prefix(),
-        github = github.url(),
-    );
-    let release_text = format!(
-        "backend = \"{backend}\"\nfrontend = \"{frontend}\"\nticket = \"{STACK}#{number}\"\nnotes = \"End-to-end release\"\n"
-    );
-    sandbox
-        .commit_desired(
-            &[
-                ("stackrel.toml", &config_text),
-                (&format!("releases/{VERSION}.toml"), &release_text),
-            ],
-            "Release on GitHub and AWX",
-        )
-        .expect("the desired state commits");
-    let desired = DesiredRepo::open(&sandbox.desired).unwrap();
-    let head = desired.commit("HEAD").unwrap();
-    let state = validate(&desired.read_commit(&head).unwrap());
-    assert!(
-        state.is_valid(),
-        "the desired state is valid: {:#?}",
-        state.diagnostics
-    );
-    let config = state.config.clone().unwrap();
-    let releases = state.releases.clone();
-    assert_eq!(releases.last().unwrap().version.to_string(), VERSION);
-    let start = branch_tip(&sandbox.stack, "master");
-    let component_refs = component_refs(&sandbox);
-    World {
-        _dir: dir,
-        sandbox,
-        github,
-        awx,
-        config,
-        releases,
-        start,
-        component_refs,
-        ticket: TicketRef {
-            owner: "xchem".into(),
-            repo: "fragalysis-stack".into(),
-            number,
-        },
-    }
-}
-
-impl World {
-    fn release(&self) -> &Release {
-        self.releases.last().expect("a release is declared")
-    }
-
-    fn component_refs_now(&self) -> BTreeMap<String, String> {
-        component_refs(&self.sandbox)
-    }
-}
-
-/// Tests wait milliseconds where production waits seconds.
-fn policy() -> RequestPolicy {
-    RequestPolicy {
-        get_attempts: 4,
-        backoff: Duration::from_millis(2),
-        max_rate_limit_wait: Duration::from_secs(5),
-        secondary_limit_wait: Duration::from_millis(10),
-    }
-}
-
-/// A new GitHub client with an empty ETag cache: a process (re)starting.
-fn connect(w: &World) -> GithubForge {
-    connect_with(w, TOKEN)
-}
-
-fn connect_with(w: &World, token: &str) -> GithubForge {
-    GithubForge::connect(
-        &w.github.url(),
-        &GithubAuth::Token(Secret::new(token)),
-        policy(),
-    )
-    .expect("the GitHub client builds")
-}
-
-fn awx_deployer(w: &World) -> AwxDeployer {
-    let Deploy::Awx(awx) = &w.config.deploy else {
-        panic!("the world deploys with AWX")
-    };
-    AwxDeployer::new(awx, AWX_TOKEN)
-        .expect("the AWX deployer builds")
-        .with_poll_interval(Duration::from_millis(1))
-        .with_retry_backoff(Duration::from_millis(2))
-        .with_deploy_timeout(Duration::from_secs(10))
-}
-
-fn verifier(w: &World) -> HttpVerifier {
-    let Some(Verify::Http { url, expect, .. }) = &w.config.verify else {
-        panic!("the world verifies over HTTP")
-    };
-    HttpVerifier::new(url, expect)
-        .expect("the verifier builds")
-        .with_request_timeout(Duration::from_secs(5))
-}
-
-fn options() -> ApplyOptions {
-    ApplyOptions {
-        plan: PlanOptions::default(),
-        gate_timeout: Duration::from_secs(5),
-        poll_start: Duration::from_millis(1),
-        poll_max: Duration::from_millis(5),
-    }
-}
-
-/// The forge as the loop sees it: GitHub, plus what the world does around stackrel. The stack's
-/// "build main" run starts and succeeds the instant the release tag exists (CI taking zero
-/// time), and a test may make someone else write just before stackrel's next workflow write.
-struct OnGithub<'a> {
-    github: &'a GithubForge,
-    world: &'a World,
-    before_write: RefCell<Option<Box<dyn FnOnce() + 'a>>>,
-}
-
-impl<'a> OnGithub<'a> {
-    fn new(github: &'a GithubForge, world: &'a World) -> Self {
-        OnGithub {
-            github,
-            world,
-            before_write: RefCell::new(None),
-        }
-    }
-
-    /// The stack build runs on a tag push; emulated as finishing at once.
-    fn build_tag(&self) {
-        if let Some(commit) = tag_commit(&self.world.sandbox.stack, VERSION) {
-            let commit = commit.to_string();
-            let built = self
-                .world
-                .github
-                .runs(STACK)
-                .iter()
-                .any(|r| r.head_sha == commit && r.name == "build main");
-            if !built {
-                self.world.github.set_run(
-                    STACK,
-                    &commit,
-                    "build main",
-                    "completed",
-                    Some("success"),
-                );
-            }
-        }
-    }
-}
-
-impl Forge for OnGithub<'_> {
-    fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
-        self.github.resolve_tag(repo, tag)
-    }
-    fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
-        self.github.branch_head(repo, branch)
-    }
-    fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
-        self.github.is_reachable(repo, commit, branch)
-    }
-    fn ci_status(
-        &self,
-        repo: &RepoLocation,
-        commit: &str,
-        workflow: &str,
-    ) -> ForgeResult<CiStatus> {
-        self.github.ci_status(repo, commit, workflow)
-    }
-    fn read_file(
-        &self,
-        repo: &RepoLocation,
-        commit: &str,
-        path: &str,
-    ) -> ForgeResult<Option<FileAtCommit>> {
-        self.github.read_file(repo, commit, path)
-    }
-    fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
-        if let Some(someone_else) = self.before_write.borrow_mut().take() {
-            someone_else();
-        }
-        self.github.write_file(repo, write)
-    }
-    fn file_history(
-        &self,
-        repo: &RepoLocation,
-        branch: &str,
-        path: &str,
-        limit: usize,
-    ) -> ForgeResult<Vec<CommitId>> {
-        self.github.file_history(repo, branch, path, limit)
-    }
-    fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
-        let result = self.github.create_release(repo, release);
-        // Whatever stackrel heard back, a tag that exists now has been pushed.
-        self.build_tag();
-        result
-    }
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
-        self.github.has_release(repo, tag)
-    }
-    fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
-        self.github.pin_overrides(repo, pins)
-    }
-    fn report_ticket(
-        &self,
-        ticket: &TicketRef,
-        marker: &str,
-        body: &str,
-        label: Option<&str>,
-    ) -> ForgeResult<()> {
-        self.github.report_ticket(ticket, marker, body, label)
-    }
-    fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
-        self.github.record_deployment(repo, record)
-    }
-    fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
-        self.github.deployments(repo)
-    }
-}
-
-/// One `stackrel apply` process against the world through `github`.
-fn apply_with(
-    w: &World,
-    forge: &OnGithub<'_>,
-    progress: &mut dyn Progress,
-) -> Result<ApplyOutcome, ApplyError> {
-    let deployer = awx_deployer(w);
-    let verifier = verifier(w);
-    let backends = Backends {
-        forge,
-        deployer: Some(&deployer),
-        verifier: Some(&verifier),
-    };
-    apply(
-        &w.config,
-        w.release(),
-        &w.releases,
-        &backends,
-        &options(),
-        progress,
-    )
-}
-
-/// A whole `stackrel apply` process: a new GitHub client, AWX client and verifier.
-fn apply_fresh(w: &World, progress: &mut dyn Progress) -> Result<ApplyOutcome, ApplyError> {
-    let github = connect(w);
-    apply_with(w, &OnGithub::new(&github, w), progress)
-}
-
-/// `stackrel plan`: observe and plan, nothing else.
-fn plan_with(w: &World, forge: &dyn Forge) -> Plan {
-    let deployer = awx_deployer(w);
-    let verifier = verifier(w);
-    let observed = observe(
-        &w.config,
-        w.release(),
-        forge,
-        Some(&deployer),
-        Some(&verifier),
-    )
-    .expect("observing succeeds");
-    plan(
-        &w.config,
-        w.release(),
-        &w.releases,
-        &observed,
-        PlanOptions::default(),
-    )
-}
+use testkit::emulator::awx;
+use testkit::emulator::github::{Fault, FaultKind, GithubEmulator, RepoPermissions};
+use testkit::github_world::*;
+use testkit::sandbox::{
+    assert_converged, commits_since, file_at, master, pinned, push_to_stack, tags,
+};
 
 /// Records every side effect; may stop the run after the N-th (a crash there) and may inject a
 /// GitHub fault right after the first side effect whose description starts with a prefix (to
@@ -471,153 +71,13 @@ impl Progress for Script<'_> {
     }
 }
 
-// --- Observing the world directly ---------------------------------------------------------------
-
-fn branch_tip(bare: &Path, branch: &str) -> Oid {
-    Repository::open(bare)
-        .unwrap()
-        .refname_to_id(&format!("refs/heads/{branch}"))
-        .unwrap()
-}
-
-fn tag_commit(bare: &Path, tag: &str) -> Option<Oid> {
-    let repo = Repository::open(bare).ok()?;
-    let object = repo.revparse_single(&format!("refs/tags/{tag}")).ok()?;
-    object.peel_to_commit().ok().map(|c| c.id())
-}
-
-/// Every ref of the backend and frontend repositories.
-fn component_refs(sandbox: &Sandbox) -> BTreeMap<String, String> {
-    let mut all = BTreeMap::new();
-    for (name, path) in [
-        ("backend", &sandbox.backend),
-        ("frontend", &sandbox.frontend),
-    ] {
-        for (r, target) in refs(path) {
-            all.insert(format!("{name}:{r}"), target);
-        }
-    }
-    all
-}
-
-fn refs(path: &Path) -> BTreeMap<String, String> {
-    let repo = Repository::open(path).unwrap();
-    let mut out = BTreeMap::new();
-    for reference in repo.references().unwrap() {
-        let reference = reference.unwrap();
-        let target = reference
-            .target()
-            .map(|o| o.to_string())
-            .unwrap_or_default();
-        out.insert(reference.name().unwrap().to_string(), target);
-    }
-    out
-}
-
-/// Commits on the stack's master since `start`, newest first.
-fn commits_since(w: &World, start: Oid) -> Vec<Oid> {
-    let repo = Repository::open(&w.sandbox.stack).unwrap();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push_ref("refs/heads/master").unwrap();
-    walk.hide(start).unwrap();
-    walk.map(Result::unwrap).collect()
-}
-
-fn stack_tags(w: &World) -> BTreeMap<String, Oid> {
-    let repo = Repository::open(&w.sandbox.stack).unwrap();
-    let names = repo.tag_names(None).unwrap();
-    names
-        .iter()
-        .flatten()
-        .flatten()
-        .map(|name| {
-            (
-                name.to_string(),
-                tag_commit(&w.sandbox.stack, name).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn file_at(bare: &Path, commit: Oid, path: &str) -> Option<String> {
-    let repo = Repository::open(bare).unwrap();
-    let tree = repo.find_commit(commit).unwrap().tree().unwrap();
-    let entry = tree.get_path(Path::new(path)).ok()?;
-    let blob = repo.find_blob(entry.id()).unwrap();
-    Some(String::from_utf8(blob.content().to_vec()).unwrap())
-}
-
-/// `text` with the two top-level pins set to the release's values, and nothing else changed.
-fn pinned(text: &str) -> String {
-    let be = "  BE_IMAGE_TAG: 2026.07.1\n";
-    let fe = "  FE_IMAGE_TAG: 2026.08.1\n";
-    assert_eq!(text.matches(be).count(), 1);
-    assert_eq!(text.matches(fe).count(), 1);
-    text.replace(be, "  BE_IMAGE_TAG: 2026.08.1\n")
-        .replace(fe, "  FE_IMAGE_TAG: 2026.08.2\n")
-}
-
-/// Commits a file onto the stack's master as someone else would push it.
-fn push_to_stack(w: &World, path: &str, text: &str, message: &str) -> Oid {
-    let repo = Repository::open(&w.sandbox.stack).unwrap();
-    let parent = repo
-        .find_reference("refs/heads/master")
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
-    let mut update = git2::build::TreeUpdateBuilder::new();
-    update.upsert(
-        path,
-        repo.blob(text.as_bytes()).unwrap(),
-        git2::FileMode::Blob,
-    );
-    let tree = repo
-        .find_tree(
-            update
-                .create_updated(&repo, &parent.tree().unwrap())
-                .unwrap(),
-        )
-        .unwrap();
-    let sig = Signature::now("Someone Else", "someone@example.org").unwrap();
-    repo.commit(
-        Some("refs/heads/master"),
-        &sig,
-        &sig,
-        message,
-        &tree,
-        &[&parent],
-    )
-    .unwrap()
-}
-
-fn awx_jobs_for(w: &World, version: &str) -> usize {
-    w.awx
-        .jobs()
-        .iter()
-        .filter(|j| j.variable(VARIABLE).as_deref() == Some(version))
-        .count()
-}
-
-fn writes(log: &[LoggedRequest]) -> Vec<String> {
-    log.iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
-        .collect()
-}
-
-fn count(log: &[LoggedRequest], method: &str, path_contains: &str) -> usize {
-    log.iter()
-        .filter(|r| r.method == method && r.path.contains(path_contains))
-        .count()
-}
-
 /// The converged end state of `VERSION`, counted on the services themselves: one pin commit
 /// that changes only the pins, one tag at it, one GitHub release, one AWX job (successful), one
 /// stackrel comment on the ticket and its label, the newest deployment verified, and the
 /// component repositories untouched. Returns what is wrong, if anything.
 fn converged_once(w: &World) -> Result<(), String> {
     let mut wrong = Vec::new();
-    let new = commits_since(w, w.start);
+    let new = commits_since(&w.sandbox, w.start);
     let pin = match new.as_slice() {
         [pin] => Some(*pin),
         _ => {
@@ -626,14 +86,14 @@ fn converged_once(w: &World) -> Result<(), String> {
         }
     };
     if let Some(pin) = pin {
-        let before = file_at(&w.sandbox.stack, w.start, WORKFLOW).unwrap();
-        if file_at(&w.sandbox.stack, pin, WORKFLOW) != Some(pinned(&before)) {
+        let before = file_at(&w.sandbox, w.start, WORKFLOW).unwrap();
+        if file_at(&w.sandbox, pin, WORKFLOW) != Some(pinned(&before)) {
             wrong.push(
                 "the pin commit's workflow is not the old one with only the pins changed".into(),
             );
         }
     }
-    let tags = stack_tags(w);
+    let tags = tags(&w.sandbox);
     if tags.len() != 1 || pin.is_none_or(|p| tags.get(VERSION) != Some(&p)) {
         wrong.push(format!(
             "tags {tags:?}, not only {VERSION} at the pin commit {pin:?}"
@@ -704,13 +164,6 @@ fn converged_once(w: &World) -> Result<(), String> {
     }
 }
 
-fn assert_converged(outcome: &ApplyOutcome) {
-    assert!(
-        matches!(outcome, ApplyOutcome::Converged { .. }),
-        "expected convergence, got {outcome:#?}"
-    );
-}
-
 /// Nothing was written anywhere: no non-GET request reached GitHub, nothing changed in git, and
 /// AWX has no job and got no POST.
 fn assert_nothing_written(w: &World) {
@@ -720,7 +173,7 @@ fn assert_nothing_written(w: &World) {
         Vec::<String>::new(),
         "no write reaches GitHub"
     );
-    assert_eq!(branch_tip(&w.sandbox.stack, "master"), w.start);
+    assert_eq!(master(&w.sandbox), w.start);
     assert!(w.github.releases(STACK).is_empty());
     assert!(w.github.deployments(STACK).is_empty());
     assert!(w.github.issues(STACK)[0].comments.is_empty());
@@ -736,7 +189,7 @@ fn assert_nothing_written(w: &World) {
 fn a_whole_release_converges_with_one_pin_commit_tag_release_awx_job_and_ticket_comment() {
     let w = world();
     let github = connect(&w);
-    let outcome = apply_with(&w, &OnGithub::new(&github, &w), &mut Quiet).unwrap();
+    let outcome = apply_with(&w, &github, &mut Quiet).unwrap();
     match &outcome {
         ApplyOutcome::Converged { plan } => {
             assert_eq!(plan.version.to_string(), VERSION);
@@ -748,7 +201,7 @@ fn a_whole_release_converges_with_one_pin_commit_tag_release_awx_job_and_ticket_
     converged_once(&w).unwrap();
 
     // The pin commit, its tag and its release.
-    let pin = branch_tip(&w.sandbox.stack, "master");
+    let pin = master(&w.sandbox);
     let repo = Repository::open(&w.sandbox.stack).unwrap();
     let commit = repo.find_commit(pin).unwrap();
     assert_eq!(
@@ -756,7 +209,7 @@ fn a_whole_release_converges_with_one_pin_commit_tag_release_awx_job_and_ticket_
         Ok("build: Use of b/e 2026.08.1 f/e 2026.08.2")
     );
     assert_eq!(commit.parent_id(0).unwrap(), w.start);
-    assert_eq!(stack_tags(&w)[VERSION], pin);
+    assert_eq!(tags(&w.sandbox)[VERSION], pin);
     let release = &w.github.releases(STACK)[0];
     assert_eq!(release.name.as_deref(), Some("Release 2026.08.3"));
     assert!(!release.draft && !release.prerelease);
@@ -871,13 +324,12 @@ fn an_idle_reconcile_after_convergence_costs_no_rate_limit() {
         },
     );
     let github = connect(&w);
-    let forge = OnGithub::new(&github, &w);
-    assert_converged(&apply_with(&w, &forge, &mut Quiet).unwrap());
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
     let counted_before = github.stats().counted;
     let remaining_before = w.github.rate_limit_remaining();
     w.github.clear_log();
 
-    let plan = plan_with(&w, &forge);
+    let plan = plan_with(&w, &github);
     assert!(plan.in_sync(), "{plan:#?}");
 
     let log = w.github.requests();
@@ -909,12 +361,11 @@ fn an_idle_reconcile_costs_no_rate_limit_even_when_the_token_cannot_list_secrets
         },
     );
     let github = connect(&w);
-    let forge = OnGithub::new(&github, &w);
-    assert_converged(&apply_with(&w, &forge, &mut Quiet).unwrap());
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
     let counted_before = github.stats().counted;
     w.github.clear_log();
 
-    assert!(plan_with(&w, &forge).in_sync());
+    assert!(plan_with(&w, &github).in_sync());
     let counted: Vec<String> = w
         .github
         .requests()
@@ -1434,7 +885,11 @@ fn a_release_tag_pushed_by_someone_else_at_another_commit_blocks_with_nothing_wr
         other => panic!("expected a blocked release, got {other:#?}"),
     }
     assert_nothing_written(&w);
-    assert_eq!(stack_tags(&w)[VERSION], w.start, "their tag is left alone");
+    assert_eq!(
+        tags(&w.sandbox)[VERSION],
+        w.start,
+        "their tag is left alone"
+    );
 }
 
 // --- Races and warnings -------------------------------------------------------------------------
@@ -1446,20 +901,17 @@ fn a_workflow_edited_between_observe_and_write_is_a_409_and_the_pin_lands_on_top
         "# Builds the stack image",
         "# Edited by hand. Builds the stack image",
     );
-    let theirs = RefCell::new(None);
+    // Someone else pushes just before stackrel's workflow write.
+    let theirs = Arc::new(Mutex::new(None));
+    let (stack, pushed, text) = (w.sandbox.stack.clone(), theirs.clone(), edited.clone());
+    w.github.before_request("PUT", "/contents/", move || {
+        let commit = push_to_stack(&stack, &[(WORKFLOW, &text)], "docs: explain the build");
+        *pushed.lock().unwrap() = Some(commit);
+    });
     let github = connect(&w);
-    let forge = OnGithub::new(&github, &w);
-    *forge.before_write.borrow_mut() = Some(Box::new(|| {
-        *theirs.borrow_mut() = Some(push_to_stack(
-            &w,
-            WORKFLOW,
-            &edited,
-            "docs: explain the build",
-        ));
-    }));
-    assert_converged(&apply_with(&w, &forge, &mut Quiet).unwrap());
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
 
-    let theirs = theirs.borrow().expect("the other edit happened");
+    let theirs = theirs.lock().unwrap().expect("the other edit happened");
     let log = w.github.requests();
     let puts: Vec<u16> = log
         .iter()
@@ -1471,17 +923,17 @@ fn a_workflow_edited_between_observe_and_write_is_a_409_and_the_pin_lands_on_top
         [409, 200],
         "the stale blob is refused, then re-read and re-planned"
     );
-    let new = commits_since(&w, w.start);
+    let new = commits_since(&w.sandbox, w.start);
     assert_eq!(new.len(), 2, "their commit and one pin commit");
     let pin = new[0];
     let repo = Repository::open(&w.sandbox.stack).unwrap();
     assert_eq!(repo.find_commit(pin).unwrap().parent_id(0).unwrap(), theirs);
     assert_eq!(
-        file_at(&w.sandbox.stack, pin, WORKFLOW).unwrap(),
+        file_at(&w.sandbox, pin, WORKFLOW).unwrap(),
         pinned(&edited),
         "their edit is kept and only the pins change on top of it"
     );
-    assert_eq!(stack_tags(&w)[VERSION], pin);
+    assert_eq!(tags(&w.sandbox)[VERSION], pin);
     assert_eq!(w.github.releases(STACK).len(), 1);
     assert_eq!(awx_jobs_for(&w, VERSION), 1);
 }
@@ -1500,7 +952,7 @@ fn a_repository_secret_named_like_a_pin_is_a_warning_in_the_plan() {
     );
     w.github.add_secret(STACK, "BE_IMAGE_TAG");
     let github = connect(&w);
-    let plan = plan_with(&w, &OnGithub::new(&github, &w));
+    let plan = plan_with(&w, &github);
     assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
     assert!(
         plan.warnings[0].contains("BE_IMAGE_TAG"),
@@ -1518,7 +970,7 @@ fn a_bad_token_is_reported_with_githubs_401_and_message_and_never_the_token() {
     let w = world();
     let bad = "ghp_notTheRightToken00000000000000000000";
     let github = connect_with(&w, bad);
-    let err = apply_with(&w, &OnGithub::new(&github, &w), &mut Quiet).unwrap_err();
+    let err = apply_with(&w, &github, &mut Quiet).unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(matches!(err, ApplyError::Observe(_)), "{text}");
     assert!(text.contains("401"), "{text}");
@@ -1554,5 +1006,5 @@ fn a_refused_write_is_reported_with_githubs_status_and_message() {
         .expect("the pin was attempted");
     assert_eq!(put.status, 403);
     assert!(!text.contains(TOKEN));
-    assert_eq!(branch_tip(&w.sandbox.stack, "master"), w.start);
+    assert_eq!(master(&w.sandbox), w.start);
 }

@@ -3,11 +3,10 @@
 //! `--json` is JSON, that `apply --dry-run` changes nothing, and that only the committed desired
 //! state counts.
 
-use git2::Repository;
-use stackrel::demo::{Sandbox, build_sandbox, release_text};
-use std::collections::BTreeMap;
+use stackrel::demo::{Sandbox, release_text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use testkit::sandbox::{commit_release, sandbox, stack_refs};
 
 fn stackrel(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stackrel"))
@@ -45,13 +44,6 @@ fn assert_exit(output: &Output, expected: i32) {
     );
 }
 
-/// A sandbox built by the library (without running the demo's release), in a temporary dir.
-fn sandbox() -> (tempfile::TempDir, Sandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = build_sandbox(&dir.path().join("sandbox")).unwrap();
-    (dir, sandbox)
-}
-
 /// The sandbox layout `stackrel demo DIR` leaves behind.
 fn sandbox_at(root: &Path) -> Sandbox {
     let root = root.canonicalize().unwrap();
@@ -62,31 +54,6 @@ fn sandbox_at(root: &Path) -> Sandbox {
         frontend: root.join("frontend.git"),
         root,
     }
-}
-
-/// Every ref of the stack repository and its target.
-fn stack_refs(sandbox: &Sandbox) -> BTreeMap<String, String> {
-    let repo = Repository::open(&sandbox.stack).unwrap();
-    repo.references()
-        .unwrap()
-        .map(Result::unwrap)
-        .map(|r| {
-            (
-                r.name().unwrap().to_string(),
-                r.target().map(|o| o.to_string()).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn commit_release(sandbox: &Sandbox, version: &str, backend: &str, frontend: &str) {
-    let path = format!("releases/{version}.toml");
-    sandbox
-        .commit_desired(
-            &[(&path, &release_text(backend, frontend, "test"))],
-            &format!("Release {version}"),
-        )
-        .unwrap();
 }
 
 fn demo(dir: &Path) -> (Output, PathBuf) {

@@ -4,10 +4,10 @@
 
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{ReleaseContext, Verifier};
-use stackrel::http_server::{self, Reply, Request, Response, Server};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::http_server::{self, Reply, Request, Response, Server};
 
 const FRAGALYSIS: &str = r#"{"version": {"backend": "xchem:2026.08.1", "frontend": "xchem:2026.08.2", "stack": "xchem:2026.08.3"}}"#;
 

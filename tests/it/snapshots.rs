@@ -1,15 +1,16 @@
 //! Specifies what a person (or a CI job) sees: the built `stackrel` binary is run on small broken
 //! desired-state trees — `validate` in the human, JSON and GitHub formats, and the pull-request
-//! `check` on a git repository — and its standard output is compared with the committed files in
-//! `tests/snapshots/<name>.txt`, with its exit code asserted (0 when clean or only warnings, 1 on
-//! errors).
+//! `check` on a git repository — and its standard output is compared with the committed
+//! snapshots in `snapshots/<name>.snap` beside this file (through insta), with its exit code
+//! asserted (0 when clean or only warnings, 1 on errors).
 //!
 //! Output is plain (`NO_COLOR=1`) and `--repo` is a path relative to the working directory, so no
-//! temporary path can appear. To accept a change in the output, regenerate the files with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test snapshots`, review the diff, and commit them.
+//! temporary path can appear. To accept a change in the output, run the tests and review the new
+//! snapshots with `cargo insta review` (or write them with `INSTA_UPDATE=always cargo test`), then
+//! commit them. In CI a mismatch fails and nothing is written.
 
 use git2::{Commit, Oid, Repository, Signature, Time};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 // ---------------------------------------------------------------------------------------------
@@ -45,41 +46,20 @@ fn run_stackrel(workdir: &Path, repo: &str, args: &[&str]) -> (String, i32) {
     (format!("{command}{stdout}"), code)
 }
 
-fn snapshot_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"))
-}
-
-/// Compares `actual` with `tests/snapshots/<name>.txt`, or writes it there when
-/// `UPDATE_SNAPSHOTS=1`.
+/// Compares `actual` with the snapshot `snapshots/<name>.snap`. insta compares text without its
+/// trailing white space; every output here ends in exactly one newline and holds no carriage
+/// return, and that is asserted too, so the comparison stays byte for byte.
 #[track_caller]
 fn assert_snapshot(name: &str, actual: &str) {
-    let path = snapshot_path(name);
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create tests/snapshots");
-        std::fs::write(&path, actual).expect("write the snapshot");
-        return;
-    }
-    let expected = match std::fs::read_to_string(&path) {
-        Ok(expected) => expected,
-        Err(_) => panic!(
-            "snapshot {} does not exist.\nCreate it with `UPDATE_SNAPSHOTS=1 cargo test --test snapshots`, review it, and commit it.\nThe output was:\n{actual}",
-            path.display()
-        ),
-    };
-    if expected != actual {
-        let first_difference = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(e, a)| e != a)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "output differs from snapshot {} (first at line {}).\n--- expected\n{expected}\n--- actual\n{actual}\nIf the new output is right, regenerate with `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` and commit the change.",
-            path.display(),
-            first_difference + 1
-        );
-    }
+    assert!(
+        actual.ends_with('\n')
+            && actual.trim_end().len() + 1 == actual.len()
+            && !actual.contains('\r'),
+        "the output ends in exactly one newline and holds no carriage return: {actual:?}"
+    );
+    insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!(name, actual);
+    });
 }
 
 /// Writes a desired-state tree under `root/<name>`.

@@ -11,15 +11,18 @@
 //!
 //! Every wait is bounded and fails with what it waited for and the last status seen; every
 //! child process is killed when its guard drops, so a failing test leaves nothing running. The
-//! helpers are in `support/`, shared with the status page's tests.
+//! helpers are the test kit's (`testkit::daemon`, `testkit::sandbox`).
 #![cfg(unix)]
-
-mod support;
 
 use serde_json::Value;
 use stackrel::webhook::sign;
 use std::time::{Duration, Instant};
-use support::*;
+use testkit::daemon::*;
+use testkit::http::try_http;
+use testkit::sandbox::{
+    commit_blocked_release, commit_config_with, commit_release, git_sync, sandbox, slow_deployer,
+    stack_refs,
+};
 
 #[test]
 fn a_committed_release_converges_through_the_file_watcher_without_a_webhook() {

@@ -13,6 +13,9 @@
 //! matching ETag that does not count against the rate limit, rate-limit headers on every
 //! response. Faults (5xx, secondary rate limits, dropped connections, a response lost *after* the
 //! side effect) can be injected for the next N matching requests, and every request is logged.
+//! Two hooks stand in for the world around stackrel, so that a test needs no wrapper around the
+//! client: a workflow that a tag push triggers can succeed the moment the tag is created, and
+//! someone else can act just before a chosen request is answered.
 
 use crate::http_server::{self, Reply, Request, Response, Server};
 use base64::Engine;
@@ -55,6 +58,13 @@ pub struct Fault {
     pub path_contains: String,
     pub kind: FaultKind,
     pub times: u32,
+}
+
+/// Something done once, by someone else, just before the next request that matches is answered.
+struct Before {
+    method: String,
+    path_contains: String,
+    action: Box<dyn FnOnce() + Send>,
 }
 
 /// One request as the emulator saw it.
@@ -193,7 +203,14 @@ impl GithubEmulator {
         let handler_state = state.clone();
         let server = http_server::serve(
             "127.0.0.1:0",
-            Arc::new(move |req: Request| lock(&handler_state).handle(req)),
+            Arc::new(move |req: Request| {
+                // Outside the lock: the action may push to a repository, or ask the emulator.
+                let before = lock(&handler_state).take_before(&req);
+                if let Some(before) = before {
+                    (before.action)();
+                }
+                lock(&handler_state).handle(req)
+            }),
         )?;
         lock(&state).base_url = server.url();
         Ok(GithubEmulator { state, server })
@@ -282,37 +299,32 @@ impl GithubEmulator {
         status: &str,
         conclusion: Option<&str>,
     ) -> u64 {
-        let mut st = lock(&self.state);
-        let now = iso(now_secs());
-        let Some(r) = st.repo_mut(repo) else { return 0 };
-        if let Some(run) = r
-            .runs
-            .iter_mut()
-            .find(|run| run.head_sha == head_sha && run.name == name)
-        {
-            run.status = status.to_string();
-            run.conclusion = conclusion.map(str::to_string);
-            run.updated_at = now;
-            return run.id;
-        }
-        let head_branch = guess_head_branch(&r.path, head_sha).unwrap_or(r.default_branch.clone());
-        let run_number = r.runs.iter().filter(|run| run.name == name).count() as u64 + 1;
-        let id = st.next_id();
-        if let Some(r) = st.repo_mut(repo) {
-            r.runs.push(WorkflowRun {
-                id,
-                run_number,
-                name: name.to_string(),
-                head_sha: head_sha.to_string(),
-                head_branch,
-                event: "push".to_string(),
-                status: status.to_string(),
-                conclusion: conclusion.map(str::to_string),
-                created_at: now.clone(),
-                updated_at: now,
-            });
-        }
-        id
+        lock(&self.state).set_run(repo, head_sha, name, status, conclusion)
+    }
+
+    /// CI that takes no time: from now on, each tag created through the API in `repo` gets a
+    /// successful run of `workflow` at its commit the moment it exists, as a tag push triggers
+    /// the stack's workflow on GitHub. Tags written to the repository directly (someone else's
+    /// push) trigger nothing.
+    pub fn succeed_on_tag_push(&self, repo: &str, workflow: &str) {
+        lock(&self.state)
+            .on_tag_push
+            .push((repo.to_ascii_lowercase(), workflow.to_string()));
+    }
+
+    /// Runs `action` once, just before the next request with `method` whose path contains
+    /// `path_contains` is answered: someone else acting while the client's request is in flight.
+    pub fn before_request(
+        &self,
+        method: &str,
+        path_contains: &str,
+        action: impl FnOnce() + Send + 'static,
+    ) {
+        lock(&self.state).before.push(Before {
+            method: method.to_string(),
+            path_contains: path_contains.to_string(),
+            action: Box::new(action),
+        });
     }
 
     /// Updates a run's status and conclusion by id; false when there is no such run.
@@ -533,6 +545,9 @@ struct State {
     next_id: u64,
     rate: RateWindow,
     faults: Vec<Fault>,
+    before: Vec<Before>,
+    /// (repository key, workflow name): runs that a tag created through the API completes.
+    on_tag_push: Vec<(String, String)>,
     log: Vec<LoggedRequest>,
     /// Minted installation token → expiry (epoch seconds).
     installation_tokens: BTreeMap<String, i64>,
@@ -550,6 +565,8 @@ impl State {
             next_id: 1000,
             rate: RateWindow::new(DEFAULT_RATE_LIMIT, now_secs()),
             faults: Vec::new(),
+            before: Vec::new(),
+            on_tag_push: Vec::new(),
             log: Vec::new(),
             installation_tokens: BTreeMap::new(),
             request_counter: 0,
@@ -594,6 +611,69 @@ impl State {
         } else {
             format!("{}/repos/{}/{suffix}", self.base_url, meta.full())
         }
+    }
+
+    fn set_run(
+        &mut self,
+        repo: &str,
+        head_sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+    ) -> u64 {
+        let now = iso(now_secs());
+        let Some(r) = self.repo_mut(repo) else {
+            return 0;
+        };
+        if let Some(run) = r
+            .runs
+            .iter_mut()
+            .find(|run| run.head_sha == head_sha && run.name == name)
+        {
+            run.status = status.to_string();
+            run.conclusion = conclusion.map(str::to_string);
+            run.updated_at = now;
+            return run.id;
+        }
+        let head_branch = guess_head_branch(&r.path, head_sha).unwrap_or(r.default_branch.clone());
+        let run_number = r.runs.iter().filter(|run| run.name == name).count() as u64 + 1;
+        let id = self.next_id();
+        if let Some(r) = self.repo_mut(repo) {
+            r.runs.push(WorkflowRun {
+                id,
+                run_number,
+                name: name.to_string(),
+                head_sha: head_sha.to_string(),
+                head_branch,
+                event: "push".to_string(),
+                status: status.to_string(),
+                conclusion: conclusion.map(str::to_string),
+                created_at: now.clone(),
+                updated_at: now,
+            });
+        }
+        id
+    }
+
+    /// A tag now exists at `commit`: the workflows that its push triggers have succeeded.
+    fn tag_pushed(&mut self, meta: &RepoMeta, commit: Oid) {
+        let commit = commit.to_string();
+        let workflows: Vec<String> = self
+            .on_tag_push
+            .iter()
+            .filter(|(repo, _)| *repo == meta.key)
+            .map(|(_, workflow)| workflow.clone())
+            .collect();
+        for workflow in workflows {
+            self.set_run(&meta.key, &commit, &workflow, "completed", Some("success"));
+        }
+    }
+
+    fn take_before(&mut self, req: &Request) -> Option<Before> {
+        let index = self.before.iter().position(|b| {
+            b.method.eq_ignore_ascii_case(&req.method) && req.path.contains(&b.path_contains)
+        })?;
+        Some(self.before.remove(index))
     }
 
     // ----- the request pipeline -----
@@ -1049,6 +1129,13 @@ impl State {
                 return Err(error(422, "Reference already exists"));
             }
             Err(e) => return Err(git_error(e)),
+        }
+        if name.starts_with("refs/tags/")
+            && let Ok(commit) = repo
+                .find_object(target, None)
+                .and_then(|o| o.peel_to_commit())
+        {
+            self.tag_pushed(meta, commit.id());
         }
         let url = self.api(meta, &format!("git/{name}"));
         Ok(
@@ -1607,7 +1694,7 @@ impl State {
             // A draft does not create its tag until it is published.
             if !draft {
                 match repo.reference(&tag_ref, commit, false, "emulator: release tag") {
-                    Ok(_) => {}
+                    Ok(_) => self.tag_pushed(meta, commit),
                     Err(e) if e.code() == ErrorCode::Exists => {}
                     Err(e) => return Err(git_error(e)),
                 }

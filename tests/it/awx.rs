@@ -6,9 +6,9 @@ use stackrel::config::{AWX_API_PREFIX, AwxDeploy, LaunchedBy};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
-use stackrel::emulator::awx::{AwxEmulator, Fault};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use testkit::emulator::awx::{AwxEmulator, Fault};
 
 const TOKEN: &str = "awx-test-token-9f8e7d";
 const TEMPLATE: &str = "Production Fragalysis Stack";

@@ -2,94 +2,22 @@
 //! tagged and released on GitHub, waits for the stack's CI, is woken by a `workflow_run`
 //! webhook, launches one AWX job and is verified live — all decided by the daemon on its own.
 
-mod support;
-
-use stackrel::emulator::awx::AwxEmulator;
-use stackrel::emulator::github::GithubEmulator;
-use support::{Daemon, SECRET, sandbox};
+use testkit::daemon::{Daemon, SECRET};
+use testkit::github_world::{STACK, VERSION, config_text, serve};
+use testkit::sandbox::{sandbox, tag_commit};
 
 const TOKEN: &str = "ghp_daemonTestToken0123456789";
 const AWX_TOKEN: &str = "awx-daemon-test-token";
-const STACK: &str = "xchem/fragalysis-stack";
-const VERSION: &str = "2026.08.3";
-
-fn tag_commit(bare: &std::path::Path, tag: &str) -> Option<String> {
-    let repo = git2::Repository::open(bare).ok()?;
-    let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
-    Some(reference.peel_to_commit().ok()?.id().to_string())
-}
 
 #[test]
 fn a_merged_release_converges_on_github_and_awx_and_a_ci_webhook_wakes_the_gate() {
     let (_dir, sandbox) = sandbox();
-    let github = GithubEmulator::start(TOKEN).unwrap();
-    for (name, path) in [
-        (STACK, &sandbox.stack),
-        ("xchem/fragalysis-backend", &sandbox.backend),
-        ("xchem/fragalysis-frontend", &sandbox.frontend),
-    ] {
-        github.add_repo(name, path).unwrap();
-    }
-    for (name, path, tag) in [
-        ("xchem/fragalysis-backend", &sandbox.backend, "2026.08.1"),
-        ("xchem/fragalysis-frontend", &sandbox.frontend, "2026.08.2"),
-    ] {
-        let commit = tag_commit(path, tag).unwrap();
-        github.set_run(
-            name,
-            &commit,
-            "build production",
-            "completed",
-            Some("success"),
-        );
-    }
-    let awx = AwxEmulator::start(AWX_TOKEN).unwrap();
-    awx.add_template("Production Fragalysis Stack", "xchem", true, &[]);
-    awx.set_polls_to_finish(1);
-    awx.set_version_field("backend", "xchem:2026.08.1");
-    let config = format!(
-        r#"[stack]
-repo = "{STACK}"
-branch = "master"
-workflow = ".github/workflows/build-main.yaml"
-commit_message = "build: Use of b/e {{backend}} f/e {{frontend}}"
-ci = "build main"
-
-[components.backend]
-repo = "xchem/fragalysis-backend"
-branch = "production"
-pin = "BE_IMAGE_TAG"
-ci = "build production"
-
-[components.frontend]
-repo = "xchem/fragalysis-frontend"
-branch = "production"
-pin = "FE_IMAGE_TAG"
-ci = "build production"
-
-[deploy]
-kind = "awx"
-url = "{awx}"
-api_prefix = "{prefix}"
-template = "Production Fragalysis Stack"
-organization = "xchem"
-variable = "stack_image_tag"
-
-[verify]
-url = "{awx}/version/"
-expect = {{ "version.stack" = "xchem:{{version}}" }}
-
-[github]
-api_url = "{github}"
-"#,
-        awx = awx.url(),
-        prefix = awx.prefix(),
-        github = github.url(),
-    );
+    // No CI on tag pushes: the stack's build finishes only when the test says so.
+    let (github, awx) = serve(&sandbox, TOKEN, AWX_TOKEN, "2026.08.1");
     sandbox
         .commit_desired(
             &[
-                ("stackrel.toml", &config),
+                ("stackrel.toml", &config_text(&github, &awx)),
                 (
                     &format!("releases/{VERSION}.toml"),
                     "backend = \"2026.08.1\"\nfrontend = \"2026.08.2\"\n",
@@ -123,7 +51,13 @@ api_url = "{github}"
 
     // CI finishes; GitHub tells the daemon, which re-checks the gate at once.
     let tag = tag_commit(&sandbox.stack, VERSION).expect("the release tag exists");
-    github.set_run(STACK, &tag, "build main", "completed", Some("success"));
+    github.set_run(
+        STACK,
+        &tag.to_string(),
+        "build main",
+        "completed",
+        Some("success"),
+    );
     let body = r#"{"action":"completed","workflow_run":{"name":"build main"}}"#;
     let signature = stackrel::webhook::sign(SECRET.as_bytes(), body.as_bytes());
     let reply = daemon.webhook("workflow_run", body, &signature);

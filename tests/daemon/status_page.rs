@@ -8,13 +8,12 @@
 //! Without `chromium` on the PATH the tests say why and pass (a user's machine); CI installs it.
 #![cfg(unix)]
 
-mod support;
-
 use stackrel::demo::Sandbox;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::*;
+use testkit::daemon::Daemon;
+use testkit::sandbox::{commit_release, sandbox};
 
 /// How long one Chromium run may take.
 const CHROMIUM_WITHIN: Duration = Duration::from_secs(60);

@@ -1,0 +1,334 @@
+//! A release on GitHub and AWX, for the end-to-end tests and the GitHub benchmark: the demo
+//! sandbox's repositories served by the GitHub emulator as `xchem/fragalysis-*`, an AWX emulator
+//! with the production template whose `/version/` page stands in for production, a release
+//! ticket, and the committed desired state that releases `VERSION` through them. The real
+//! clients (the octocrab forge, the AWX deployer, the HTTP verifier) are built here the way
+//! `stackrel apply` builds them, with waits cut from seconds to milliseconds.
+//!
+//! CI takes no time: every component tag is built green from the start, and the stack's
+//! "build main" run succeeds the moment stackrel creates its release tag.
+
+use crate::emulator::awx::AwxEmulator;
+use crate::emulator::github::{GithubEmulator, LoggedRequest};
+use crate::sandbox::{component_refs, load, master, tag_commit};
+use git2::Oid;
+use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, apply};
+use stackrel::config::{Config, Deploy, Verify};
+use stackrel::credentials::{GithubAuth, Secret};
+use stackrel::demo::{Sandbox, build_sandbox};
+use stackrel::deploy::awx::AwxDeployer;
+use stackrel::deploy::http_verify::HttpVerifier;
+use stackrel::forge::Forge;
+use stackrel::forge::github::{GithubForge, RequestPolicy};
+use stackrel::observation::observe;
+use stackrel::plan::{Plan, PlanOptions, plan};
+use stackrel::release::{Release, TicketRef};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// The emulators accept only these; no test prints them.
+pub const TOKEN: &str = "ghp_e2eFragalysisToken0123456789abcdef";
+pub const AWX_TOKEN: &str = "awx-e2e-token-5c4b3a";
+pub const STACK: &str = "xchem/fragalysis-stack";
+pub const BACKEND: &str = "xchem/fragalysis-backend";
+pub const FRONTEND: &str = "xchem/fragalysis-frontend";
+pub const WORKFLOW: &str = ".github/workflows/build-main.yaml";
+pub const VERSION: &str = "2026.08.3";
+pub const TEMPLATE: &str = "Production Fragalysis Stack";
+pub const VARIABLE: &str = "stack_image_tag";
+pub const LABEL: &str = "fragalysis-stack";
+/// The hidden marker of stackrel's ticket comment for `VERSION`.
+pub const MARKER: &str = "<!-- stackrel:release:2026.08.3 -->";
+
+/// A sandbox served by a GitHub emulator, an AWX emulator with the production template, a
+/// release ticket, and the committed desired state that releases `VERSION` on GitHub.
+pub struct World {
+    _dir: TempDir,
+    pub sandbox: Sandbox,
+    pub github: GithubEmulator,
+    pub awx: AwxEmulator,
+    pub config: Config,
+    pub releases: Vec<Release>,
+    /// The stack's master before the release.
+    pub start: Oid,
+    /// Every ref of the component repositories before the release.
+    pub component_refs: BTreeMap<String, String>,
+    pub ticket: TicketRef,
+}
+
+pub fn world() -> World {
+    world_with(("2026.08.1", "2026.08.2"))
+}
+
+/// A world whose release pins `backend` and `frontend`.
+pub fn world_with((backend, frontend): (&str, &str)) -> World {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
+    let (github, awx) = serve(&sandbox, TOKEN, AWX_TOKEN, backend);
+    github.succeed_on_tag_push(STACK, "build main");
+    let number = github.add_issue(STACK, &format!("Release {VERSION}"), "Planned release");
+    let release_text = format!(
+        "backend = \"{backend}\"\nfrontend = \"{frontend}\"\nticket = \"{STACK}#{number}\"\nnotes = \"End-to-end release\"\n"
+    );
+    sandbox
+        .commit_desired(
+            &[
+                ("stackrel.toml", &config_text(&github, &awx)),
+                (&format!("releases/{VERSION}.toml"), &release_text),
+            ],
+            "Release on GitHub and AWX",
+        )
+        .expect("the desired state commits");
+    let (config, releases) = load(&sandbox);
+    assert_eq!(releases.last().unwrap().version.to_string(), VERSION);
+    let start = master(&sandbox);
+    let component_refs = component_refs(&sandbox);
+    World {
+        _dir: dir,
+        sandbox,
+        github,
+        awx,
+        config,
+        releases,
+        start,
+        component_refs,
+        ticket: TicketRef {
+            owner: "xchem".into(),
+            repo: "fragalysis-stack".into(),
+            number,
+        },
+    }
+}
+
+/// The sandbox's repositories on a GitHub emulator, every component tag built green (the
+/// staging-only ones too: what stops those is the branch rule, not CI), and an AWX emulator with
+/// the production template whose jobs have ended by the first time anyone looks at them and
+/// whose `/version/` page reports `live_backend` as the backend.
+pub fn serve(
+    sandbox: &Sandbox,
+    token: &str,
+    awx_token: &str,
+    live_backend: &str,
+) -> (GithubEmulator, AwxEmulator) {
+    let github = GithubEmulator::start(token).expect("the GitHub emulator starts");
+    for (name, path) in [
+        (STACK, &sandbox.stack),
+        (BACKEND, &sandbox.backend),
+        (FRONTEND, &sandbox.frontend),
+    ] {
+        github.add_repo(name, path).expect("a bare repository");
+    }
+    for (name, path, tags) in [
+        (
+            BACKEND,
+            &sandbox.backend,
+            ["2026.07.1", "2026.08.1", "2026.08.9"],
+        ),
+        (
+            FRONTEND,
+            &sandbox.frontend,
+            ["2026.08.1", "2026.08.2", "2026.09.1"],
+        ),
+    ] {
+        for tag in tags {
+            let commit = tag_commit(path, tag).expect("the demo tag exists");
+            github.set_run(
+                name,
+                &commit.to_string(),
+                "build production",
+                "completed",
+                Some("success"),
+            );
+        }
+    }
+    let awx = AwxEmulator::start(awx_token).expect("the AWX emulator starts");
+    awx.add_template(TEMPLATE, "xchem", true, &[]);
+    awx.set_polls_to_finish(1);
+    awx.set_version_field("backend", &format!("xchem:{live_backend}"));
+    (github, awx)
+}
+
+/// `stackrel.toml` for the world: the stack and components on `github`, deployed through the
+/// template on `awx` and verified on its `/version/` page, the release ticket labelled.
+pub fn config_text(github: &GithubEmulator, awx: &AwxEmulator) -> String {
+    format!(
+        r#"[stack]
+repo = "{STACK}"
+branch = "master"
+workflow = "{WORKFLOW}"
+commit_message = "build: Use of b/e {{backend}} f/e {{frontend}}"
+ci = "build main"
+
+[components.backend]
+repo = "{BACKEND}"
+branch = "production"
+pin = "BE_IMAGE_TAG"
+ci = "build production"
+
+[components.frontend]
+repo = "{FRONTEND}"
+branch = "production"
+pin = "FE_IMAGE_TAG"
+ci = "build production"
+
+[deploy]
+kind = "awx"
+url = "{awx}"
+api_prefix = "{prefix}"
+template = "{TEMPLATE}"
+organization = "xchem"
+variable = "{VARIABLE}"
+
+[verify]
+url = "{awx}/version/"
+expect = {{ "version.stack" = "xchem:{{version}}", "version.backend" = "xchem:{{backend}}" }}
+timeout_seconds = 5
+
+[github]
+api_url = "{github}"
+
+[ticket]
+label = "{LABEL}"
+"#,
+        awx = awx.url(),
+        prefix = awx.prefix(),
+        github = github.url(),
+    )
+}
+
+impl World {
+    pub fn release(&self) -> &Release {
+        self.releases.last().expect("a release is declared")
+    }
+
+    pub fn component_refs_now(&self) -> BTreeMap<String, String> {
+        component_refs(&self.sandbox)
+    }
+}
+
+/// Tests wait milliseconds where production waits seconds.
+pub fn policy() -> RequestPolicy {
+    RequestPolicy {
+        get_attempts: 4,
+        backoff: Duration::from_millis(2),
+        max_rate_limit_wait: Duration::from_secs(5),
+        secondary_limit_wait: Duration::from_millis(10),
+    }
+}
+
+/// A new GitHub client with an empty ETag cache: a process (re)starting.
+pub fn connect(w: &World) -> GithubForge {
+    connect_with(w, TOKEN)
+}
+
+pub fn connect_with(w: &World, token: &str) -> GithubForge {
+    GithubForge::connect(
+        &w.github.url(),
+        &GithubAuth::Token(Secret::new(token)),
+        policy(),
+    )
+    .expect("the GitHub client builds")
+}
+
+pub fn awx_deployer(w: &World) -> AwxDeployer {
+    let Deploy::Awx(awx) = &w.config.deploy else {
+        panic!("the world deploys with AWX")
+    };
+    AwxDeployer::new(awx, AWX_TOKEN)
+        .expect("the AWX deployer builds")
+        .with_poll_interval(Duration::from_millis(1))
+        .with_retry_backoff(Duration::from_millis(2))
+        .with_deploy_timeout(Duration::from_secs(10))
+}
+
+pub fn verifier(w: &World) -> HttpVerifier {
+    let Some(Verify::Http { url, expect, .. }) = &w.config.verify else {
+        panic!("the world verifies over HTTP")
+    };
+    HttpVerifier::new(url, expect)
+        .expect("the verifier builds")
+        .with_request_timeout(Duration::from_secs(5))
+}
+
+pub fn options() -> ApplyOptions {
+    ApplyOptions {
+        plan: PlanOptions::default(),
+        gate_timeout: Duration::from_secs(5),
+        poll_start: Duration::from_millis(1),
+        poll_max: Duration::from_millis(5),
+    }
+}
+
+/// One `stackrel apply` process against the world through `forge`.
+pub fn apply_with(
+    w: &World,
+    forge: &dyn Forge,
+    progress: &mut dyn Progress,
+) -> Result<ApplyOutcome, ApplyError> {
+    let deployer = awx_deployer(w);
+    let verifier = verifier(w);
+    let backends = Backends {
+        forge,
+        deployer: Some(&deployer),
+        verifier: Some(&verifier),
+    };
+    apply(
+        &w.config,
+        w.release(),
+        &w.releases,
+        &backends,
+        &options(),
+        progress,
+    )
+}
+
+/// A whole `stackrel apply` process: a new GitHub client, AWX client and verifier.
+pub fn apply_fresh(w: &World, progress: &mut dyn Progress) -> Result<ApplyOutcome, ApplyError> {
+    apply_with(w, &connect(w), progress)
+}
+
+/// `stackrel plan`: observe and plan, nothing else.
+pub fn plan_with(w: &World, forge: &dyn Forge) -> Plan {
+    let deployer = awx_deployer(w);
+    let verifier = verifier(w);
+    let observed = observe(
+        &w.config,
+        w.release(),
+        forge,
+        Some(&deployer),
+        Some(&verifier),
+    )
+    .expect("observing succeeds");
+    plan(
+        &w.config,
+        w.release(),
+        &w.releases,
+        &observed,
+        PlanOptions::default(),
+    )
+}
+
+// --- What the services saw ----------------------------------------------------------------------
+
+pub fn awx_jobs_for(w: &World, version: &str) -> usize {
+    w.awx
+        .jobs()
+        .iter()
+        .filter(|j| j.variable(VARIABLE).as_deref() == Some(version))
+        .count()
+}
+
+/// Every request that was not a GET, as `METHOD path -> status`.
+pub fn writes(log: &[LoggedRequest]) -> Vec<String> {
+    log.iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+        .collect()
+}
+
+pub fn count(log: &[LoggedRequest], method: &str, path_contains: &str) -> usize {
+    log.iter()
+        .filter(|r| r.method == method && r.path.contains(path_contains))
+        .count()
+}
