@@ -3,10 +3,9 @@
 //! git2 operations one reconcile costs), and the demo's release end to end. Plain timing with
 //! medians over repeated runs: the targets are coarse (milliseconds), so no statistics crate.
 
-use stackrel::apply::{ApplyOptions, Backends, Quiet, apply};
+use stackrel::apply::{ApplyOptions, Backends, Quiet, apply, preview};
 use stackrel::forge::local::LocalForge;
-use stackrel::observation::observe;
-use stackrel::plan::{PlanOptions, plan};
+use stackrel::plan::PlanOptions;
 use stackrel::tree::DesiredRepo;
 use stackrel::validate::validate;
 use std::path::Path;
@@ -129,15 +128,19 @@ fn bench_plan_and_demo() {
         for _ in 0..5 {
             let before = forge.operations();
             let started = Instant::now();
-            let observed =
-                observe(&config, &release, &forge, None, Some(&verifier)).expect("observe");
-            let p = plan(
+            let observing = Backends {
+                forge: &forge,
+                deployer: None,
+                verifier: Some(&verifier),
+            };
+            let p = preview(
                 &config,
                 &release,
                 &releases,
-                &observed,
+                &observing,
                 PlanOptions::default(),
-            );
+            )
+            .expect("observe");
             plan_times.push(started.elapsed());
             assert!(p.in_sync());
             operations = forge.operations() - before;
@@ -151,14 +154,19 @@ fn bench_plan_and_demo() {
         let samples = (0..20)
             .map(|_| {
                 let started = Instant::now();
-                let observed = observe(&config, &release, &forge, None, None).expect("observe");
-                let _ = plan(
+                let observing = Backends {
+                    forge: &forge,
+                    deployer: None,
+                    verifier: None,
+                };
+                let _ = preview(
                     &config,
                     &release,
                     &releases,
-                    &observed,
+                    &observing,
                     PlanOptions::default(),
-                );
+                )
+                .expect("observe");
                 started.elapsed()
             })
             .collect();

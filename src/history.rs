@@ -13,7 +13,8 @@
 //! problem, and nothing in one file's content can stop the walk.
 
 use crate::calver::CalVer;
-use crate::release::{RELEASES_DIR, version_from_path};
+use crate::forge::{DeploymentRecord, DeploymentState, TagRef, short};
+use crate::release::{RELEASES_DIR, WAIVE_CI, version_from_path};
 use crate::toml_schema::describe_value;
 use crate::tree::{DesiredRepo, TreeError};
 use crate::validate::MAX_FILE_BYTES;
@@ -89,6 +90,43 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
     /// The components now, when the file was modified and is still there.
     pub current_components: Option<BTreeMap<String, String>>,
+    /// The CI gates the release waived (`waive_ci`), as written when it entered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waive_ci: Vec<String>,
+    /// The stack tag and the deploy state, when the stack repository could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<StackState>,
+}
+
+/// What the stack repository says of a release: its tag, and the newest deployment record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackState {
+    pub tag: Option<TagRef>,
+    /// `verified`, `deployed (not verified)`, `adopted`, `failed`, …; `released` for a tag with
+    /// no record; `-` for neither.
+    pub deploy: String,
+}
+
+/// Adds to each entry its stack tag and deploy state, from the stack's tags and records.
+pub fn with_stack_state(
+    entries: &mut [HistoryEntry],
+    tags: &[TagRef],
+    records: &[DeploymentRecord],
+) {
+    for entry in entries.iter_mut() {
+        let Some(version) = entry.version.map(|v| v.to_string()) else {
+            continue;
+        };
+        let tag = tags.iter().find(|t| t.name == version).cloned();
+        let record = records.iter().rev().find(|r| r.version == version);
+        let deploy = match (record.map(|r| r.state), &tag) {
+            (Some(DeploymentState::Reported), _) => "deployed (not verified)".to_string(),
+            (Some(state), _) => format!("{state:?}").to_lowercase(),
+            (None, Some(_)) => "released".to_string(),
+            (None, None) => "-".to_string(),
+        };
+        entry.stack = Some(StackState { tag, deploy });
+    }
 }
 
 impl HistoryEntry {
@@ -196,6 +234,8 @@ pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeE
                 authored,
                 changes: Vec::new(),
                 current_components: None,
+                waive_ci: parsed.waive_ci,
+                stack: None,
             });
         }
     }
@@ -235,6 +275,7 @@ struct Parsed {
     components: BTreeMap<String, String>,
     ticket: Option<String>,
     notes: Option<String>,
+    waive_ci: Vec<String>,
 }
 
 struct Walker<'r> {
@@ -419,6 +460,7 @@ impl<'r> Walker<'r> {
             components: BTreeMap::new(),
             ticket: None,
             notes: None,
+            waive_ci: Vec::new(),
         };
         match self.content(id, mode) {
             Ok(text) => parse_content(&text, &mut parsed, &mut problems),
@@ -480,6 +522,18 @@ fn parse_content(text: &str, parsed: &mut Parsed, problems: &mut Vec<String>) {
     };
     for (key, value) in document.get_ref().iter() {
         let key: &str = key.get_ref();
+        if key == WAIVE_CI
+            && let DeValue::Array(items) = value.get_ref()
+        {
+            parsed.waive_ci = items
+                .iter()
+                .filter_map(|item| match item.get_ref() {
+                    DeValue::String(name) => Some(name.to_string()),
+                    _ => None,
+                })
+                .collect();
+            continue;
+        }
         let DeValue::String(text) = value.get_ref() else {
             problems.push(format!(
                 "`{key}` must be a string, not {}",
@@ -508,77 +562,31 @@ fn format_time(time: git2::Time) -> String {
     }
 }
 
-/// The human view: one line per release, then `!` lines for whatever happened to it since.
+/// The human view: a header, one line per release, then lines for whatever happened to it
+/// since; with the stack's tag and deploy state when they were read.
 pub fn render_table(entries: &[HistoryEntry]) -> String {
-    let label = |e: &HistoryEntry| {
-        e.version
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| e.path.clone())
-    };
-    let pins = |components: &BTreeMap<String, String>| {
-        components
-            .iter()
-            .map(|(name, version)| format!("{name}={version}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let label_width = entries
-        .iter()
-        .map(|e| label(e).chars().count())
-        .max()
-        .unwrap_or(0);
-    let pins_width = entries
-        .iter()
-        .map(|e| pins(&e.components).chars().count())
-        .max()
-        .unwrap_or(0);
+    let with_stack = entries.iter().any(|e| e.stack.is_some());
+    let rows: Vec<Vec<String>> = entries.iter().map(|e| columns(e, with_stack)).collect();
+    let mut header: Vec<String> = ["RELEASE", "COMPONENTS", "ENTERED", "COMMIT", "BY"]
+        .map(String::from)
+        .to_vec();
+    if with_stack {
+        header.extend(["TAG", "DEPLOY"].map(String::from));
+    }
+    header.push("SUBJECT".into());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
     let mut out = String::new();
-    for entry in entries {
-        let c = &entry.entered;
-        let line = format!(
-            "{:label_width$}  {:pins_width$}  {}  {}  {}  {}",
-            label(entry),
-            pins(&entry.components),
-            c.date(),
-            c.short,
-            c.author,
-            c.subject
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
-        if let Some(a) = &entry.authored {
-            let _ = writeln!(
-                out,
-                "    authored in {} by {} on {}: {}",
-                a.short,
-                a.author,
-                a.date(),
-                a.subject
-            );
-        }
-        if let Some(problem) = &entry.problem {
-            let _ = writeln!(out, "    ! not a valid release: {problem}");
-        }
-        for change in &entry.changes {
-            let what = match &change.kind {
-                ChangeKind::Modified => "modified".to_string(),
-                ChangeKind::Deleted => "deleted".to_string(),
-                ChangeKind::Renamed { to } => format!("renamed to {to}"),
-            };
-            let c = &change.commit;
-            let _ = writeln!(
-                out,
-                "    ! {what} in {} by {} on {}: {}",
-                c.short,
-                c.author,
-                c.date(),
-                c.subject
-            );
-        }
-        if let Some(current) = &entry.current_components
-            && *current != entry.components
-        {
-            let _ = writeln!(out, "    ! now: {}", pins(current));
-        }
+    if !entries.is_empty() {
+        push_row(&mut out, &header, &widths);
+    }
+    for (entry, row) in entries.iter().zip(&rows) {
+        push_row(&mut out, row, &widths);
+        push_notes(&mut out, entry);
     }
     let changed = entries.iter().filter(|e| !e.is_intact()).count();
     let plural = if entries.len() == 1 { "" } else { "s" };
@@ -593,4 +601,91 @@ pub fn render_table(entries: &[HistoryEntry]) -> String {
     }
     out.push('\n');
     out
+}
+
+fn pins(components: &BTreeMap<String, String>) -> String {
+    components
+        .iter()
+        .map(|(name, version)| format!("{name}={version}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An entry's cells, in the header's order (the stack's two only when it was read).
+fn columns(entry: &HistoryEntry, with_stack: bool) -> Vec<String> {
+    let c = &entry.entered;
+    let label = entry
+        .version
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| entry.path.clone());
+    let mut row = vec![
+        label,
+        pins(&entry.components),
+        c.date().to_string(),
+        c.short.clone(),
+        c.author.clone(),
+    ];
+    if with_stack {
+        let tag = entry
+            .stack
+            .as_ref()
+            .and_then(|s| s.tag.as_ref())
+            .map_or("-".to_string(), |t| {
+                format!("{}@{}", t.name, short(&t.commit))
+            });
+        let deploy = entry.stack.as_ref().map_or("-", |s| s.deploy.as_str());
+        row.extend([tag, deploy.to_string()]);
+    }
+    row.push(c.subject.clone());
+    row
+}
+
+fn push_row(out: &mut String, cells: &[String], widths: &[usize]) {
+    let line: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .map(|(cell, width)| format!("{cell:width$}"))
+        .collect();
+    let _ = writeln!(out, "{}", line.join("  ").trim_end());
+}
+
+/// What happened to a release after it entered, and what it waived.
+fn push_notes(out: &mut String, entry: &HistoryEntry) {
+    if let Some(a) = &entry.authored {
+        let _ = writeln!(
+            out,
+            "    authored in {} by {} on {}: {}",
+            a.short,
+            a.author,
+            a.date(),
+            a.subject
+        );
+    }
+    if !entry.waive_ci.is_empty() {
+        let _ = writeln!(out, "    waives CI: {}", entry.waive_ci.join(", "));
+    }
+    if let Some(problem) = &entry.problem {
+        let _ = writeln!(out, "    ! not a valid release: {problem}");
+    }
+    for change in &entry.changes {
+        let what = match &change.kind {
+            ChangeKind::Modified => "modified".to_string(),
+            ChangeKind::Deleted => "deleted".to_string(),
+            ChangeKind::Renamed { to } => format!("renamed to {to}"),
+        };
+        let c = &change.commit;
+        let _ = writeln!(
+            out,
+            "    ! {what} in {} by {} on {}: {}",
+            c.short,
+            c.author,
+            c.date(),
+            c.subject
+        );
+    }
+    if let Some(current) = &entry.current_components
+        && *current != entry.components
+    {
+        let _ = writeln!(out, "    ! now: {}", pins(current));
+    }
 }

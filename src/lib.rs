@@ -2,6 +2,7 @@
 //! functional core (release model, validation, planning) plus thin adapters for git, forges and
 //! deployers; `main.rs` is only the command line.
 
+pub mod adopt;
 pub mod apply;
 pub mod backends;
 pub mod calver;

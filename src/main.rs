@@ -37,6 +37,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Desired versus live, per release.
     Status(cli::status::StatusArgs),
+    /// Record a release a person made as live, without deploying it.
+    Adopt(cli::adopt::AdoptArgs),
     /// Build a local sandbox shaped like the Fragalysis stack and run a whole release in it.
     Demo(cli::demo::DemoArgs),
     /// Print the JSON Schema of stackrel.toml or of release files.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => cli::plan::run(&args.repo, a),
         Command::Apply(a) => cli::apply::run(&args.repo, a),
         Command::Status(a) => cli::status::run(&args.repo, a),
+        Command::Adopt(a) => cli::adopt::run(&args.repo, a),
         Command::Run(a) => cli::run::run(&args.repo, a),
         Command::Demo(a) => cli::demo::run(a),
         Command::Schema(a) => cli::schema::run(&args.repo, a),

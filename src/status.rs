@@ -1,25 +1,46 @@
-//! Desired versus live, per release: which release is live, which were deployed before, which
-//! were cut but never deployed, which were superseded, and which one is still to come. Read from
-//! the forge (tags and deployment records), so it shows the truth even after a crash.
+//! Desired versus live, per release, with where each fact comes from: which release is live and
+//! what says so (the verifier, AWX's job history, a record, an adoption), which were cut and
+//! replaced, which were cut with nothing to say whether they went live, which were superseded
+//! without being cut, and which one is still to come. Read from the world by one observation,
+//! so it shows the truth even after a crash, and on a stack released by hand.
 
+use crate::apply::Backends;
 use crate::calver::CalVer;
 use crate::config::Config;
-use crate::forge::{DeploymentState, Forge, ForgeError, short};
+use crate::forge::{DeploymentRecord, DeploymentState, ForgeError, TagRef, short};
+use crate::observation::{Evidence, Live, observe};
 use crate::release::Release;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "evidence", rename_all = "snake_case")]
 pub enum ReleaseState {
-    /// The newest release with a successful deploy.
-    Live,
+    /// What production runs, and what says so.
+    Live(String),
+    /// The newest release that was reported done without verification.
+    DeployedNotVerified,
     /// Deployed once, since replaced by a newer one.
     Replaced,
+    /// Cut (its tag exists), and nothing says whether it went live.
+    ReleasedDeployUnknown,
     /// The newest declared release, not live yet.
     Desired,
-    /// Declared, never deployed, and newer releases exist.
+    /// Declared, never cut, and newer releases exist.
     Superseded,
+}
+
+impl std::fmt::Display for ReleaseState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReleaseState::Live(evidence) => write!(f, "live ({evidence})"),
+            ReleaseState::DeployedNotVerified => f.write_str("deployed (not verified)"),
+            ReleaseState::Replaced => f.write_str("replaced"),
+            ReleaseState::ReleasedDeployUnknown => f.write_str("released, deploy unknown"),
+            ReleaseState::Desired => f.write_str("desired"),
+            ReleaseState::Superseded => f.write_str("superseded"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,8 +48,8 @@ pub struct ReleaseStatus {
     pub version: CalVer,
     pub components: BTreeMap<String, String>,
     pub state: ReleaseState,
-    /// The stack tag's commit, if the release was cut.
-    pub tag: Option<String>,
+    /// The stack tag and its commit, if the release was cut.
+    pub tag: Option<TagRef>,
     /// The newest deployment record's state and time.
     pub last_deploy: Option<(DeploymentState, String)>,
 }
@@ -37,65 +58,92 @@ pub struct ReleaseStatus {
 pub fn status(
     config: &Config,
     releases: &[Release],
-    forge: &dyn Forge,
+    backends: &Backends<'_>,
 ) -> Result<Vec<ReleaseStatus>, ForgeError> {
-    let repo = &config.stack.repo;
-    let records = forge.deployments(repo)?;
-    let live = crate::forge::live_version(&records);
-    let newest = releases.last().map(|r| r.version);
-    let mut rows = Vec::new();
-    for release in releases.iter().rev() {
-        let version = release.version.to_string();
-        let last = records.iter().rev().find(|r| r.version == version);
-        let deployed = records.iter().any(|r| {
-            r.version == version
-                && matches!(
-                    r.state,
-                    DeploymentState::Succeeded | DeploymentState::Verified
-                )
-        });
-        let state = if Some(release.version) == live {
-            ReleaseState::Live
-        } else if deployed {
-            ReleaseState::Replaced
-        } else if Some(release.version) == newest {
-            ReleaseState::Desired
-        } else {
-            ReleaseState::Superseded
-        };
-        rows.push(ReleaseStatus {
-            version: release.version,
-            components: release.components.clone(),
-            state,
-            tag: forge.resolve_tag(repo, &version)?,
-            last_deploy: last.map(|r| (r.state, r.at.clone())),
-        });
+    let Some(newest) = releases.last() else {
+        return Ok(Vec::new());
+    };
+    let observed = observe(config, newest, releases, backends)?;
+    let records = backends.forge.deployments(&config.stack.repo)?;
+    let tags = &observed.stack.released.tags;
+    let facts = Facts {
+        live: observed.deploy.live.as_ref(),
+        newest: newest.version,
+        records: &records,
+    };
+    Ok(releases
+        .iter()
+        .rev()
+        .map(|release| {
+            let version = release.version.to_string();
+            let tag = tags.iter().find(|t| t.name == version).cloned();
+            ReleaseStatus {
+                version: release.version,
+                components: release.components.clone(),
+                state: facts.state_of(release.version, tag.is_some()),
+                last_deploy: records
+                    .iter()
+                    .rev()
+                    .find(|r| r.version == version)
+                    .map(|r| (r.state, r.at.clone())),
+                tag,
+            }
+        })
+        .collect())
+}
+
+struct Facts<'a> {
+    live: Option<&'a Live>,
+    newest: CalVer,
+    records: &'a [DeploymentRecord],
+}
+
+impl Facts<'_> {
+    fn state_of(&self, version: CalVer, cut: bool) -> ReleaseState {
+        let name = version.to_string();
+        let deployed = self
+            .records
+            .iter()
+            .any(|r| r.version == name && r.state.is_live());
+        match self.live {
+            Some(live) if live.version == version => live_state(&live.evidence),
+            Some(live) if cut && version < live.version => ReleaseState::Replaced,
+            _ if deployed && self.live.is_some() => ReleaseState::Replaced,
+            _ if cut => ReleaseState::ReleasedDeployUnknown,
+            _ if version == self.newest => ReleaseState::Desired,
+            _ => ReleaseState::Superseded,
+        }
     }
-    Ok(rows)
+}
+
+fn live_state(evidence: &Evidence) -> ReleaseState {
+    match evidence {
+        Evidence::Record(DeploymentState::Reported) => ReleaseState::DeployedNotVerified,
+        other => ReleaseState::Live(other.to_string()),
+    }
 }
 
 /// The status table a person reads.
 pub fn render(rows: &[ReleaseStatus]) -> String {
+    let state_width = rows
+        .iter()
+        .map(|r| r.state.to_string().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
     let mut out = format!(
-        "{:<12} {:<11} {:<10} {:<36} {}\n",
+        "{:<12} {:<state_width$} {:<20} {:<36} {}\n",
         "RELEASE", "STATE", "TAG", "COMPONENTS", "LAST DEPLOY"
     );
     for row in rows {
-        let state = match row.state {
-            ReleaseState::Live => "live",
-            ReleaseState::Replaced => "replaced",
-            ReleaseState::Desired => "desired",
-            ReleaseState::Superseded => "superseded",
-        };
         let components: Vec<String> = row
             .components
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let tag = row
-            .tag
-            .as_deref()
-            .map_or("-".to_string(), |t| short(t).to_string());
+        let tag = row.tag.as_ref().map_or("-".to_string(), |t| {
+            format!("{}@{}", t.name, short(&t.commit))
+        });
         let deploy = row
             .last_deploy
             .as_ref()
@@ -107,9 +155,9 @@ pub fn render(rows: &[ReleaseStatus]) -> String {
                 )
             });
         out.push_str(&format!(
-            "{:<12} {:<11} {:<10} {:<36} {}\n",
+            "{:<12} {:<state_width$} {:<20} {:<36} {}\n",
             row.version.to_string(),
-            state,
+            row.state.to_string(),
             tag,
             components.join(" "),
             deploy

@@ -3,8 +3,8 @@
 //! and writes with a condition (compare-and-swap, create-if-absent), so a lost race or a crash
 //! never does the work twice: the next observation decides what is left.
 
-use super::notes::{release_body, ticket_body, ticket_marker};
-use super::{Backends, Progress};
+use super::notes::{published_notes, ticket_body, ticket_marker};
+use super::{Backends, Memory, Progress};
 use crate::config::{Config, render_template};
 use crate::deploy::ReleaseContext;
 use crate::forge::{DeploymentRecord, DeploymentState, FileWrite, ForgeError, NewRelease, short};
@@ -19,6 +19,11 @@ pub(super) struct StepContext<'a> {
     pub release: &'a Release,
     pub observed: &'a Observation,
     pub backends: &'a Backends<'a>,
+    /// The commit the plan cuts the release at, by full SHA.
+    pub target: Option<&'a str>,
+    /// Whether a person let this run through closed deploy windows.
+    pub window_ignored: bool,
+    pub memory: &'a Memory,
 }
 
 pub(super) enum StepResult {
@@ -50,6 +55,16 @@ impl StepContext<'_> {
             .as_ref()
             .map(|t| t.commit.as_str())
             .ok_or_else(|| ForgeError::Other(format!("tag {} does not exist yet", self.version())))
+    }
+
+    /// What the deployment record keeps of a person letting the release through closed deploy
+    /// windows: who, and that it was deliberate.
+    fn window_override(&self) -> String {
+        if !self.window_ignored {
+            return String::new();
+        }
+        let who = crate::adopt::who();
+        format!("started outside the deploy windows: {who} ran `stackrel apply --ignore-window`")
     }
 
     fn release_context(&self, commit: &str) -> ReleaseContext {
@@ -139,28 +154,27 @@ fn pin(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
             message: &message,
         },
     )?;
-    Ok(StepResult::done(format!(
-        "pinned in {} \"{message}\"",
-        short(&commit)
-    )))
+    let did = format!("pinned in {} \"{message}\"", short(&commit));
+    context.memory.pinned(commit);
+    Ok(StepResult::done(did))
 }
 
 /// Tags the pin commit and publishes the release; tells the ticket, as a courtesy.
 fn release(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
     let version = context.version();
-    // A tag that exists already (its release object missing) fixes the commit.
+    // The plan names the commit: the existing tag's (its release object missing), the pin
+    // commit, or the branch tip that holds the pins — never "the branch" by name.
     let commit = context
-        .tag_commit()
-        .ok()
-        .or(context.observed.stack.pin_commit.as_deref())
-        .ok_or_else(|| ForgeError::Other("the pin commit is not known yet".into()))?;
+        .target
+        .ok_or_else(|| ForgeError::Other("the commit to release is not known yet".into()))?;
+    context.memory.cutting();
     context.backends.forge.create_release(
         &context.config.stack.repo,
         &NewRelease {
             tag: &version,
             commit,
             title: &format!("Release {version}"),
-            body: &release_body(context.release),
+            body: &published_notes(context.release),
         },
     )?;
     let mut did = format!("tagged {version} at {}", short(commit));
@@ -191,7 +205,7 @@ fn deploy(
     let version = context.version();
     forge.record_deployment(
         repo,
-        &context.record(commit, DeploymentState::Started, String::new()),
+        &context.record(commit, DeploymentState::Started, context.window_override()),
     )?;
     if progress
         .after_side_effect("recorded deploy start")
@@ -223,11 +237,24 @@ fn deploy(
 fn report(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
     let version = context.version();
     let commit = context.tag_commit()?;
-    let mut did = format!("recorded {version} as live");
-    let state = format!(
-        "live: production reports {version} (tag at {})",
-        short(commit)
-    );
+    let verified = context.config.verify.is_some();
+    let (mut did, state) = if verified {
+        (
+            format!("recorded {version} as live"),
+            format!(
+                "live: production reports {version} (tag at {})",
+                short(commit)
+            ),
+        )
+    } else {
+        (
+            format!("recorded {version} as deployed (not verified)"),
+            format!(
+                "deployed: {version} (tag at {}); no verification is configured",
+                short(commit)
+            ),
+        )
+    };
     match context.report_ticket(&state) {
         Some((ticket, Ok(()))) => did.push_str(&format!("; {ticket} updated")),
         // Without GitHub there is nowhere to report; the plan said so already.
@@ -236,7 +263,15 @@ fn report(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
     }
     context.backends.forge.record_deployment(
         &context.config.stack.repo,
-        &context.record(commit, DeploymentState::Verified, String::new()),
+        &context.record(
+            commit,
+            if verified {
+                DeploymentState::Verified
+            } else {
+                DeploymentState::Reported
+            },
+            String::new(),
+        ),
     )?;
     Ok(StepResult::done(did))
 }

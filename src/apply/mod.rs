@@ -4,7 +4,10 @@
 //! an "already exists") is never forced or blindly repeated; the next observation decides.
 
 mod actions;
+mod memory;
 mod notes;
+
+pub use memory::Memory;
 
 pub use notes::release_body;
 
@@ -28,6 +31,8 @@ pub struct Backends<'a> {
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
     pub plan: PlanOptions,
+    /// What the loop remembers between observations; the daemon keeps it across reconciles.
+    pub memory: Memory,
     /// How long to wait on a gate (CI, verification) before giving up for this run.
     pub gate_timeout: Duration,
     /// First and longest pause between polls of a waiting gate.
@@ -39,6 +44,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             plan: PlanOptions::default(),
+            memory: Memory::default(),
             gate_timeout: Duration::from_secs(30 * 60),
             poll_start: Duration::from_secs(2),
             poll_max: Duration::from_secs(60),
@@ -111,6 +117,23 @@ pub enum ApplyError {
     Step { step: String, message: String },
 }
 
+/// What converging would do, without doing any of it: one observation, one plan (`stackrel
+/// plan`, the pull-request check, the demo).
+pub fn preview(
+    config: &Config,
+    release: &Release,
+    declared: &[Release],
+    backends: &Backends<'_>,
+    options: PlanOptions,
+) -> Result<Plan, ForgeError> {
+    let observed = observe(config, release, declared, backends)?;
+    let options = PlanOptions {
+        now: chrono::Utc::now(),
+        ..options
+    };
+    Ok(plan(config, release, declared, &observed, options))
+}
+
 /// How many lost races in a row before giving up: something else is writing constantly.
 const MAX_CONFLICTS: u32 = 5;
 
@@ -130,15 +153,11 @@ pub fn apply(
         if progress.should_stop() {
             return Ok(ApplyOutcome::Stopped);
         }
-        let observed = observe(
-            config,
-            release,
-            backends.forge,
-            backends.deployer,
-            backends.verifier,
-        )
-        .map_err(ApplyError::Observe)?;
-        let current = plan(config, release, declared, &observed, options.plan.clone());
+        let observed = observe(config, release, declared, backends).map_err(ApplyError::Observe)?;
+        let plan_options = options.memory.plan_options(&options.plan, release.version);
+        let now = plan_options.now;
+        let current = plan(config, release, declared, &observed, plan_options);
+        options.memory.note(&current, now);
         progress.planned(&current);
         let (action, step) = match current.next() {
             Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
@@ -180,6 +199,10 @@ pub fn apply(
             release,
             observed: &observed,
             backends,
+            target: current.target.as_deref(),
+            window_ignored: options.plan.ignore_window
+                && options.plan.window.as_ref().is_some_and(|w| !w.open),
+            memory: &options.memory,
         };
         match actions::execute(action, &context, progress) {
             Ok(StepResult::Ran { what, succeeded }) => {

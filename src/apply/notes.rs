@@ -1,6 +1,7 @@
 //! The words stackrel leaves on the forge: the release's notes, and the one comment it keeps
 //! current on the release ticket (found again by a hidden marker, so it is edited, not reposted).
 
+use crate::forge::RELEASED_BY;
 use crate::release::Release;
 
 /// The hidden marker that finds stackrel's comment on a ticket.
@@ -29,4 +30,10 @@ pub fn release_body(release: &Release) -> String {
         body.push('\n');
     }
     body
+}
+
+/// The release's notes as published with its tag, ending with the line that marks it as cut by
+/// stackrel.
+pub(super) fn published_notes(release: &Release) -> String {
+    format!("{}\n{RELEASED_BY}\n", release_body(release))
 }

@@ -25,6 +25,10 @@ pub struct ApplyArgs {
     /// Run a deploy again after a failed or interrupted one (once you have checked production).
     #[arg(long)]
     retry_deploy: bool,
+    /// Release even outside `[daemon] windows`, deliberately; said in the output and kept in
+    /// the deployment record.
+    #[arg(long)]
+    ignore_window: bool,
     /// How long to wait on CI or verification before giving up, in seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
@@ -92,12 +96,18 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     let options = ApplyOptions {
         plan: PlanOptions {
             retry_deploy: args.retry_deploy,
+            ignore_window: args.ignore_window,
             window: stackrel::window::current(&loaded.config.daemon),
+            ..PlanOptions::default()
         },
         gate_timeout: Duration::from_secs(args.timeout),
         poll_start: Duration::from_millis(500),
         poll_max: Duration::from_secs(30),
+        ..ApplyOptions::default()
     };
+    if args.ignore_window && options.plan.window.as_ref().is_some_and(|w| !w.open) {
+        println!("Ignoring the closed deploy windows of [daemon] windows (--ignore-window).");
+    }
     let mut terminal = Terminal {
         ask: !args.yes && std::io::stdin().is_terminal(),
     };
@@ -117,7 +127,7 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
     })?;
     match outcome {
         ApplyOutcome::Converged { plan } => {
-            println!("Converged: {} is live.", plan.version);
+            println!("Converged: {}.", plan.live_words());
             Ok(ExitCode::SUCCESS)
         }
         ApplyOutcome::Blocked { step, .. } => {

@@ -96,13 +96,15 @@ fn online(
         dir: repo.to_path_buf(),
     };
     let backends = super::setup::backends(&loaded)?;
-    let apply = backends.as_apply();
-    let observed = stackrel::observation::observe(
+    let plan = stackrel::apply::preview(
         config,
         release,
-        apply.forge,
-        apply.deployer,
-        apply.verifier,
+        &state.releases,
+        &backends.as_apply(),
+        stackrel::plan::PlanOptions {
+            window: stackrel::window::current(&config.daemon),
+            ..Default::default()
+        },
     )
     .map_err(|e| {
         miette::miette!(
@@ -110,16 +112,6 @@ fn online(
             "preflight against live state failed: {e}"
         )
     })?;
-    let plan = stackrel::plan::plan(
-        config,
-        release,
-        &state.releases,
-        &observed,
-        stackrel::plan::PlanOptions {
-            retry_deploy: false,
-            window: stackrel::window::current(&config.daemon),
-        },
-    );
     print!("\n{}", super::plan::render(&plan));
     if let Some(path) = markdown {
         std::fs::write(path, super::plan::render_markdown(&plan))

@@ -2,12 +2,11 @@
 
 use super::plan::render;
 use clap::Args;
-use stackrel::apply::{ApplyOptions, ApplyOutcome, Backends, Progress, apply};
+use stackrel::apply::{ApplyOptions, ApplyOutcome, Backends, Progress, apply, preview};
 use stackrel::demo::{Sandbox, build_sandbox, release_text};
 use stackrel::deploy::command::CommandVerifier;
 use stackrel::forge::local::LocalForge;
-use stackrel::observation::observe;
-use stackrel::plan::{Plan, PlanOptions, Step, plan};
+use stackrel::plan::{Plan, PlanOptions, Step};
 use stackrel::status::{render as render_status, status};
 use stackrel::tree::DesiredRepo;
 use stackrel::validate::validate;
@@ -56,15 +55,19 @@ fn current_plan(
     let release = releases
         .last()
         .ok_or_else(|| fail("planning", "no release declared"))?;
-    let observed =
-        observe(&config, release, forge, None, Some(verifier)).map_err(|e| fail("observing", e))?;
-    Ok(plan(
+    let backends = Backends {
+        forge,
+        deployer: None,
+        verifier: Some(verifier),
+    };
+    preview(
         &config,
         release,
         &releases,
-        &observed,
+        &backends,
         PlanOptions::default(),
-    ))
+    )
+    .map_err(|e| fail("observing", e))
 }
 
 pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
@@ -118,10 +121,10 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
 
     heading("stackrel apply");
     let options = ApplyOptions {
-        plan: PlanOptions::default(),
         gate_timeout: Duration::from_secs(30),
         poll_start: Duration::from_millis(50),
         poll_max: Duration::from_millis(500),
+        ..ApplyOptions::default()
     };
     let (config, releases) = load_committed(&sandbox.desired)?;
     let release = releases
@@ -138,7 +141,7 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     )
     .map_err(|e| fail("applying", e))?
     {
-        ApplyOutcome::Converged { plan } => println!("  converged: {} is live", plan.version),
+        ApplyOutcome::Converged { plan } => println!("  converged: {}", plan.live_words()),
         other => return Err(fail("applying", format!("did not converge: {other:?}"))),
     }
 
@@ -182,7 +185,7 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
 
     heading("stackrel status");
     let (config, releases) = load_committed(&sandbox.desired)?;
-    let rows = status(&config, &releases, &forge).map_err(|e| fail("status", e))?;
+    let rows = status(&config, &releases, &backends).map_err(|e| fail("status", e))?;
     print!("{}", render_status(&rows));
 
     heading("Try next");

@@ -1,5 +1,6 @@
 //! One module per command, plus the output helpers they share.
 
+pub mod adopt;
 pub mod apply;
 pub mod check;
 pub mod demo;

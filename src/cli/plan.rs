@@ -3,8 +3,8 @@
 
 use super::setup::{backends, load};
 use clap::Args;
-use stackrel::observation::observe;
-use stackrel::plan::{Plan, PlanOptions, Status, plan};
+use stackrel::apply::preview;
+use stackrel::plan::{Plan, PlanOptions, Status};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,6 +27,25 @@ pub fn symbol(status: Status) -> &'static str {
     }
 }
 
+/// How many superseded releases are named one by one; more are folded into a count.
+const SUPERSEDED_LISTED: usize = 5;
+
+/// `superseded, not replayed: 2026.08.1`, or for a long history
+/// `67 older releases superseded, not replayed (2022.11.1 to 2026.08.2)`.
+fn superseded(plan: &Plan) -> String {
+    let list = &plan.superseded;
+    match (list.first(), list.last()) {
+        (Some(first), Some(last)) if list.len() > SUPERSEDED_LISTED => format!(
+            "{} older releases superseded, not replayed ({first} to {last})",
+            list.len()
+        ),
+        _ => {
+            let names: Vec<String> = list.iter().map(|v| v.to_string()).collect();
+            format!("superseded, not replayed: {}", names.join(", "))
+        }
+    }
+}
+
 /// The plan as a person reads it.
 pub fn render(plan: &Plan) -> String {
     let mut out = format!("release {}\n", plan.version);
@@ -34,11 +53,7 @@ pub fn render(plan: &Plan) -> String {
         out.push_str(&format!("  ! {warning}\n"));
     }
     if !plan.superseded.is_empty() {
-        let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
-        out.push_str(&format!(
-            "  superseded, not replayed: {}\n",
-            list.join(", ")
-        ));
+        out.push_str(&format!("  {}\n", superseded(plan)));
     }
     let width = plan
         .steps
@@ -78,11 +93,13 @@ pub fn render_markdown(plan: &Plan) -> String {
         ));
     }
     if !plan.superseded.is_empty() {
-        let list: Vec<String> = plan.superseded.iter().map(|v| v.to_string()).collect();
-        out.push_str(&format!(
-            "\nSuperseded, not replayed: {}.\n",
-            list.join(", ")
-        ));
+        let line = superseded(plan);
+        let mut chars = line.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_uppercase().to_string())
+            .unwrap_or_default();
+        out.push_str(&format!("\n{first}{}.\n", chars.as_str()));
     }
     out.push_str(&match plan.blocked() {
         Some(step) => format!(
@@ -115,13 +132,15 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let backends = backends(&loaded)?;
-    let apply_backends = backends.as_apply();
-    let observed = observe(
+    let plan = preview(
         &loaded.config,
         release,
-        apply_backends.forge,
-        apply_backends.deployer,
-        apply_backends.verifier,
+        &loaded.releases,
+        &backends.as_apply(),
+        PlanOptions {
+            window: stackrel::window::current(&loaded.config.daemon),
+            ..PlanOptions::default()
+        },
     )
     .map_err(|e| {
         miette::miette!(
@@ -129,16 +148,6 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
             "observing live state failed: {e}"
         )
     })?;
-    let plan = plan(
-        &loaded.config,
-        release,
-        &loaded.releases,
-        &observed,
-        PlanOptions {
-            retry_deploy: false,
-            window: stackrel::window::current(&loaded.config.daemon),
-        },
-    );
     if args.json {
         println!(
             "{}",
@@ -153,7 +162,7 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
                 step.title()
             )
         } else if plan.in_sync() {
-            format!("In sync: {} is live.", plan.version)
+            format!("In sync: {}.", plan.live_words())
         } else {
             format!(
                 "Plan: {} to do, {} waiting. Run `stackrel apply` to converge.",

@@ -19,7 +19,7 @@ pub struct StatusArgs {
 pub fn run(repo: &Path, args: StatusArgs) -> miette::Result<ExitCode> {
     let loaded = load(repo, &args.rev)?;
     let backends = backends(&loaded)?;
-    let rows = status(&loaded.config, &loaded.releases, &backends.forge).map_err(|e| {
+    let rows = status(&loaded.config, &loaded.releases, &backends.as_apply()).map_err(|e| {
         miette::miette!(
             help = "check the repository paths in stackrel.toml",
             "reading live state failed: {e}"

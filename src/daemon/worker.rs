@@ -6,7 +6,7 @@
 use super::source::Source;
 use super::state::{DaemonState, Outcome, now};
 use super::triggers::{Triggers, Wake};
-use crate::apply::{ApplyOptions, ApplyOutcome, Progress, apply};
+use crate::apply::{ApplyOptions, ApplyOutcome, Memory, Progress, apply};
 use crate::backends::{self, Backends};
 use crate::config::Config;
 use crate::plan::{Plan, PlanOptions, Step};
@@ -45,6 +45,8 @@ pub struct Worker {
     pub state: Arc<Mutex<DaemonState>>,
     pub timing: Timing,
     backends: Option<(Config, Backends)>,
+    /// What the loop remembers across reconciles (gate clocks, the pin commit it made).
+    memory: Memory,
     gate_pause: Duration,
     error_pause: Duration,
 }
@@ -103,6 +105,7 @@ impl Worker {
             error_pause: timing.error_first,
             timing,
             backends: None,
+            memory: Memory::default(),
         }
     }
 
@@ -226,9 +229,10 @@ impl Worker {
         }
         let options = ApplyOptions {
             plan: PlanOptions {
-                retry_deploy: false,
                 window: crate::window::current(&config.daemon),
+                ..PlanOptions::default()
             },
+            memory: self.memory.clone(),
             // Never sleep inside a reconcile: a gate ends it, and the worker re-polls later.
             gate_timeout: Duration::ZERO,
             poll_start: Duration::ZERO,
@@ -261,11 +265,7 @@ impl Worker {
         match outcome {
             ApplyOutcome::Converged { plan } => {
                 self.gate_pause = self.timing.gate_first;
-                self.set(
-                    Outcome::Converged,
-                    format!("{} is live", plan.version),
-                    Some(plan),
-                );
+                self.set(Outcome::Converged, plan.live_words(), Some(plan));
                 (Outcome::Converged, Some(resync))
             }
             ApplyOutcome::TimedOut { plan, step } => {

@@ -15,7 +15,7 @@
 //!
 //! The bearer token never appears in errors, details or `Debug` output.
 
-use super::{DeployOutcome, Deployer, DeployerView, ReleaseContext};
+use super::{DeployOutcome, Deployed, Deployer, DeployerView, ReleaseContext};
 use crate::config::AwxDeploy;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -236,13 +236,18 @@ impl AwxDeployer {
 
     /// The version of the template's newest successful job: the live version as AWX knows it.
     pub fn last_successful_version(&self) -> Result<Option<String>, String> {
+        Ok(self.last_successful_job()?.map(|(_, version)| version))
+    }
+
+    /// The template's newest successful job that names a version, and that version.
+    fn last_successful_job(&self) -> Result<Option<(u64, String)>, String> {
         let run = || {
             let template = self.find_template()?;
             let jobs = self.list_jobs(template.id, Some("successful"))?;
             Ok(jobs
                 .into_iter()
                 .filter(AwxJob::succeeded)
-                .find_map(|job| job.version))
+                .find_map(|job| Some((job.id, job.version?))))
         };
         run().map_err(|e| self.redact(e))
     }
@@ -732,6 +737,13 @@ impl Deployer for AwxDeployer {
             DeployerView::Failed(self.redact(detail))
         } else {
             DeployerView::Running(format!("{about} is {}", job.status))
+        }))
+    }
+
+    fn last_deployed(&self) -> Result<Option<Deployed>, String> {
+        Ok(self.last_successful_job()?.map(|(id, version)| Deployed {
+            version,
+            source: format!("AWX job {id}"),
         }))
     }
 }

@@ -149,6 +149,8 @@ impl Verifier for CommandVerifier {
         Ok(VerifyOutcome {
             live: result.success,
             detail: result.output_tail,
+            // A command answers only yes or no about the release it is asked about.
+            reported: None,
         })
     }
 }

@@ -71,7 +71,24 @@ impl HttpVerifier {
         VerifyOutcome {
             live: false,
             detail,
+            reported: None,
         }
+    }
+
+    /// The stack version the answer reports: read through the `expect` field whose template
+    /// names `{version}` (`"version.stack" = "xchem:{version}"` reads `xchem:2026.08.3` as
+    /// 2026.08.3), so what is live is known even when it is not the release asked about.
+    fn reported_version(&self, json: &Value) -> Option<String> {
+        self.expect.iter().find_map(|(path, template)| {
+            let (prefix, suffix) = template.split_once("{version}")?;
+            if prefix.contains('{') || suffix.contains('{') {
+                // Other placeholders around it: the version cannot be cut out with certainty.
+                return None;
+            }
+            let text = as_text(lookup(json, path)?);
+            let version = text.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            (!version.is_empty()).then(|| version.to_string())
+        })
     }
 }
 
@@ -127,6 +144,7 @@ impl Verifier for HttpVerifier {
         Ok(VerifyOutcome {
             live,
             detail: format!("{url}: {}", seen.join("; ")),
+            reported: self.reported_version(&json),
         })
     }
 }
@@ -182,5 +200,29 @@ mod tests {
         assert_eq!(as_text(&json!(3)), "3");
         assert_eq!(as_text(&Value::Null), "null");
         assert_eq!(as_text(&json!("x")), "x");
+    }
+
+    fn fragalysis_verifier() -> HttpVerifier {
+        let expect = BTreeMap::from([
+            ("version.stack".to_string(), "xchem:{version}".to_string()),
+            ("version.backend".to_string(), "xchem:{backend}".to_string()),
+        ]);
+        HttpVerifier::new("http://127.0.0.1:1/version/", &expect).unwrap()
+    }
+
+    #[test]
+    fn the_reported_stack_version_is_read_through_its_template() {
+        let json = json!({"version": {"stack": "xchem:2026.08.3", "backend": "xchem:2026.08.1"}});
+        assert_eq!(
+            fragalysis_verifier().reported_version(&json),
+            Some("2026.08.3".to_string())
+        );
+    }
+
+    #[test]
+    fn a_value_outside_the_template_reports_nothing() {
+        let json = json!({"version": {"stack": "latest"}});
+        assert_eq!(fragalysis_verifier().reported_version(&json), None);
+        assert_eq!(fragalysis_verifier().reported_version(&json!({})), None);
     }
 }

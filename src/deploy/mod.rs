@@ -45,13 +45,32 @@ pub trait Deployer {
     fn observe(&self, _release: &ReleaseContext) -> Result<Option<DeployerView>, String> {
         Ok(None)
     }
+
+    /// The newest version the deployer's history shows deployed successfully, and where it
+    /// says so (`AWX job 4711`); `None` when it keeps no history or shows no success.
+    fn last_deployed(&self) -> Result<Option<Deployed>, String> {
+        Ok(None)
+    }
+}
+
+/// A successful deploy in the deployer's own history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Deployed {
+    /// The stack version, as the deploy's variable named it.
+    pub version: String,
+    /// Where the history says so, for people: `AWX job 4711`.
+    pub source: String,
 }
 
 /// What a verification saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOutcome {
+    /// Whether production runs the release asked about.
     pub live: bool,
     pub detail: String,
+    /// The stack version production reports, when the verifier can read it off (an endpoint
+    /// such as Fragalysis' `/version/`); `None` when it can only answer yes or no.
+    pub reported: Option<String>,
 }
 
 pub trait Verifier {

@@ -6,8 +6,9 @@
 //! retry is off, since it would re-send POSTs.
 
 use super::{
-    CiStatus, CommitId, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite, Forge,
-    ForgeError, ForgeResult, NewRelease,
+    CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, DeploymentState,
+    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, NewRelease, RELEASED_BY, ReleaseInfo,
+    TagRef,
 };
 use crate::config::RepoLocation;
 use crate::credentials::GithubAuth;
@@ -191,7 +192,10 @@ fn is_final(status: &Value) -> bool {
             status["state"].as_str().unwrap_or_default(),
             status["description"].as_str().unwrap_or_default()
         ),
-        DeploymentState::Failed | DeploymentState::Verified
+        DeploymentState::Failed
+            | DeploymentState::Verified
+            | DeploymentState::Reported
+            | DeploymentState::Adopted
     )
 }
 
@@ -584,6 +588,10 @@ fn refusal(method: &str, uri: &str, answer: &Answer) -> ForgeError {
 fn state_of(status: &str, description: &str) -> DeploymentState {
     match status {
         "success" | "inactive" if description.starts_with("verified") => DeploymentState::Verified,
+        "success" | "inactive" if description.starts_with("adopted") => DeploymentState::Adopted,
+        "success" | "inactive" if description.ends_with("(not verified)") => {
+            DeploymentState::Reported
+        }
         "success" | "inactive" => DeploymentState::Succeeded,
         "failure" | "error" => DeploymentState::Failed,
         _ => DeploymentState::Started,
@@ -767,28 +775,86 @@ impl Forge for GithubForge {
         }
     }
 
-    fn file_history(
+    fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
+        let base = repo_path(repo)?;
+        let refs = self
+            .get(&format!("{base}/git/matching-refs/tags"))?
+            .unwrap_or(Value::Null);
+        let mut tags = Vec::new();
+        for reference in refs.as_array().into_iter().flatten() {
+            let Some(name) = reference["ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("refs/tags/"))
+            else {
+                continue;
+            };
+            let commit = match reference["object"]["type"].as_str() {
+                Some("commit") => reference["object"]["sha"].as_str().map(String::from),
+                // Annotated: peeled through the tag object (immutable, so asked once).
+                _ => self.resolve_tag(repo, name)?,
+            };
+            if let Some(commit) = commit {
+                tags.push(TagRef {
+                    name: name.to_string(),
+                    commit,
+                });
+            }
+        }
+        Ok(tags)
+    }
+
+    fn commits_between(
         &self,
         repo: &RepoLocation,
-        branch: &str,
-        path: &str,
+        base_commit: &str,
+        head: &str,
         limit: usize,
-    ) -> ForgeResult<Vec<CommitId>> {
+    ) -> ForgeResult<CommitRange> {
         let base = repo_path(repo)?;
-        let commits = self
+        let compare = self
             .get(&format!(
-                "{base}/commits?sha={}&path={}&per_page={}",
-                encode_path(branch),
-                encode_path(path),
+                "{base}/compare/{base_commit}...{head}?per_page={}",
                 limit.clamp(1, 100)
             ))?
-            .unwrap_or(Value::Null);
-        Ok(commits
+            .ok_or_else(|| ForgeError::NotFound {
+                what: format!("commit {base_commit} or {head}"),
+            })?;
+        let commits = compare["commits"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|c| c["sha"].as_str().map(String::from))
             .take(limit)
+            .map(|c| CommitSummary {
+                id: c["sha"].as_str().unwrap_or_default().to_string(),
+                subject: c["commit"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect();
+        Ok(CommitRange {
+            total: compare["total_commits"].as_u64().unwrap_or(0) as usize,
+            commits,
+        })
+    }
+
+    fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
+        let base = repo_path(repo)?;
+        let listing = self
+            .get(&format!(
+                "{base}/contents/{}?ref={commit}",
+                encode_path(dir)
+            ))?
+            .unwrap_or(Value::Null);
+        Ok(listing
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["type"].as_str() == Some("file"))
+            .filter_map(|e| e["path"].as_str().map(String::from))
             .collect())
     }
 
@@ -834,11 +900,14 @@ impl Forge for GithubForge {
         }
     }
 
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
+    fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
         let base = repo_path(repo)?;
-        Ok(self
-            .get(&format!("{base}/releases/tags/{}", encode_path(tag)))?
-            .is_some())
+        let release = self.get(&format!("{base}/releases/tags/{}", encode_path(tag)))?;
+        Ok(release.map(|r| ReleaseInfo {
+            by_stackrel: r["body"]
+                .as_str()
+                .is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY)),
+        }))
     }
 
     fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
@@ -960,7 +1029,10 @@ impl Forge for GithubForge {
         let id = match record.state {
             // An outcome belongs to the newest deployment of the version: the one this forge
             // created or last listed, looked up only when it knows none (after a restart).
-            DeploymentState::Succeeded | DeploymentState::Failed | DeploymentState::Verified => {
+            DeploymentState::Succeeded
+            | DeploymentState::Failed
+            | DeploymentState::Verified
+            | DeploymentState::Reported => {
                 let known = self.known().deployment_ids.get(&key).copied();
                 match known {
                     Some(id) => Some(id),
@@ -971,10 +1043,10 @@ impl Forge for GithubForge {
                         .and_then(|d| d["id"].as_u64()),
                 }
             }
-            // A new attempt reuses the version's newest deployment while that has no final
-            // status: it is this attempt's own, created by a request whose answer was lost (the
-            // observation just before listed it). Otherwise it is a new deployment.
-            DeploymentState::Started => {
+            // A new attempt (or an adoption) reuses the version's newest deployment while that
+            // has no final status: it is this attempt's own, created by a request whose answer
+            // was lost (the observation just before listed it). Otherwise it is a new deployment.
+            DeploymentState::Started | DeploymentState::Adopted => {
                 let known = self.known();
                 known
                     .deployment_ids
@@ -1016,6 +1088,14 @@ impl Forge for GithubForge {
                 record.detail.lines().last().unwrap_or("failed").to_string(),
             ),
             DeploymentState::Verified => ("success", format!("verified {} live", record.version)),
+            DeploymentState::Reported => (
+                "success",
+                format!("deployed {} (not verified)", record.version),
+            ),
+            DeploymentState::Adopted => (
+                "success",
+                format!("adopted {}: {}", record.version, record.detail),
+            ),
         };
         // GitHub caps descriptions at 140 characters.
         let description: String = description.chars().take(140).collect();

@@ -5,8 +5,8 @@
 //! was deployed from the repository itself. Every write is conditional, like on GitHub.
 
 use super::{
-    CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult,
-    NewRelease,
+    CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, FileAtCommit, FileWrite,
+    Forge, ForgeError, ForgeResult, NewRelease, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use git2::{ErrorCode, Oid, Repository};
@@ -233,40 +233,83 @@ impl Forge for LocalForge {
         }
     }
 
-    fn file_history(
+    fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
+        let r = self.open(repo)?;
+        self.count();
+        let references = r
+            .references_glob("refs/tags/*")
+            .map_err(git("listing tags"))?;
+        let mut tags = Vec::new();
+        for reference in references {
+            let reference = reference.map_err(git("listing tags"))?;
+            let Ok(name) = reference.shorthand() else {
+                continue;
+            };
+            // A tag of something other than a commit (a tree, a blob) is no release.
+            if let Ok(commit) = reference.peel_to_commit() {
+                tags.push(TagRef {
+                    name: name.to_string(),
+                    commit: commit.id().to_string(),
+                });
+            }
+        }
+        Ok(tags)
+    }
+
+    fn commits_between(
         &self,
         repo: &RepoLocation,
-        branch: &str,
-        path: &str,
+        base: &str,
+        head: &str,
         limit: usize,
-    ) -> ForgeResult<Vec<CommitId>> {
+    ) -> ForgeResult<CommitRange> {
         let r = self.open(repo)?;
-        let mut found = Vec::new();
-        let mut current = Some(
-            r.find_commit(branch_oid(&r, branch)?)
-                .map_err(git("reading the branch tip"))?,
-        );
-        let blob_at = |c: &git2::Commit<'_>| {
-            c.tree()
-                .ok()
-                .and_then(|t| t.get_path(Path::new(path)).ok())
-                .map(|e| e.id())
-        };
-        // Walk first parents: the branch's own line, as it was pushed, not side branches' commits.
-        while let Some(commit) = current {
-            self.count();
-            let parent = commit.parent(0).ok();
-            let here = blob_at(&commit);
-            let before = parent.as_ref().and_then(blob_at);
-            if here != before {
-                found.push(commit.id().to_string());
-                if found.len() >= limit {
-                    break;
-                }
+        self.count();
+        let mut walk = r.revwalk().map_err(git("walking history"))?;
+        walk.push(oid(head)?).map_err(git("walking history"))?;
+        walk.hide(oid(base)?).map_err(git("walking history"))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(git("walking history"))?;
+        let mut range = CommitRange::default();
+        for id in walk {
+            let id = id.map_err(git("walking history"))?;
+            range.total += 1;
+            if range.commits.len() < limit {
+                let commit = r.find_commit(id).map_err(git("reading a commit"))?;
+                range.commits.push(CommitSummary {
+                    id: id.to_string(),
+                    subject: commit
+                        .summary()
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                        .to_string(),
+                });
             }
-            current = parent;
         }
-        Ok(found)
+        Ok(range)
+    }
+
+    fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
+        let r = self.open(repo)?;
+        self.count();
+        let tree = r
+            .find_commit(oid(commit)?)
+            .and_then(|c| c.tree())
+            .map_err(git("reading the commit's tree"))?;
+        let dir_tree = match tree.get_path(Path::new(dir)) {
+            Ok(entry) => entry.to_object(&r).and_then(|o| o.peel_to_tree()),
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(ForgeError::other(format!("looking up {dir}"), e.message())),
+        };
+        let Ok(dir_tree) = dir_tree else {
+            return Ok(Vec::new());
+        };
+        Ok(dir_tree
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .filter_map(|e| e.name().ok().map(|name| format!("{dir}/{name}")))
+            .collect())
     }
 
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
@@ -291,9 +334,25 @@ impl Forge for LocalForge {
         }
     }
 
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
-        // Locally the (annotated) tag is the release.
-        Ok(self.resolve_tag(repo, tag)?.is_some())
+    fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
+        // Locally the tag is the release; stackrel's are annotated, with its notes as message.
+        let r = self.open(repo)?;
+        self.count();
+        let reference = match r.find_reference(&format!("refs/tags/{tag}")) {
+            Ok(reference) => reference,
+            Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidSpec => {
+                return Ok(None);
+            }
+            Err(e) => return Err(ForgeError::other(format!("reading tag {tag}"), e.message())),
+        };
+        let message = reference
+            .peel_to_tag()
+            .ok()
+            .and_then(|t| t.message().ok().flatten().map(String::from))
+            .unwrap_or_default();
+        Ok(Some(ReleaseInfo {
+            by_stackrel: message.lines().any(|l| l.trim() == super::RELEASED_BY),
+        }))
     }
 
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {

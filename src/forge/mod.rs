@@ -36,6 +36,39 @@ pub struct FileAtCommit {
     pub commit: CommitId,
 }
 
+/// A release as the forge holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseInfo {
+    /// Whether stackrel cut it: its notes (or tag message) carry `RELEASED_BY`.
+    pub by_stackrel: bool,
+}
+
+/// The line stackrel ends a release's notes with, so that a release cut by a person can be told
+/// from one of its own (which it must finish) without any record.
+pub const RELEASED_BY: &str = "Released-by: stackrel";
+
+/// A tag and the commit it points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagRef {
+    pub name: String,
+    pub commit: CommitId,
+}
+
+/// A commit as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitSummary {
+    pub id: CommitId,
+    /// The first line of its message.
+    pub subject: String,
+}
+
+/// What a range of history adds: how many commits in all, and the first of them, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct CommitRange {
+    pub total: usize,
+    pub commits: Vec<CommitSummary>,
+}
+
 /// What a deploy attempt left behind. Recorded before a deploy starts and again when it ends,
 /// so that a crash in between is visible as an attempt without an outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,8 +90,28 @@ pub enum DeploymentState {
     Started,
     Succeeded,
     Failed,
-    /// Verification saw the release live.
+    /// Verification saw the release live, and the release was reported done.
     Verified,
+    /// The release was reported done with no verification configured: deployed, not verified.
+    Reported,
+    /// A person said the release is live (`stackrel adopt`), for a stack released without
+    /// stackrel; nothing was deployed.
+    Adopted,
+}
+
+impl DeploymentState {
+    /// Whether a record in this state says the version went live.
+    pub fn is_live(self) -> bool {
+        !matches!(self, DeploymentState::Started | DeploymentState::Failed)
+    }
+
+    /// Whether the release is done: nothing of stackrel's follows this record.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DeploymentState::Verified | DeploymentState::Reported | DeploymentState::Adopted
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,20 +168,25 @@ pub trait Forge {
     /// Commits a file to a branch, only if the branch's copy is still the blob `expected_blob`
     /// read earlier; otherwise `Conflict`. Returns the new commit.
     fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId>;
-    /// Commits on the branch's first-parent line that changed `path`, newest first, at most `limit`.
-    fn file_history(
+    /// Every tag, with the commit it points at (annotated tags peeled).
+    fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>>;
+    /// The commits reachable from `head` and not from `base`: how many, and at most `limit` of
+    /// them, oldest first.
+    fn commits_between(
         &self,
         repo: &RepoLocation,
-        branch: &str,
-        path: &str,
+        base: &str,
+        head: &str,
         limit: usize,
-    ) -> ForgeResult<Vec<CommitId>>;
+    ) -> ForgeResult<CommitRange>;
+    /// The paths of the files directly in directory `dir` at a commit (empty when it has none).
+    fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>>;
     /// Creates the release tag at exactly `commit`; `AlreadyExists` if the tag exists (wherever
     /// it points: the caller re-observes to tell "done" from "conflict").
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()>;
-    /// Whether the release (not just the tag) exists. On forges where a tag is the release,
-    /// the tag's existence.
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool>;
+    /// The release (not just the tag), if it exists; on forges where a tag is the release, the
+    /// tag.
+    fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>>;
     /// Names among `pins` that a repository secret or variable would silently override in the
     /// workflow (GitHub substitutes them). Empty where the forge has no such thing.
     fn pin_overrides(&self, _repo: &RepoLocation, _pins: &[&str]) -> ForgeResult<Vec<String>> {
@@ -178,12 +236,7 @@ pub struct NewRelease<'a> {
 pub fn live_version(records: &[DeploymentRecord]) -> Option<crate::calver::CalVer> {
     records
         .iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                DeploymentState::Succeeded | DeploymentState::Verified
-            )
-        })
+        .filter(|r| r.state.is_live())
         .filter_map(|r| r.version.parse().ok())
         .max()
 }

@@ -5,8 +5,8 @@
 use super::github::GithubForge;
 use super::local::LocalForge;
 use super::{
-    CiStatus, CommitId, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult,
-    NewRelease,
+    CiStatus, CommitId, CommitRange, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError,
+    ForgeResult, NewRelease, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use crate::release::TicketRef;
@@ -59,20 +59,26 @@ impl Forge for Router {
     fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
         self.pick(repo)?.write_file(repo, write)
     }
-    fn file_history(
+    fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
+        self.pick(repo)?.tags(repo)
+    }
+    fn commits_between(
         &self,
         repo: &RepoLocation,
-        branch: &str,
-        path: &str,
+        base: &str,
+        head: &str,
         limit: usize,
-    ) -> ForgeResult<Vec<CommitId>> {
-        self.pick(repo)?.file_history(repo, branch, path, limit)
+    ) -> ForgeResult<CommitRange> {
+        self.pick(repo)?.commits_between(repo, base, head, limit)
+    }
+    fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
+        self.pick(repo)?.list_files(repo, commit, dir)
     }
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
         self.pick(repo)?.create_release(repo, release)
     }
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
-        self.pick(repo)?.has_release(repo, tag)
+    fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
+        self.pick(repo)?.find_release(repo, tag)
     }
     fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
         self.pick(repo)?.pin_overrides(repo, pins)

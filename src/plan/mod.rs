@@ -14,10 +14,14 @@ mod steps;
 
 use crate::calver::CalVer;
 use crate::config::Config;
+use crate::forge::{CommitId, DeploymentState};
+use crate::observation::Evidence;
 use crate::observation::Observation;
 use crate::release::Release;
+use chrono::{DateTime, Utc};
 pub use reason::{Hold, Reason};
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,8 +136,14 @@ impl Serialize for Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub version: CalVer,
-    /// The version production runs, as far as the deployment records show.
+    /// The version production runs, by the strongest evidence there is.
     pub live: Option<CalVer>,
+    /// What says so: the verifier, `AWX job 4711`, a record, an adoption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_evidence: Option<Evidence>,
+    /// The commit the release is cut at (or will be, once pinned), in full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<CommitId>,
     /// Declared releases newer than what is live but older than the desired one: never replayed.
     pub superseded: Vec<CalVer>,
     pub steps: Vec<Step>,
@@ -188,6 +198,21 @@ impl Plan {
         self.steps.iter().find(|s| s.status == Status::Blocked)
     }
 
+    /// Where the release stands once converged, in honest words: `2026.08.3 is live
+    /// (verified)`, `2026.08.3 is live (AWX job 4711)`, or `2026.08.3 is deployed (not
+    /// verified)` when nothing checks production.
+    pub fn live_words(&self) -> String {
+        let version = self.version;
+        match &self.live_evidence {
+            _ if self.live != Some(version) => format!("{version} is deployed"),
+            Some(Evidence::Record(DeploymentState::Reported)) => {
+                format!("{version} is deployed (not verified)")
+            }
+            Some(evidence) => format!("{version} is live ({evidence})"),
+            None => format!("{version} is live"),
+        }
+    }
+
     /// Steps still to run (to do or waiting).
     pub fn pending(&self) -> usize {
         self.steps
@@ -197,13 +222,25 @@ impl Plan {
     }
 }
 
-/// Options a person can give that change decisions.
+/// What a plan is decided with besides the observation: options a person gave, the time, and
+/// what this run remembers.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     /// Treat a failed or interrupted deploy as to do again (`apply --retry-deploy`).
     pub retry_deploy: bool,
     /// The deploy windows at planning time; `None` when none are configured.
     pub window: Option<crate::window::WindowState>,
+    /// Let a release through closed deploy windows (`apply --ignore-window`).
+    pub ignore_window: bool,
+    /// The commit this run made to pin the release: the release is cut there, even if the
+    /// branch has moved on since.
+    pub pinned: Option<CommitId>,
+    /// Whether this run set out to cut the release (so its tag is stackrel's whoever wrote it).
+    pub cutting: bool,
+    /// The time the plan is made at, for gates that time out.
+    pub now: DateTime<Utc>,
+    /// When each gate (by step title) was first seen waiting, by whoever runs the loop.
+    pub waiting_since: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// Everything a step is decided from.
@@ -232,7 +269,7 @@ pub fn plan(
     let mut steps: Vec<Step> = observed
         .components
         .iter()
-        .map(|(name, component)| steps::preflight(name, component))
+        .map(|(name, component)| steps::preflight(&facts, name, component))
         .collect();
     steps.extend([
         steps::order(&facts),
@@ -244,15 +281,24 @@ pub fn plan(
         steps::report(&facts),
     ]);
     let held = steps::hold(&mut steps, &facts);
-    let live = observed.deploy.live_version;
+    let live = observed.deploy.live.as_ref();
+    let live_version = live.map(|l| l.version);
+    let released = &observed.stack.released.tags;
+    // Older releases that were never cut, and are newer than what is live: never replayed.
     let superseded = declared
         .iter()
         .map(|r| r.version)
-        .filter(|v| *v < release.version && live.is_none_or(|l| *v > l))
+        .filter(|v| *v < release.version && live_version.is_none_or(|l| *v > l))
+        .filter(|v| {
+            let name = v.to_string();
+            !released.iter().any(|t| t.name == name)
+        })
         .collect();
     Plan {
         version: release.version,
-        live,
+        live: live_version,
+        live_evidence: live.map(|l| l.evidence.clone()),
+        target: steps::target(&facts).map(String::from),
         superseded,
         steps,
         warnings: steps::warnings(&facts),

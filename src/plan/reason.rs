@@ -4,9 +4,11 @@
 //! tests never depend on wording.
 
 use crate::calver::CalVer;
-use crate::forge::{CommitId, short};
+use crate::forge::{CommitId, CommitRange, short};
+use crate::observation::Evidence;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 /// One pin that the pin commit will change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +18,14 @@ pub struct PinChange {
     /// The value on the branch now; `None` when the component has no value there.
     pub from: Option<String>,
     pub to: String,
+}
+
+/// What a release adds to the previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adds {
+    /// The previous release's tag.
+    pub since: String,
+    pub commits: CommitRange,
 }
 
 /// Why an existing tag cannot be the release.
@@ -85,15 +95,48 @@ pub enum ComponentReason {
         tag: String,
         workflow: String,
     },
+    /// The release file waives this component's CI gate.
+    CiWaived {
+        tag: String,
+        commit: CommitId,
+        branch: String,
+        workflow: String,
+    },
+    /// The run stayed missing (or unfinished) past `ci_timeout`.
+    CiTimedOut {
+        tag: String,
+        workflow: String,
+        component: String,
+        waited: Duration,
+        running: bool,
+    },
 }
 
 /// `preflight order`: the declared version against what is live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderReason {
-    LiveIsNewer { live: CalVer, version: CalVer },
-    IsLive { version: CalVer },
-    NewerThanLive { version: CalVer, live: CalVer },
+    LiveIsNewer {
+        live: CalVer,
+        version: CalVer,
+    },
+    IsLive {
+        version: CalVer,
+    },
+    NewerThanLive {
+        version: CalVer,
+        live: CalVer,
+    },
     NothingDeployed,
+    /// A production tag is as new or newer than the release.
+    OlderThanReleased {
+        version: CalVer,
+        tag: String,
+    },
+    /// Newer than every production tag; what is live is not known.
+    NewerThanReleased {
+        version: CalVer,
+        tag: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +148,6 @@ pub enum PinReason {
     Unreadable {
         why: String,
     },
-    CommitNotFound,
     ToCommit {
         changes: Vec<PinChange>,
         branch: String,
@@ -122,10 +164,11 @@ pub enum ReleaseReason {
         version: CalVer,
         commit: CommitId,
     },
-    /// `at`: the pin commit, once it exists.
+    /// `at`: the commit it will be cut at, once the pins are there; `adds`: what it brings.
     ToTag {
         version: CalVer,
         at: Option<CommitId>,
+        adds: Option<Adds>,
     },
 }
 
@@ -135,6 +178,9 @@ pub struct TagConflict {
     pub commit: CommitId,
     pub problem: TagProblem,
     pub wanted: BTreeMap<String, String>,
+    /// The release is older than what was released since: its tag and file are the record,
+    /// to be left as they are.
+    pub historic: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +206,16 @@ pub enum BuildReason {
     Missing {
         workflow: String,
         version: CalVer,
+    },
+    Waived {
+        workflow: String,
+        version: CalVer,
+    },
+    TimedOut {
+        workflow: String,
+        version: CalVer,
+        waited: Duration,
+        running: bool,
     },
 }
 
@@ -208,6 +264,30 @@ pub enum DeployReason {
         version: CalVer,
         last_line: String,
     },
+    /// Released without stackrel, and evidence shows it live: nothing to deploy.
+    LiveByEvidence {
+        version: CalVer,
+        evidence: Evidence,
+    },
+    /// Released without stackrel, and nothing shows whether it is live.
+    Unknown {
+        version: CalVer,
+    },
+    /// `launched_by = "ci"`: the stack's CI launches the template; stackrel waits for its job.
+    CiLaunches {
+        template: String,
+        version: CalVer,
+    },
+    /// The stack's CI has not launched the template within the stack's `ci_timeout`.
+    CiLaunchMissing {
+        template: String,
+        version: CalVer,
+        waited: Duration,
+    },
+    /// The job the stack's CI launched failed (a green workflow notwithstanding).
+    CiDeployFailed {
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,12 +301,19 @@ pub enum VerifyReason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportReason {
+    /// `verified`: a verifier saw it live; otherwise it is deployed, not verified.
     Recorded {
         version: CalVer,
+        verified: bool,
     },
     ToRecord {
         version: CalVer,
         ticket: Option<String>,
+        verified: bool,
+    },
+    WithoutStackrel {
+        version: CalVer,
+        evidence: Evidence,
     },
 }
 
@@ -275,6 +362,8 @@ impl ComponentReason {
             ComponentReason::CiFailed { .. } => "ci-failed",
             ComponentReason::CiRunning { .. } => "ci-running",
             ComponentReason::CiMissing { .. } => "ci-missing",
+            ComponentReason::CiWaived { .. } => "ci-waived",
+            ComponentReason::CiTimedOut { .. } => "ci-timed-out",
         }
     }
 }
@@ -286,6 +375,8 @@ impl OrderReason {
             OrderReason::IsLive { .. } => "is-live",
             OrderReason::NewerThanLive { .. } => "newer-than-live",
             OrderReason::NothingDeployed => "nothing-deployed",
+            OrderReason::OlderThanReleased { .. } => "older-than-released",
+            OrderReason::NewerThanReleased { .. } => "newer-than-released",
         }
     }
 }
@@ -295,7 +386,7 @@ impl PinReason {
         match self {
             PinReason::Pinned { .. } => "pinned",
             PinReason::Unreadable { .. } => "pins-unreadable",
-            PinReason::CommitNotFound => "pin-commit-not-found",
+
             PinReason::ToCommit { .. } => "pin-to-commit",
         }
     }
@@ -320,6 +411,8 @@ impl BuildReason {
             BuildReason::Failed { .. } => "stack-ci-failed",
             BuildReason::Running { .. } => "stack-ci-running",
             BuildReason::Missing { .. } => "stack-ci-missing",
+            BuildReason::Waived { .. } => "stack-ci-waived",
+            BuildReason::TimedOut { .. } => "stack-ci-timed-out",
         }
     }
 }
@@ -341,6 +434,11 @@ impl DeployReason {
             DeployReason::Interrupted { .. } => "deploy-interrupted",
             DeployReason::RetryFailed { .. } => "retry-failed",
             DeployReason::Failed { .. } => "deploy-failed",
+            DeployReason::LiveByEvidence { .. } => "live-by-evidence",
+            DeployReason::Unknown { .. } => "deploy-unknown",
+            DeployReason::CiLaunches { .. } => "waiting-for-ci-deploy",
+            DeployReason::CiLaunchMissing { .. } => "ci-deploy-missing",
+            DeployReason::CiDeployFailed { .. } => "ci-deploy-failed",
         }
     }
 }
@@ -362,6 +460,7 @@ impl ReportReason {
         match self {
             ReportReason::Recorded { .. } => "recorded-live",
             ReportReason::ToRecord { .. } => "to-record",
+            ReportReason::WithoutStackrel { .. } => "released-without-stackrel",
         }
     }
 }
@@ -452,6 +551,34 @@ impl fmt::Display for ComponentReason {
             ComponentReason::CiMissing { tag, workflow } => {
                 write!(f, "no \"{workflow}\" run for {tag} yet")
             }
+            ComponentReason::CiWaived {
+                tag,
+                commit,
+                branch,
+                workflow,
+            } => write!(
+                f,
+                "{tag} is {} on {branch}; \"{workflow}\" waived by the release file",
+                short(commit)
+            ),
+            ComponentReason::CiTimedOut {
+                tag,
+                workflow,
+                component,
+                waited,
+                running,
+            } => {
+                let what = if *running {
+                    format!("\"{workflow}\" is still running for {tag}")
+                } else {
+                    format!("no \"{workflow}\" run for {tag}")
+                };
+                write!(
+                    f,
+                    "{what} after {}; check the component's CI, or waive the gate with `waive_ci = [\"{component}\"]` in the release file",
+                    waited_text(*waited)
+                )
+            }
         }
     }
 }
@@ -468,6 +595,14 @@ impl fmt::Display for OrderReason {
                 write!(f, "{version} is newer than the live {live}")
             }
             OrderReason::NothingDeployed => f.write_str("nothing deployed yet"),
+            OrderReason::OlderThanReleased { version, tag } => write!(
+                f,
+                "{version} is not newer than the stack tag {tag}: a release must be newer than every production release; release a version above {tag}"
+            ),
+            OrderReason::NewerThanReleased { version, tag } => write!(
+                f,
+                "{version} is newer than every release (the newest is {tag}); what is live is not known"
+            ),
         }
     }
 }
@@ -479,9 +614,7 @@ impl fmt::Display for PinReason {
                 write!(f, "{} pins {}", short(commit), pins_text(pins))
             }
             PinReason::Unreadable { why } => write!(f, "cannot read the pins: {why}"),
-            PinReason::CommitNotFound => {
-                f.write_str("the pins match but the commit that set them was not found")
-            }
+
             PinReason::ToCommit { changes, branch } => {
                 let changes: Vec<String> = changes
                     .iter()
@@ -507,10 +640,17 @@ impl fmt::Display for ReleaseReason {
             ReleaseReason::ToTag {
                 version,
                 at: Some(commit),
+                adds,
             } => {
-                write!(f, "tag {version} at {}", short(commit))
+                write!(f, "tag {version} at {}", short(commit))?;
+                match adds {
+                    Some(adds) => write!(f, ", {adds}"),
+                    None => Ok(()),
+                }
             }
-            ReleaseReason::ToTag { version, at: None } => {
+            ReleaseReason::ToTag {
+                version, at: None, ..
+            } => {
                 write!(f, "tag {version} at the pin commit")
             }
         }
@@ -528,9 +668,14 @@ impl fmt::Display for TagConflict {
             ),
             TagProblem::NotOnBranch(branch) => format!("that commit is not on {branch}"),
         };
+        let advice = if self.historic {
+            "both are the record of an old release: leave them as they are, and release a new version"
+        } else {
+            "delete or rename that tag, or release a new version"
+        };
         write!(
             f,
-            "tag {} already exists at {}, but {why}; delete or rename that tag, or release a new version",
+            "tag {} already exists at {}, but {why}; {advice}",
             self.version,
             short(&self.commit)
         )
@@ -559,6 +704,26 @@ impl fmt::Display for BuildReason {
             }
             BuildReason::Missing { workflow, version } => {
                 write!(f, "no \"{workflow}\" run on {version} yet")
+            }
+            BuildReason::Waived { workflow, version } => {
+                write!(f, "\"{workflow}\" on {version} waived by the release file")
+            }
+            BuildReason::TimedOut {
+                workflow,
+                version,
+                waited,
+                running,
+            } => {
+                let what = if *running {
+                    "is still running"
+                } else {
+                    "has not started"
+                };
+                write!(
+                    f,
+                    "\"{workflow}\" {what} on {version} after {}; check the stack's CI, or waive the gate with `waive_ci = [\"stack\"]` in a new release",
+                    waited_text(*waited)
+                )
             }
         }
     }
@@ -607,6 +772,33 @@ impl fmt::Display for DeployReason {
                     "the deploy of {version} failed: {last_line}; {RETRY_HINT}"
                 )
             }
+            DeployReason::LiveByEvidence { version, evidence } => {
+                write!(
+                    f,
+                    "{version} is live ({evidence}); released without stackrel"
+                )
+            }
+            DeployReason::Unknown { version } => write!(
+                f,
+                "{version} was released without stackrel and nothing shows whether it is live (no verifier reads production, no deployer history, no deployment record); if it is live, run `stackrel adopt {version}`; to deploy it, run `stackrel apply --retry-deploy`"
+            ),
+            DeployReason::CiLaunches { template, version } => write!(
+                f,
+                "the stack's CI launches \"{template}\" for {version}; waiting for its job"
+            ),
+            DeployReason::CiLaunchMissing {
+                template,
+                version,
+                waited,
+            } => write!(
+                f,
+                "the stack's CI has not launched \"{template}\" for {version} after {}; check its deploy job, or run `stackrel apply --retry-deploy` to launch it from stackrel",
+                waited_text(*waited)
+            ),
+            DeployReason::CiDeployFailed { detail } => write!(
+                f,
+                "{detail} (launched by the stack's CI, whatever its workflow shows); fix the cause and re-run that deploy job, or run `stackrel apply --retry-deploy` to launch it from stackrel"
+            ),
         }
     }
 }
@@ -630,18 +822,39 @@ impl fmt::Display for VerifyReason {
 impl fmt::Display for ReportReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReportReason::Recorded { version } => write!(f, "{version} recorded as live"),
-            ReportReason::ToRecord {
+            ReportReason::Recorded {
                 version,
-                ticket: Some(ticket),
+                verified: true,
             } => {
-                write!(f, "record {version} as live and on {ticket}")
+                write!(f, "{version} recorded as live")
+            }
+            ReportReason::Recorded {
+                version,
+                verified: false,
+            } => {
+                write!(f, "{version} recorded as deployed (not verified)")
             }
             ReportReason::ToRecord {
                 version,
-                ticket: None,
+                ticket,
+                verified,
             } => {
-                write!(f, "record {version} as live")
+                let state = if *verified {
+                    "live"
+                } else {
+                    "deployed (not verified)"
+                };
+                write!(f, "record {version} as {state}")?;
+                match ticket {
+                    Some(ticket) => write!(f, " and on {ticket}"),
+                    None => Ok(()),
+                }
+            }
+            ReportReason::WithoutStackrel { version, evidence } => {
+                write!(
+                    f,
+                    "{version} is live ({evidence}); it was released without stackrel"
+                )
             }
         }
     }
@@ -665,4 +878,40 @@ impl fmt::Display for Hold {
             }
         }
     }
+}
+
+/// `adding 3 commits since 2026.08.2: Fix X; Add Y; …and 1 more`
+impl fmt::Display for Adds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 5;
+        let total = self.commits.total;
+        let noun = if total == 1 { "commit" } else { "commits" };
+        if total == 0 {
+            return write!(
+                f,
+                "adding no commits since {} (the same commit)",
+                self.since
+            );
+        }
+        write!(f, "adding {total} {noun} since {}", self.since)?;
+        let subjects: Vec<&str> = self
+            .commits
+            .commits
+            .iter()
+            .take(SHOWN)
+            .map(|c| c.subject.as_str())
+            .collect();
+        if !subjects.is_empty() {
+            write!(f, ": {}", subjects.join("; "))?;
+        }
+        if total > subjects.len() {
+            write!(f, "; …and {} more", total - subjects.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// A wait as people say it, to the second: `1h 5m`.
+fn waited_text(waited: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(waited.as_secs())).to_string()
 }

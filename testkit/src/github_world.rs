@@ -12,7 +12,7 @@ use crate::emulator::awx::AwxEmulator;
 use crate::emulator::github::{GithubEmulator, LoggedRequest};
 use crate::sandbox::{component_refs, load, master, tag_commit};
 use git2::Oid;
-use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, apply};
+use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, apply, preview};
 use stackrel::config::{Config, Deploy, Verify};
 use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::demo::{Sandbox, build_sandbox};
@@ -20,8 +20,7 @@ use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::forge::Forge;
 use stackrel::forge::github::{GithubForge, RequestPolicy};
-use stackrel::observation::observe;
-use stackrel::plan::{Plan, PlanOptions, plan};
+use stackrel::plan::{Plan, PlanOptions};
 use stackrel::release::{Release, TicketRef};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -257,6 +256,7 @@ pub fn options() -> ApplyOptions {
         gate_timeout: Duration::from_secs(5),
         poll_start: Duration::from_millis(1),
         poll_max: Duration::from_millis(5),
+        ..ApplyOptions::default()
     }
 }
 
@@ -292,21 +292,19 @@ pub fn apply_fresh(w: &World, progress: &mut dyn Progress) -> Result<ApplyOutcom
 pub fn plan_with(w: &World, forge: &dyn Forge) -> Plan {
     let deployer = awx_deployer(w);
     let verifier = verifier(w);
-    let observed = observe(
-        &w.config,
-        w.release(),
+    let backends = Backends {
         forge,
-        Some(&deployer),
-        Some(&verifier),
-    )
-    .expect("observing succeeds");
-    plan(
+        deployer: Some(&deployer),
+        verifier: Some(&verifier),
+    };
+    preview(
         &w.config,
         w.release(),
         &w.releases,
-        &observed,
+        &backends,
         PlanOptions::default(),
     )
+    .expect("observing succeeds")
 }
 
 // --- What the services saw ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ fn a_committed_release_converges_through_the_file_watcher_without_a_webhook() {
     let elapsed = committed.elapsed();
 
     assert_eq!(sandbox.deploy_count(), 1, "exactly one deploy");
-    assert_eq!(status["reason"], "2026.08.4 is live");
+    assert_eq!(status["reason"], "2026.08.4 is live (verified)");
     assert!(
         stack_refs(&sandbox).contains_key("refs/tags/2026.08.4"),
         "the release is tagged in the stack: {:?}",

@@ -14,8 +14,8 @@ use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier}
 use stackrel::deploy::{ReleaseContext, Verifier, VerifyOutcome};
 use stackrel::forge::local::LocalForge;
 use stackrel::forge::{
-    CiStatus, CommitId, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite, Forge,
-    ForgeError, ForgeResult, NewRelease,
+    CiStatus, CommitId, CommitRange, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite,
+    Forge, ForgeError, ForgeResult, NewRelease, ReleaseInfo, TagRef,
 };
 use stackrel::plan::{PlanOptions, Step};
 use stackrel::release::Release;
@@ -53,11 +53,12 @@ fn options(retry_deploy: bool) -> ApplyOptions {
     ApplyOptions {
         plan: PlanOptions {
             retry_deploy,
-            window: None,
+            ..PlanOptions::default()
         },
         gate_timeout: Duration::from_secs(2),
         poll_start: Duration::from_millis(2),
         poll_max: Duration::from_millis(10),
+        ..ApplyOptions::default()
     }
 }
 
@@ -96,6 +97,7 @@ impl Verifier for LiveCheck {
             return Ok(VerifyOutcome {
                 live: false,
                 detail: "rolling out".into(),
+                reported: None,
             });
         }
         Ok(outcome)
@@ -892,17 +894,23 @@ impl Forge for Racing {
         }
         result
     }
-    fn file_history(
+    fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
+        self.inner.tags(repo)
+    }
+    fn commits_between(
         &self,
         repo: &RepoLocation,
-        branch: &str,
-        path: &str,
+        base: &str,
+        head: &str,
         limit: usize,
-    ) -> ForgeResult<Vec<CommitId>> {
-        self.inner.file_history(repo, branch, path, limit)
+    ) -> ForgeResult<CommitRange> {
+        self.inner.commits_between(repo, base, head, limit)
     }
-    fn has_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<bool> {
-        self.inner.has_release(repo, tag)
+    fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
+        self.inner.list_files(repo, commit, dir)
+    }
+    fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
+        self.inner.find_release(repo, tag)
     }
 
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {

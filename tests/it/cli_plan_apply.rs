@@ -110,7 +110,7 @@ fn the_demos_try_next_steps_work_as_printed() {
     let applied = stackrel(desired, &["apply", "--yes"]);
     assert_exit(&applied, 0);
     assert!(
-        stdout(&applied).contains("Converged: 2026.08.3 is live."),
+        stdout(&applied).contains("Converged: 2026.08.3 is live (verified)."),
         "{}",
         stdout(&applied)
     );
@@ -164,7 +164,7 @@ fn apply_yes_converges_and_then_plan_is_in_sync() {
     let applied = stackrel(&sandbox.desired, &["apply", "--yes"]);
     assert_exit(&applied, 0);
     assert!(
-        stdout(&applied).contains("Converged: 2026.08.2 is live."),
+        stdout(&applied).contains("Converged: 2026.08.2 is live (verified)."),
         "{}",
         stdout(&applied)
     );

@@ -810,10 +810,11 @@ fn render_table_shows_releases_changes_and_summary() {
     let table = render_table(&s.history());
 
     let expected = format!(
-        "2026.08.2  backend=2026.08.1 frontend=2026.08.2  2026-08-06  {a}  Alice  Release 2026.08.2\n\
+        "RELEASE    COMPONENTS                            ENTERED     COMMIT   BY     SUBJECT\n\
+         2026.08.2  backend=2026.08.1 frontend=2026.08.2  2026-08-06  {a}  Alice  Release 2026.08.2\n\
          \x20   ! modified in {b} by Bob on 2026-08-10: Bump backend\n\
          \x20   ! deleted in {d} by Dave on 2026-08-11: Drop 2026.08.2\n\
-         2026.08.3  backend=2026.08.1 frontend=2026.08.3  2026-08-09  {m}  Bob  Merge feature\n\
+                  2026.08.3  backend=2026.08.1 frontend=2026.08.3  2026-08-09  {m}  Bob    Merge feature\n\
          \x20   authored in {c} by Carol on 2026-08-07: Release 2026.08.3\n\
          2 releases, 1 changed after release\n",
         a = short(a),

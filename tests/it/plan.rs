@@ -5,9 +5,12 @@
 
 use stackrel::calver::CalVer;
 use stackrel::config::Config;
-use stackrel::forge::{CiStatus, DeploymentRecord, DeploymentState};
+use stackrel::forge::{
+    CiStatus, CommitRange, CommitSummary, DeploymentRecord, DeploymentState, TagRef,
+};
 use stackrel::observation::{
-    ComponentObservation, DeployObservation, Observation, StackObservation, TagObservation,
+    ComponentObservation, DeployObservation, Evidence, Live, Observation, Released,
+    StackObservation, TagObservation,
 };
 use stackrel::plan::{Hold, Next, Plan, PlanOptions, Status, Step, plan};
 use stackrel::release::Release;
@@ -53,6 +56,14 @@ fn config() -> Config {
 
 fn v(s: &str) -> CalVer {
     s.parse().expect("a stack version")
+}
+
+/// `version` is live, as a stackrel record says.
+fn live(version: &str) -> Option<Live> {
+    Some(Live {
+        version: v(version),
+        evidence: Evidence::Record(DeploymentState::Verified),
+    })
 }
 
 fn pins(backend: &str, frontend: &str) -> BTreeMap<String, String> {
@@ -119,13 +130,13 @@ fn fresh() -> Observation {
         stack: StackObservation {
             branch_head: HEAD.into(),
             pins: Ok(pins("2026.07.1", "2026.08.1")),
-            pin_commit: None,
+            released: Released::default(),
             tag: None,
             ci: None,
         },
         deploy: DeployObservation {
             latest_for_version: None,
-            live_version: Some(v("2026.08.2")),
+            live: live("2026.08.2"),
             verified: None,
             verify_detail: String::new(),
             deployer: None,
@@ -139,7 +150,6 @@ fn pinned() -> Observation {
     let mut o = fresh();
     o.stack.branch_head = PIN_COMMIT.into();
     o.stack.pins = Ok(pins("2026.08.1", "2026.08.2"));
-    o.stack.pin_commit = Some(PIN_COMMIT.into());
     o
 }
 
@@ -151,6 +161,7 @@ fn released() -> Observation {
         pins: Ok(pins("2026.08.1", "2026.08.2")),
         on_branch: true,
         release: true,
+        by_stackrel: true,
     });
     o.stack.ci = Some(("build main".into(), CiStatus::Success));
     o
@@ -160,7 +171,7 @@ fn released() -> Observation {
 fn converged() -> Observation {
     let mut o = released();
     o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Verified));
-    o.deploy.live_version = Some(v("2026.08.3"));
+    o.deploy.live = live("2026.08.3");
     o.deploy.verified = Some(Ok(true));
     o.deploy.verify_detail = "live".into();
     o
@@ -184,7 +195,7 @@ fn retrying(observed: &Observation) -> Plan {
         observed,
         PlanOptions {
             retry_deploy: true,
-            window: None,
+            ..PlanOptions::default()
         },
     )
 }
@@ -336,7 +347,7 @@ fn converged_stack_is_in_sync() {
 #[test]
 fn nothing_deployed_yet_is_no_obstacle() {
     let mut o = fresh();
-    o.deploy.live_version = None;
+    o.deploy.live = None;
     let plan = plan_for(&o);
     assert_step(
         &plan,
@@ -444,7 +455,7 @@ fn component_ci_without_a_run_waits() {
 #[test]
 fn desired_older_than_live_is_blocked_with_a_roll_back_hint() {
     let mut o = fresh();
-    o.deploy.live_version = Some(v("2026.08.4"));
+    o.deploy.live = live("2026.08.4");
     let plan = plan_for(&o);
     assert_step(
         &plan,
@@ -471,6 +482,7 @@ fn stack_tag_at_a_commit_with_other_pins_is_a_conflict_that_blocks() {
         pins: Ok(pins("2026.07.1", "2026.08.1")),
         on_branch: true,
         release: true,
+        by_stackrel: true,
     });
     let plan = plan_for(&o);
     assert_step(
@@ -504,6 +516,7 @@ fn stack_tag_off_the_stack_branch_is_a_conflict_that_blocks() {
         pins: Ok(pins("2026.08.1", "2026.08.2")),
         on_branch: false,
         release: true,
+        by_stackrel: true,
     });
     let plan = plan_for(&o);
     assert_step(
@@ -524,6 +537,7 @@ fn stack_tag_whose_workflow_cannot_be_read_is_a_conflict_that_blocks() {
         pins: Err("BE_IMAGE_TAG appears twice".into()),
         on_branch: true,
         release: true,
+        by_stackrel: true,
     });
     let plan = plan_for(&o);
     assert_step(
@@ -542,7 +556,6 @@ fn stack_tag_at_the_right_commit_means_pin_and_release_are_done_even_after_the_b
     // Someone has since pinned other versions on the branch: the tag still decides.
     o.stack.branch_head = HEAD.into();
     o.stack.pins = Ok(pins("2026.09.1", "2026.09.1"));
-    o.stack.pin_commit = None;
     let plan = plan_for(&o);
     assert_step(&plan, "pin", Status::Done, "pinned", &["2222222"]);
     assert_step(
@@ -576,18 +589,69 @@ fn pins_already_matching_make_pin_done_and_release_target_the_pin_commit() {
 }
 
 #[test]
-fn pins_that_match_without_a_known_pin_commit_block() {
+fn pins_a_person_merged_are_released_at_the_branch_tip_not_the_pin_commit() {
+    // The merge of the pin commit, and a later commit, both keep the pins: the tip is released.
     let mut o = pinned();
-    o.stack.pin_commit = None;
+    o.stack.branch_head = HEAD.into();
+    let plan = plan_for(&o);
+    assert_step(&plan, "pin", Status::Done, "pinned", &["1111111"]);
+    assert_step(
+        &plan,
+        "release",
+        Status::ToDo,
+        "tag-to-create",
+        &["tag 2026.08.3 at 1111111"],
+    );
+    assert_eq!(plan.target.as_deref(), Some(HEAD));
+}
+
+#[test]
+fn the_commit_this_run_pinned_is_released_even_when_the_branch_moved_on() {
+    let mut o = pinned();
+    o.stack.branch_head = HEAD.into();
+    o.stack.pins = Ok(pins("2026.09.1", "2026.09.1"));
+    let plan = plan(
+        &config(),
+        &desired(),
+        &[desired()],
+        &o,
+        PlanOptions {
+            pinned: Some(PIN_COMMIT.into()),
+            ..PlanOptions::default()
+        },
+    );
+    assert_step(&plan, "pin", Status::Done, "pinned", &["2222222"]);
+    assert_eq!(plan.target.as_deref(), Some(PIN_COMMIT));
+}
+
+#[test]
+fn the_release_step_names_the_commits_it_adds_since_the_previous_release() {
+    let mut o = pinned();
+    o.stack.released.previous = Some(TagRef {
+        name: "2026.08.2".into(),
+        commit: ELSEWHERE.into(),
+    });
+    o.stack.released.adds = Some(CommitRange {
+        total: 2,
+        commits: vec![
+            CommitSummary {
+                id: ELSEWHERE.into(),
+                subject: "Dockerfile: newer base".into(),
+            },
+            CommitSummary {
+                id: PIN_COMMIT.into(),
+                subject: "build: Use of b/e 2026.08.1 f/e 2026.08.2".into(),
+            },
+        ],
+    });
     let plan = plan_for(&o);
     assert_step(
         &plan,
-        "pin",
-        Status::Blocked,
-        "pin-commit-not-found",
-        &["commit that set them was not found"],
+        "release",
+        Status::ToDo,
+        "tag-to-create",
+        &["adding 2 commits since 2026.08.2: Dockerfile: newer base; build: Use of"],
     );
-    assert_eq!(next_title(&plan), ("pin".to_string(), "blocked"));
 }
 
 #[test]
@@ -758,7 +822,7 @@ fn deploy_started_without_an_outcome_is_retried_when_asked() {
 fn succeeded_deploy_waits_for_production_to_report_it() {
     let mut o = released();
     o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Succeeded));
-    o.deploy.live_version = Some(v("2026.08.3"));
+    o.deploy.live = live("2026.08.3");
     o.deploy.verified = Some(Ok(false));
     o.deploy.verify_detail = "production runs: stack=2026.08.2".into();
     let plan = plan_for(&o);
@@ -871,7 +935,7 @@ fn superseded_releases_are_those_newer_than_live_and_older_than_desired() {
     ];
     let target = &declared[4];
     let mut o = fresh();
-    o.deploy.live_version = Some(v("2026.08.2"));
+    o.deploy.live = live("2026.08.2");
     let plan = plan(&config(), target, &declared, &o, PlanOptions::default());
     assert_eq!(plan.version, v("2026.08.10"));
     assert_eq!(plan.superseded, vec![v("2026.08.3"), v("2026.08.4")]);
@@ -881,7 +945,7 @@ fn superseded_releases_are_those_newer_than_live_and_older_than_desired() {
 fn with_nothing_live_every_older_release_is_superseded() {
     let declared = [release("2026.08.1", "2026.07.1", "2026.08.1"), desired()];
     let mut o = fresh();
-    o.deploy.live_version = None;
+    o.deploy.live = None;
     let plan = plan(&config(), &desired(), &declared, &o, PlanOptions::default());
     assert_eq!(plan.superseded, vec![v("2026.08.1")]);
 }
@@ -952,8 +1016,8 @@ fn closed_window_holds_the_start_of_a_release() {
         &[desired()],
         &fresh(),
         PlanOptions {
-            retry_deploy: false,
             window: Some(window),
+            ..PlanOptions::default()
         },
     );
     assert_step(
@@ -980,7 +1044,55 @@ fn closed_window_holds_the_start_of_a_release() {
 }
 
 #[test]
-fn closed_window_lets_a_release_under_way_finish() {
+fn closed_window_holds_the_tag_and_deploy_of_a_release_a_person_pinned() {
+    let window = stackrel::window::WindowState {
+        open: false,
+        next_opening: None,
+    };
+    let plan = plan(
+        &config(),
+        &desired(),
+        &[desired()],
+        &pinned(),
+        PlanOptions {
+            window: Some(window),
+            ..PlanOptions::default()
+        },
+    );
+    assert_step(&plan, "release", Status::Waiting, "waiting-for-window", &[]);
+    assert_step(&plan, "deploy", Status::Waiting, "waiting-for-window", &[]);
+    assert!(plan.held.is_some());
+    assert_eq!(next_title(&plan), ("release".to_string(), "wait"));
+}
+
+#[test]
+fn ignore_window_lets_a_release_through_a_closed_window_and_says_so() {
+    let window = stackrel::window::WindowState {
+        open: false,
+        next_opening: None,
+    };
+    let plan = plan(
+        &config(),
+        &desired(),
+        &[desired()],
+        &pinned(),
+        PlanOptions {
+            window: Some(window),
+            ignore_window: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert_eq!(plan.held, None);
+    assert_eq!(next_title(&plan), ("release".to_string(), "act"));
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("--ignore-window")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn closed_window_holds_even_a_release_under_way() {
     let config = config();
     let window = stackrel::window::WindowState {
         open: false,
@@ -992,10 +1104,10 @@ fn closed_window_lets_a_release_under_way_finish() {
         &[desired()],
         &released(),
         PlanOptions {
-            retry_deploy: false,
             window: Some(window),
+            ..PlanOptions::default()
         },
     );
-    assert_eq!(plan.held, None);
-    assert_eq!(next_title(&plan), ("deploy".to_string(), "act"));
+    assert!(plan.held.is_some());
+    assert_eq!(next_title(&plan), ("deploy".to_string(), "wait"));
 }

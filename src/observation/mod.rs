@@ -3,10 +3,15 @@
 //! planning makes the planner a pure function (tested without I/O) and makes every decision
 //! traceable to a value that can be printed.
 
+mod evidence;
+
+use crate::apply::Backends;
 use crate::calver::CalVer;
-use crate::config::{Component, Config, Deploy};
-use crate::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
-use crate::forge::{CiStatus, CommitId, DeploymentRecord, Forge, ForgeError};
+use crate::config::{Component, Config};
+use crate::deploy::DeployerView;
+use crate::forge::{
+    CiStatus, CommitId, CommitRange, DeploymentRecord, DeploymentState, Forge, ForgeError, TagRef,
+};
 use crate::pin::read_pins;
 use crate::release::Release;
 use serde::Serialize;
@@ -31,12 +36,11 @@ pub struct StackObservation {
     pub branch_head: CommitId,
     /// Component → value pinned on the branch tip; or why the workflow file could not be read.
     pub pins: Result<BTreeMap<String, String>, String>,
-    /// The newest commit that changed the workflow file, when it pins the desired versions:
-    /// the commit the release tag belongs on.
-    pub pin_commit: Option<CommitId>,
     pub tag: Option<TagObservation>,
     /// The stack build on the tag, when `[stack] ci` is set and the tag exists.
     pub ci: Option<(String, CiStatus)>,
+    /// The stack's production tags (`[stack] production_tags`), which say what was released.
+    pub released: Released,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,6 +52,22 @@ pub struct TagObservation {
     /// Whether the forge's release object exists too (on GitHub a tag and a release are two
     /// things; a crash between creating them leaves a tag without a release).
     pub release: bool,
+    /// Whether stackrel cut it (its tag message or release notes say so), rather than a person.
+    pub by_stackrel: bool,
+}
+
+/// What the stack's production tags say was released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Released {
+    /// Every production tag.
+    pub tags: Vec<TagRef>,
+    /// The newest production tag other than the release's own, by number.
+    pub newest_other: Option<TagRef>,
+    /// The newest production tag older than the release: the previous release.
+    pub previous: Option<TagRef>,
+    /// What the release adds to the previous one, once the commit it will be cut at is known
+    /// and it is not cut yet.
+    pub adds: Option<CommitRange>,
 }
 
 /// The deployment history and what production reports.
@@ -55,13 +75,54 @@ pub struct TagObservation {
 pub struct DeployObservation {
     /// The newest record for the desired version, if any.
     pub latest_for_version: Option<DeploymentRecord>,
-    /// The newest version with a succeeded or verified deployment: what is live.
-    pub live_version: Option<CalVer>,
-    /// The result of one verification, taken only once a deploy has succeeded.
+    /// What production runs, by the strongest evidence there is.
+    pub live: Option<Live>,
+    /// The result of one verification of the desired release, taken only once a deploy of it
+    /// has at least started (before that, production cannot be running it).
     pub verified: Option<Result<bool, String>>,
     pub verify_detail: String,
     /// What the deployer itself knows about this version (AWX job history), when it can tell.
     pub deployer: Option<DeployerView>,
+}
+
+impl DeployObservation {
+    /// The version production runs, by whatever evidence.
+    pub fn live_version(&self) -> Option<CalVer> {
+        self.live.as_ref().map(|l| l.version)
+    }
+}
+
+/// A version production runs, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Live {
+    pub version: CalVer,
+    pub evidence: Evidence,
+}
+
+/// Where knowledge of what is live comes from, strongest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", content = "detail", rename_all = "snake_case")]
+pub enum Evidence {
+    /// The verifier read it off production.
+    Verified,
+    /// The deployer's own history: `AWX job 4711`.
+    Deployer(String),
+    /// A deployment record: stackrel's own (deployed, verified, reported) or a person's
+    /// `stackrel adopt`.
+    Record(DeploymentState),
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Evidence::Verified => f.write_str("verified"),
+            Evidence::Deployer(source) => f.write_str(source),
+            Evidence::Record(DeploymentState::Adopted) => f.write_str("adopted"),
+            Evidence::Record(DeploymentState::Verified) => f.write_str("verified when deployed"),
+            Evidence::Record(DeploymentState::Reported) => f.write_str("deployed, not verified"),
+            Evidence::Record(_) => f.write_str("recorded as deployed"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,29 +145,25 @@ pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String,
         .collect())
 }
 
-/// Only the newest commit that changed the workflow file is the pin commit.
-const PIN_HISTORY_LIMIT: usize = 1;
+/// How many of the commits a release adds are listed by name.
+const ADDS_LISTED: usize = 10;
 
-/// Observes everything the plan for `release` depends on. Read-only.
+/// Observes everything the plan for `release` depends on. Read-only. `declared` is every valid
+/// release, for asking production about the newest released one.
 pub fn observe(
     config: &Config,
     release: &Release,
-    forge: &dyn Forge,
-    deployer: Option<&dyn Deployer>,
-    verifier: Option<&dyn Verifier>,
+    declared: &[Release],
+    backends: &Backends<'_>,
 ) -> Result<Observation, ForgeError> {
+    let forge = backends.forge;
     let mut components = BTreeMap::new();
     for (name, component) in &config.components {
         let tag = release.components.get(name).cloned().unwrap_or_default();
         components.insert(name.clone(), observe_component(forge, component, tag)?);
     }
     let stack = observe_stack(config, release, forge)?;
-    let context = stack.tag.as_ref().map(|tag| ReleaseContext {
-        version: release.version.to_string(),
-        components: release.components.clone(),
-        commit: tag.commit.clone(),
-    });
-    let deploy = observe_deploy(config, forge, deployer, verifier, release, context)?;
+    let deploy = evidence::observe_deploy(config, release, declared, &stack, backends)?;
     Ok(Observation {
         warnings: pin_override_warnings(config, forge)?,
         components,
@@ -163,7 +220,7 @@ fn pins_at(
     )
 }
 
-/// The stack branch's pins, the commit that set them, the release tag and its build.
+/// The stack branch's pins, the release tag and its build, and what was released before.
 fn observe_stack(
     config: &Config,
     release: &Release,
@@ -173,24 +230,9 @@ fn observe_stack(
     let branch = &config.stack.branch;
     let branch_head = forge.branch_head(repo, branch)?;
     let pins = pins_at(config, forge, &branch_head)?;
-    let pin_commit = if pins.as_ref().is_ok_and(|p| *p == release.components) {
-        let history =
-            forge.file_history(repo, branch, &config.stack.workflow, PIN_HISTORY_LIMIT)?;
-        history.into_iter().next()
-    } else {
-        None
-    };
     let version = release.version.to_string();
     let tag = match forge.resolve_tag(repo, &version)? {
-        Some(commit) => Some(TagObservation {
-            pins: pins_at(config, forge, &commit)?,
-            // The branch's tip and the newest commit of its history are on it without asking.
-            on_branch: commit == branch_head
-                || pin_commit.as_deref() == Some(commit.as_str())
-                || forge.is_reachable(repo, &commit, branch)?,
-            release: forge.has_release(repo, &version)?,
-            commit,
-        }),
+        Some(commit) => Some(observe_tag(config, forge, &version, commit, &branch_head)?),
         None => None,
     };
     let ci = match (&config.stack.ci, &tag) {
@@ -200,60 +242,81 @@ fn observe_stack(
         )),
         _ => None,
     };
+    // The commit the release would be cut at, when it is not cut yet: the tip, if it pins it.
+    let target = (tag.is_none() && pins.as_ref().is_ok_and(|p| *p == release.components))
+        .then_some(branch_head.as_str());
+    let released = observe_released(config, forge, &version, target)?;
     Ok(StackObservation {
         branch_head,
         pins,
-        pin_commit,
         tag,
         ci,
+        released,
     })
 }
 
-/// The deployment records, the deployer's own view, and — once a deploy has started — what
-/// production reports. `context` is the release as cut: `None` before its tag exists.
-fn observe_deploy(
+fn observe_tag(
     config: &Config,
     forge: &dyn Forge,
-    deployer: Option<&dyn Deployer>,
-    verifier: Option<&dyn Verifier>,
-    release: &Release,
-    context: Option<ReleaseContext>,
-) -> Result<DeployObservation, ForgeError> {
-    let version = release.version.to_string();
-    let records = forge.deployments(&config.stack.repo)?;
-    let mut deploy = DeployObservation {
-        latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
-        live_version: crate::forge::live_version(&records),
-        ..DeployObservation::default()
+    version: &str,
+    commit: CommitId,
+    branch_head: &str,
+) -> Result<TagObservation, ForgeError> {
+    let repo = &config.stack.repo;
+    let release = forge.find_release(repo, version)?;
+    Ok(TagObservation {
+        pins: pins_at(config, forge, &commit)?,
+        // The branch's tip is on it without asking.
+        on_branch: commit == branch_head
+            || forge.is_reachable(repo, &commit, &config.stack.branch)?,
+        release: release.is_some(),
+        by_stackrel: release.is_some_and(|r| r.by_stackrel),
+        commit,
+    })
+}
+
+/// A tag's version as numbers (`2026.08.3` → [2026, 8, 3]), so that tags of any numeric scheme
+/// order as numbers; `None` for tags that are not dotted numbers.
+pub fn tag_number(tag: &str) -> Option<Vec<u64>> {
+    tag.split('.').map(|part| part.parse().ok()).collect()
+}
+
+/// The production tags, the newest other than `version`, the previous release, and what the
+/// release adds to it when cut at `target`.
+fn observe_released(
+    config: &Config,
+    forge: &dyn Forge,
+    version: &str,
+    target: Option<&str>,
+) -> Result<Released, ForgeError> {
+    let repo = &config.stack.repo;
+    let tags: Vec<TagRef> = forge
+        .tags(repo)?
+        .into_iter()
+        .filter(|t| config.stack.production_tags.matches(&t.name))
+        .collect();
+    let own = tag_number(version);
+    let newest = |filter: &dyn Fn(&[u64]) -> bool| {
+        tags.iter()
+            .filter_map(|t| Some((tag_number(&t.name)?, t)))
+            .filter(|(n, t)| t.name != version && filter(n))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, t)| t.clone())
     };
-    let Some(context) = context else {
-        return Ok(deploy);
-    };
-    if let Some(deployer) = deployer {
-        deploy.deployer = deployer
-            .observe(&context)
-            .map_err(|e| ForgeError::Other(format!("asking the deployer about {version}: {e}")))?;
-    }
-    // Verify only once the release is cut and (if there is a deployer) a deploy has at least
-    // started: before that, production cannot be running it, and the check would be wasted.
-    let deploy_started = config.deploy == Deploy::None
-        || deploy.latest_for_version.is_some()
-        || deploy
-            .deployer
-            .as_ref()
-            .is_some_and(|v| *v != DeployerView::NotLaunched);
-    if let Some(verifier) = verifier
-        && deploy_started
-    {
-        match verifier.verify(&context) {
-            Ok(outcome) => {
-                deploy.verified = Some(Ok(outcome.live));
-                deploy.verify_detail = outcome.detail;
-            }
-            Err(e) => deploy.verified = Some(Err(e)),
+    let newest_other = newest(&|_| true);
+    let previous = newest(&|n| own.as_deref().is_some_and(|own| n < own));
+    let adds = match (&previous, target) {
+        (Some(previous), Some(target)) => {
+            Some(forge.commits_between(repo, &previous.commit, target, ADDS_LISTED)?)
         }
-    }
-    Ok(deploy)
+        _ => None,
+    };
+    Ok(Released {
+        tags,
+        newest_other,
+        previous,
+        adds,
+    })
 }
 
 /// A repository secret or variable named like a pin silently overrides it in the build.
