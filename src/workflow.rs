@@ -1,11 +1,14 @@
-//! What a GitHub Actions workflow file says about when it runs.
+//! What a GitHub Actions workflow file says about when it runs and what it deploys.
 //!
-//! stackrel gates a release on CI runs it cannot always see coming, which needs the workflow
-//! file read the way GitHub reads it:
+//! stackrel gates a release on CI runs it cannot always see coming, and follows deploys it
+//! does not launch itself. Both need the workflow file read the way GitHub reads it:
 //! - A component's `build production` workflow may never run for a tag: the backend's runs
 //!   only for tags matching `[0-9]+.[0-9]+` or `[0-9]+.[0-9]+.[0-9]+`, so its hotfix tag
 //!   `2024.11.1-1` never gets a run and a gate waiting for one waits for ever. [`TagTrigger`]
 //!   says so at once, naming the patterns.
+//! - The stack's `build main` launches the AWX template "Production Fragalysis Stack" itself
+//!   (with `continue-on-error: true`, so a failed deploy still shows green). [`AwxLaunch`] lists
+//!   those launches so that stackrel neither launches a second deploy nor trusts a green run.
 //!
 //! The file is parsed with saphyr, a YAML 1.2 loader: YAML 1.1 loaders read the key `on` as the
 //! boolean `true`. Scalars are kept as written (`2024.10` stays that text, not a float), as
@@ -30,6 +33,7 @@
 //! expansion, and pattern matching in time proportional to the tag's length times the
 //! pattern's. No input makes it panic.
 
+mod awx;
 pub mod pattern;
 mod yaml;
 
@@ -37,6 +41,7 @@ use std::fmt;
 
 use saphyr::{MarkedYaml, YamlData};
 
+pub use awx::{AwxLaunch, ContinueOnError, TemplateName};
 pub use pattern::{FilterPattern, PatternError};
 use yaml::{Mapping, as_mapping, entries, get, is_null, location, text, wrong_shape};
 
@@ -54,6 +59,7 @@ pub struct Workflow {
     name: Option<String>,
     push: Option<PushFilter>,
     other_events: Vec<Event>,
+    awx_launches: Vec<AwxLaunch>,
 }
 
 /// Whether a push of one tag starts a run of a workflow, and if not, why.
@@ -219,10 +225,13 @@ impl Workflow {
             None => None,
         };
         let (push, other_events) = read_on(get(top, "on"))?;
+        let workflow_env = awx::read_env(get(top, "env"));
+        let awx_launches = awx::read_jobs(get(top, "jobs"), &workflow_env)?;
         Ok(Workflow {
             name,
             push,
             other_events,
+            awx_launches,
         })
     }
 
@@ -270,6 +279,11 @@ impl Workflow {
     /// The events other than `push` in `on:`, in the file's order.
     pub fn other_events(&self) -> &[Event] {
         &self.other_events
+    }
+
+    /// Every step, in every job, that launches an AWX job template, in the file's order.
+    pub fn awx_launches(&self) -> &[AwxLaunch] {
+        &self.awx_launches
     }
 }
 
