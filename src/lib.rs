@@ -28,3 +28,4 @@ pub mod tree;
 pub mod validate;
 pub mod webhook;
 pub mod window;
+pub mod workflow;
