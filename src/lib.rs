@@ -21,6 +21,7 @@ pub mod observation;
 pub mod pin;
 pub mod plan;
 pub mod release;
+pub mod runtime;
 pub mod schema;
 pub mod status;
 pub mod toml_schema;

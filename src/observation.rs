@@ -250,7 +250,7 @@ fn observe_deploy(
                 deploy.verified = Some(Ok(outcome.live));
                 deploy.verify_detail = outcome.detail;
             }
-            Err(e) => deploy.verified = Some(Err(e)),
+            Err(e) => deploy.verified = Some(Err(e.to_string())),
         }
     }
     Ok(deploy)

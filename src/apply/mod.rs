@@ -106,9 +106,13 @@ pub enum ApplyOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error("observing live state failed: {0}")]
-    Observe(ForgeError),
-    #[error("{step} failed: {message}")]
-    Step { step: String, message: String },
+    Observe(#[source] ForgeError),
+    #[error("{step} failed: {error}")]
+    Step {
+        step: String,
+        #[source]
+        error: ForgeError,
+    },
 }
 
 /// How many lost races in a row before giving up: something else is writing constantly.
@@ -208,7 +212,7 @@ pub fn apply(
             Err(e) => {
                 return Err(ApplyError::Step {
                     step: step.title(),
-                    message: e.to_string(),
+                    error: e,
                 });
             }
         }

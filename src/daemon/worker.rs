@@ -210,7 +210,7 @@ impl Worker {
                     }
                     self.backends = Some((config.clone(), built));
                 }
-                Err(e) => return self.failed(e),
+                Err(e) => return self.failed(e.to_string()),
             }
         }
         let Some((_, backends)) = self.backends.as_ref() else {
