@@ -1,8 +1,8 @@
-//! A minimal HTTP/1.1 server on hyper, for the daemon's endpoints and the GitHub and AWX
-//! emulators. Handlers are plain synchronous functions from a request to a reply: none of them
-//! needs streaming, and keeping async out of them keeps them easy to read and test. A handler
-//! may also drop the connection without answering, which the emulators use to simulate a
-//! response lost in the network.
+//! A minimal HTTP/1.1 server on hyper, for the GitHub and AWX emulators (the daemon serves
+//! its endpoints with axum). Handlers are plain synchronous functions from a request to a
+//! reply: none of them needs streaming, and keeping async out of them keeps them easy to read
+//! and test. A handler may also drop the connection without answering, which the emulators use
+//! to simulate a response lost in the network.
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
