@@ -239,14 +239,16 @@ impl Worker {
             self.set(Outcome::Converged, "no releases declared".into(), None);
             return Ok(Action::AwaitChange);
         };
-        self.ensure_backends(&config, &snapshot.dir)?;
+        let backends = self.backends_for(&config, &snapshot.dir)?;
         // Ready once the desired state reads and the backends are up: a long first deploy must
         // not keep the pod out of service (and away from its webhooks).
         if let Ok(mut s) = self.state.lock() {
             s.ready = true;
         }
         let window = crate::window::state(&config.daemon.windows, chrono::Utc::now());
-        let outcome = self.converge(&config, &release, &state.releases, window.clone())?;
+        let outcome = self.converge(&backends, &config, &release, &state.releases, &window);
+        self.backends = Some((config, backends));
+        let outcome = outcome?;
         self.error_pause = self.timing.error_first;
         Ok(self.next(outcome, window.as_ref()))
     }
@@ -276,40 +278,40 @@ impl Worker {
         Action::AwaitChange
     }
 
-    /// Keeps the backends (and so GitHub's ETag cache) across reconciles while the config holds.
-    fn ensure_backends(
+    /// The backends for `config`: the ones kept from the last reconcile while the config holds
+    /// (and with them GitHub's ETag cache), else new ones. The caller puts them back.
+    fn backends_for(
         &mut self,
         config: &Config,
         dir: &std::path::Path,
-    ) -> Result<(), BackendsError> {
-        if self.backends.as_ref().is_some_and(|(c, _)| c == config) {
-            return Ok(());
+    ) -> Result<Backends, BackendsError> {
+        if let Some((kept_for, backends)) = self.backends.take()
+            && kept_for == *config
+        {
+            return Ok(backends);
         }
         let built = backends::build(config, dir)?;
         for line in &built.preflight {
             tracing::info!("{line}");
         }
         self.metrics.backends_replaced();
-        self.backends = Some((config.clone(), built));
-        Ok(())
+        Ok(built)
     }
 
     /// Runs the convergence loop once, without ever sleeping in it: a gate ends the reconcile
     /// and the worker re-polls later.
     fn converge(
         &self,
+        backends: &Backends,
         config: &Config,
         release: &Release,
         releases: &[Release],
-        window: Option<WindowState>,
+        window: &Option<WindowState>,
     ) -> Result<ApplyOutcome, ApplyError> {
-        let Some((_, backends)) = self.backends.as_ref() else {
-            unreachable!("ensure_backends ran first");
-        };
         let options = ApplyOptions {
             plan: PlanOptions {
                 retry_deploy: false,
-                window,
+                window: window.clone(),
             },
             gate_timeout: Duration::ZERO,
             poll_start: Duration::ZERO,
