@@ -3,16 +3,42 @@
 //! line and the daemon, so both run the same loop against the same things.
 
 use crate::config::{Config, Deploy, RepoLocation, VERIFY_COMMAND_TIMEOUT, Verify};
-use crate::credentials::GithubAuth;
+use crate::credentials::{CredentialError, GithubAuth};
 use crate::deploy::awx::AwxDeployer;
 use crate::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
 use crate::deploy::http_verify::HttpVerifier;
-use crate::deploy::{Deployer, Verifier};
+use crate::deploy::{DeployError, Deployer, Verifier, VerifyError};
+use crate::forge::ForgeError;
 use crate::forge::github::{GithubForge, RequestPolicy};
 use crate::forge::local::LocalForge;
 use crate::forge::router::Router;
 use std::path::Path;
 use std::time::Duration;
+
+/// Why the backends a config names cannot be built: missing or unusable credentials, or a
+/// forge, deployer or verifier that refuses its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendsError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error(
+        "stackrel.toml names GitHub repositories, but no GitHub credentials are set: export GITHUB_TOKEN (or GITHUB_TOKEN_FILE), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID"
+    )]
+    NoGithubCredentials,
+    #[error(
+        "[deploy] kind = \"awx\" needs AWX_TOKEN (or AWX_TOKEN_FILE): an AWX personal access token with write scope"
+    )]
+    NoAwxToken,
+    #[error(transparent)]
+    GithubConnect(ForgeError),
+    /// Asking GitHub what the credentials may do.
+    #[error("github: {0}")]
+    Github(#[source] ForgeError),
+    #[error(transparent)]
+    Deployer(#[from] DeployError),
+    #[error(transparent)]
+    Verifier(#[from] VerifyError),
+}
 
 pub struct Backends {
     pub forge: Router,
@@ -62,7 +88,10 @@ impl Backends {
 
 /// Connects to GitHub when the config names GitHub repositories, and finds out what the
 /// credentials can do there.
-fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubForge>, String> {
+fn github(
+    config: &Config,
+    preflight: &mut Vec<String>,
+) -> Result<Option<GithubForge>, BackendsError> {
     let on_github: Vec<&RepoLocation> = config
         .repositories()
         .into_iter()
@@ -71,15 +100,12 @@ fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubF
     if on_github.is_empty() {
         return Ok(None);
     }
-    let auth = GithubAuth::from_env()?.ok_or_else(|| {
-        "stackrel.toml names GitHub repositories, but no GitHub credentials are set: export GITHUB_TOKEN (or GITHUB_TOKEN_FILE), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID".to_string()
-    })?;
-    let forge = GithubForge::connect(&config.github.api_url, &auth, RequestPolicy::default())?;
+    let auth = GithubAuth::from_env()?.ok_or(BackendsError::NoGithubCredentials)?;
+    let forge = GithubForge::connect(&config.github.api_url, &auth, RequestPolicy::default())
+        .map_err(BackendsError::GithubConnect)?;
     for repo in on_github {
         let is_stack = *repo == config.stack.repo;
-        let (read, push) = forge
-            .permissions(repo)
-            .map_err(|e| format!("github: {e}"))?;
+        let (read, push) = forge.permissions(repo).map_err(BackendsError::Github)?;
         preflight.push(match (read, push, is_stack) {
             (false, _, _) => format!("github: cannot read {repo} (not found, or the credentials have no access)"),
             (true, false, true) => {
@@ -94,7 +120,7 @@ fn github(config: &Config, preflight: &mut Vec<String>) -> Result<Option<GithubF
 
 /// Builds the backends the config names. `dir` is the desired-state repository (relative
 /// paths in the config and commands are relative to it).
-pub fn build(config: &Config, dir: &Path) -> Result<Backends, String> {
+pub fn build(config: &Config, dir: &Path) -> Result<Backends, BackendsError> {
     let mut preflight = Vec::new();
     let github = github(config, &mut preflight)?;
     let runner = |argv: &[String], timeout: Duration| CommandRunner {
@@ -109,9 +135,8 @@ pub fn build(config: &Config, dir: &Path) -> Result<Backends, String> {
             command.timeout,
         )))),
         Deploy::Awx(awx) => {
-            let token = crate::credentials::from_env("AWX_TOKEN")?.ok_or_else(|| {
-                "[deploy] kind = \"awx\" needs AWX_TOKEN (or AWX_TOKEN_FILE): an AWX personal access token with write scope".to_string()
-            })?;
+            let token =
+                crate::credentials::from_env("AWX_TOKEN")?.ok_or(BackendsError::NoAwxToken)?;
             Some(Box::new(AwxDeployer::new(awx, token.expose())?))
         }
     };

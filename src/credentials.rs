@@ -5,6 +5,23 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Why the credentials in the environment cannot be used. Never holds a secret's value.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("{variable} names {}, which cannot be read: {source}", .path.display())]
+    Unreadable {
+        variable: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{variable} names {}, which is empty", .path.display())]
+    Empty { variable: String, path: PathBuf },
+    /// A variable that is set but cannot be what it names (a non-numeric id, a missing half).
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -33,7 +50,7 @@ impl fmt::Display for Secret {
 /// Reads `NAME` from the environment, or the file named by `NAME_FILE` (trimmed). `Ok(None)`
 /// when neither is set; an error (naming the variable and file, never the content) when the
 /// file cannot be read or is empty.
-pub fn from_env(name: &str) -> Result<Option<Secret>, String> {
+pub fn from_env(name: &str) -> Result<Option<Secret>, CredentialError> {
     from_lookup(name, |key| std::env::var(key).ok())
 }
 
@@ -41,7 +58,7 @@ pub fn from_env(name: &str) -> Result<Option<Secret>, String> {
 pub fn from_lookup(
     name: &str,
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<Secret>, String> {
+) -> Result<Option<Secret>, CredentialError> {
     if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
         return Ok(Some(Secret::new(value.trim())));
     }
@@ -50,18 +67,22 @@ pub fn from_lookup(
         return Ok(None);
     };
     let path = PathBuf::from(path);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "{file_var} names {}, which cannot be read: {e}",
-            path.display()
-        )
-    })?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => {
+            return Err(CredentialError::Unreadable {
+                variable: file_var,
+                path,
+                source,
+            });
+        }
+    };
     let value = text.trim();
     if value.is_empty() {
-        return Err(format!(
-            "{file_var} names {}, which is empty",
-            path.display()
-        ));
+        return Err(CredentialError::Empty {
+            variable: file_var,
+            path,
+        });
     }
     Ok(Some(Secret::new(value)))
 }
@@ -82,28 +103,27 @@ pub enum GithubAuth {
 
 impl GithubAuth {
     /// The credentials the environment provides, if any.
-    pub fn from_env() -> Result<Option<GithubAuth>, String> {
+    pub fn from_env() -> Result<Option<GithubAuth>, CredentialError> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
 
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<GithubAuth>, String> {
+    ) -> Result<Option<GithubAuth>, CredentialError> {
         if let Some(app_id) = lookup("GITHUB_APP_ID").filter(|v| !v.is_empty()) {
-            let app_id = app_id
-                .trim()
-                .parse()
-                .map_err(|_| "GITHUB_APP_ID must be the App's numeric id".to_string())?;
-            let private_key = from_lookup("GITHUB_APP_PRIVATE_KEY", &lookup)?.ok_or_else(|| {
-                "GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY_FILE is not: name the App's PEM private key file".to_string()
+            let app_id = app_id.trim().parse().map_err(|_| {
+                CredentialError::Invalid("GITHUB_APP_ID must be the App's numeric id")
             })?;
+            let private_key = from_lookup("GITHUB_APP_PRIVATE_KEY", &lookup)?.ok_or(
+                CredentialError::Invalid(
+                    "GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY_FILE is not: name the App's PEM private key file",
+                ),
+            )?;
             let installation_id =
                 match lookup("GITHUB_APP_INSTALLATION_ID").filter(|v| !v.is_empty()) {
-                    Some(id) => {
-                        Some(id.trim().parse().map_err(|_| {
-                            "GITHUB_APP_INSTALLATION_ID must be numeric".to_string()
-                        })?)
-                    }
+                    Some(id) => Some(id.trim().parse().map_err(|_| {
+                        CredentialError::Invalid("GITHUB_APP_INSTALLATION_ID must be numeric")
+                    })?),
                     None => None,
                 };
             return Ok(Some(GithubAuth::App {
@@ -153,12 +173,16 @@ mod tests {
     #[test]
     fn unreadable_token_file_names_the_variable_not_the_secret() {
         let err = from_lookup("T", env(&[("T_FILE", "/no/such/file")])).unwrap_err();
+        assert!(matches!(err, CredentialError::Unreadable { .. }), "{err}");
+        let err = err.to_string();
         assert!(err.contains("T_FILE names /no/such/file"), "{err}");
     }
 
     #[test]
     fn app_needs_a_private_key() {
-        let err = GithubAuth::from_lookup(env(&[("GITHUB_APP_ID", "12")])).unwrap_err();
+        let err = GithubAuth::from_lookup(env(&[("GITHUB_APP_ID", "12")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("GITHUB_APP_PRIVATE_KEY_FILE"), "{err}");
     }
 }

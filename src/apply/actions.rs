@@ -220,7 +220,7 @@ fn deploy(
     let (state, detail) = match outcome {
         Ok(o) if o.succeeded => (DeploymentState::Succeeded, o.detail),
         Ok(o) => (DeploymentState::Failed, o.detail),
-        Err(e) => (DeploymentState::Failed, e),
+        Err(e) => (DeploymentState::Failed, e.to_string()),
     };
     let last_line = detail.lines().last().unwrap_or_default().to_string();
     forge.record_deployment(repo, &context.record(commit, state, detail))?;

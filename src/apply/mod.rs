@@ -112,9 +112,13 @@ pub enum ApplyOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error("observing live state failed: {0}")]
-    Observe(ForgeError),
-    #[error("{step} failed: {message}")]
-    Step { step: String, message: String },
+    Observe(#[source] ForgeError),
+    #[error("{step} failed: {error}")]
+    Step {
+        step: String,
+        #[source]
+        error: ForgeError,
+    },
 }
 
 /// What converging would do, without doing any of it: one observation, one plan (`stackrel
@@ -231,7 +235,7 @@ pub fn apply(
             Err(e) => {
                 return Err(ApplyError::Step {
                     step: step.title(),
-                    message: e.to_string(),
+                    error: e,
                 });
             }
         }

@@ -54,11 +54,10 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Listens for SIGTERM and SIGINT from the moment it is made; `wait` blocks until one arrives.
+/// Listens for SIGTERM and SIGINT from the moment it is made; `wait` returns when one arrives.
 /// Made before the daemon starts, so a signal can never find the process without a handler
 /// (which would kill it in the middle of a step).
 struct Signals {
-    runtime: tokio::runtime::Runtime,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -66,72 +65,60 @@ struct Signals {
 }
 
 impl Signals {
+    /// Must be called on the runtime, which delivers the signals.
     fn listen() -> Result<Signals, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot set up signal handling: {e}"))?;
         #[cfg(unix)]
-        let (term, interrupt) = {
+        {
             use tokio::signal::unix::{SignalKind, signal};
-            let _context = runtime.enter();
             let term = signal(SignalKind::terminate())
                 .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
             let interrupt = signal(SignalKind::interrupt())
                 .map_err(|e| format!("cannot listen for SIGINT: {e}"))?;
-            (term, interrupt)
-        };
-        Ok(Signals {
-            runtime,
-            #[cfg(unix)]
-            term,
-            #[cfg(unix)]
-            interrupt,
-        })
+            Ok(Signals { term, interrupt })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
 
-    fn wait(mut self) {
-        self.runtime.block_on(async {
-            #[cfg(unix)]
-            {
-                tokio::select! {
-                    _ = self.term.recv() => {}
-                    _ = self.interrupt.recv() => {}
-                }
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.interrupt.recv() => {}
             }
-            #[cfg(not(unix))]
-            {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        });
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
-pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
-    init_logging(args.log_format);
-    let webhook_secret = from_env("STACKREL_WEBHOOK_SECRET").map_err(|e| miette::miette!("{e}"))?;
-    let source = match &args.source {
-        Some(url) => {
-            let branch = args.branch.clone().ok_or_else(|| {
-                miette::miette!(
-                    help = "add --branch main (or your desired-state branch)",
-                    "--source needs --branch"
-                )
-            })?;
-            Source::Remote {
-                url: url.clone(),
-                branch,
-                cache: args.cache.clone(),
-                token: from_env("GITHUB_TOKEN").map_err(|e| miette::miette!("{e}"))?,
-            }
-        }
-        None => Source::Checkout {
+/// Where the desired state comes from: `--source`, or the checkout at `--repo`.
+fn source(repo: &Path, args: &RunArgs) -> miette::Result<Source> {
+    let Some(url) = &args.source else {
+        return Ok(Source::Checkout {
             dir: repo.to_path_buf(),
             rev: args.branch.clone().unwrap_or_else(|| "HEAD".into()),
-        },
+        });
     };
+    let branch = args.branch.clone().ok_or_else(|| {
+        miette::miette!(
+            help = "add --branch main (or your desired-state branch)",
+            "--source needs --branch"
+        )
+    })?;
+    Ok(Source::Remote {
+        url: url.clone(),
+        branch,
+        cache: args.cache.clone(),
+        token: from_env("GITHUB_TOKEN").map_err(|e| miette::miette!("{e}"))?,
+    })
+}
 
-    // Before serving anything: the desired state must read, and its config and credentials work.
+/// Before serving anything: the desired state must read, and its config and credentials work.
+fn preflight(repo: &Path, source: &Source) -> miette::Result<()> {
     let snapshot = source.read().map_err(|e| {
         miette::miette!(
             help = "check --repo / --source and --branch",
@@ -139,49 +126,61 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
         )
     })?;
     let state = validate(&snapshot.files);
-    match &state.config {
-        Some(config) if state.is_valid() => {
-            let backends = stackrel::backends::build(config, &snapshot.dir).map_err(|e| {
-                miette::miette!(
-                    help = "check stackrel.toml and the credentials in the environment",
-                    "{e}"
-                )
-            })?;
-            for line in &backends.preflight {
-                tracing::info!("{line}");
-            }
-        }
-        _ => {
-            super::output::print_diagnostics(
-                &state.diagnostics,
-                stackrel::diagnostic::Format::Human,
-                repo,
-                "",
-            );
-            return Err(miette::miette!(
-                help = "fix the problems above and commit; the daemon refuses to start on an invalid desired state",
-                "the desired state is invalid"
-            ));
-        }
+    let (Some(config), true) = (&state.config, state.is_valid()) else {
+        super::output::print_diagnostics(
+            &state.diagnostics,
+            stackrel::diagnostic::Format::Human,
+            repo,
+            "",
+        );
+        return Err(miette::miette!(
+            help = "fix the problems above and commit; the daemon refuses to start on an invalid desired state",
+            "the desired state is invalid"
+        ));
+    };
+    let backends = stackrel::backends::build(config, &snapshot.dir).map_err(|e| {
+        miette::miette!(
+            help = "check stackrel.toml and the credentials in the environment",
+            "{e}"
+        )
+    })?;
+    for line in &backends.preflight {
+        tracing::info!("{line}");
     }
+    Ok(())
+}
+
+pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
+    init_logging(args.log_format);
+    let webhook_secret = from_env("STACKREL_WEBHOOK_SECRET").map_err(|e| miette::miette!("{e}"))?;
+    let source = source(repo, &args)?;
+    preflight(repo, &source)?;
     if webhook_secret.is_none() {
         tracing::info!("STACKREL_WEBHOOK_SECRET is not set: POST /webhooks/github is disabled");
     }
-
-    let signals = Signals::listen().map_err(|e| miette::miette!("{e}"))?;
-    let daemon = Daemon::start(DaemonOptions {
+    let options = DaemonOptions {
         source,
         listen: args.listen.clone(),
         webhook_secret,
         timing: Timing::default(),
         debounce: Duration::from_millis(100),
         watch: !args.no_watch,
-    })
-    .map_err(|e| miette::miette!("{e}"))?;
-    tracing::info!(listen = %daemon.server.addr, "stackrel is running");
-    signals.wait();
+    };
+    let runtime = stackrel::runtime::get()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve(options))
+}
+
+/// The daemon's life on the runtime: serve until SIGTERM or SIGINT, then stop between steps.
+async fn serve(options: DaemonOptions) -> miette::Result<ExitCode> {
+    let signals = Signals::listen().map_err(|e| miette::miette!("{e}"))?;
+    let daemon = Daemon::start(options)
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    tracing::info!(listen = %daemon.addr, "stackrel is running");
+    signals.wait().await;
     tracing::info!("shutting down after the step in flight");
-    daemon.shutdown();
+    daemon.shutdown().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,8 @@
 //! `stackrel run`: the long-running service. It wires a desired-state source, its change
-//! watcher, a reconcile worker and the HTTP server together, and shuts down between steps,
-//! never in the middle of a side effect.
+//! watcher, a reconcile worker and the HTTP server together on the process's runtime, and shuts
+//! down between steps, never in the middle of a side effect.
 
+pub mod metrics;
 pub mod page;
 pub mod server;
 pub mod source;
@@ -10,14 +11,19 @@ pub mod triggers;
 pub mod worker;
 
 use crate::credentials::Secret;
-use crate::http_server::{Handler, Server, serve};
-use server::Routes;
-use source::{ChangeWatcher, Source};
+use metrics::Metrics;
+use server::Shared;
+use source::{ChangeWatcher, Source, WatchError};
 use state::DaemonState;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use triggers::Triggers;
 use worker::{Timing, Worker};
+
+/// How long open HTTP connections may take to finish once the worker has stopped.
+const HTTP_DRAIN: Duration = Duration::from_secs(5);
 
 pub struct DaemonOptions {
     pub source: Source,
@@ -31,71 +37,124 @@ pub struct DaemonOptions {
     pub watch: bool,
 }
 
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {listen}: {source}")]
+    Listen {
+        listen: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+}
+
 /// A running daemon. `shutdown` stops it between steps and waits for the worker.
 pub struct Daemon {
-    pub server: Server,
+    pub addr: SocketAddr,
     pub triggers: Arc<Triggers>,
     pub state: Arc<Mutex<DaemonState>>,
-    worker: Option<std::thread::JoinHandle<()>>,
+    worker: JoinHandle<()>,
+    server: JoinHandle<()>,
+    stop_server: tokio::sync::oneshot::Sender<()>,
     _watcher: Arc<Mutex<Option<ChangeWatcher>>>,
 }
 
 impl Daemon {
-    pub fn start(options: DaemonOptions) -> Result<Daemon, String> {
+    /// Starts serving and reconciling on the current runtime.
+    pub async fn start(options: DaemonOptions) -> Result<Daemon, StartError> {
         let triggers = Arc::new(Triggers::default());
         let state = Arc::new(Mutex::new(DaemonState::new()));
-        // The watcher re-targets itself on each change (git-sync swaps in a new checkout with a
-        // git directory of its own), so it lives where its own callback can reach it.
-        let watcher: Arc<Mutex<Option<ChangeWatcher>>> = Arc::new(Mutex::new(None));
-        if let (Source::Checkout { dir, .. }, true) = (&options.source, options.watch) {
-            let fire = triggers.clone();
-            let slot = watcher.clone();
-            let followed = dir.clone();
-            let started = ChangeWatcher::start(dir, options.debounce, move || {
-                if let Ok(mut slot) = slot.lock()
-                    && let Some(watcher) = slot.as_mut()
-                {
-                    watcher.follow(&followed);
-                }
-                fire.fire("desired-state change")
+        let metrics = Arc::new(Metrics::new());
+        let watcher = watch(&options, &triggers).await?;
+        let listener = tokio::net::TcpListener::bind(&options.listen)
+            .await
+            .map_err(|source| StartError::Listen {
+                listen: options.listen.clone(),
+                source,
             })?;
-            if let Ok(mut slot) = watcher.lock() {
-                *slot = Some(started);
-            }
-        }
-        let routes = Arc::new(Routes {
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            listen: options.listen.clone(),
+            source,
+        })?;
+        let router = server::router(Arc::new(Shared {
             state: state.clone(),
+            metrics: metrics.clone(),
             triggers: triggers.clone(),
             webhook_secret: options.webhook_secret,
             branch: options.source.branch().map(String::from),
+        }));
+        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serving.await {
+                tracing::error!("the HTTP server stopped: {e}");
+            }
         });
-        let handler: Handler = Arc::new(move |request| routes.handle(request));
-        let server = serve(&options.listen, handler)
-            .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let worker = Worker::new(
             options.source,
             triggers.clone(),
             state.clone(),
+            metrics,
             options.timing,
         );
-        let worker = std::thread::Builder::new()
-            .name("reconcile".into())
-            .spawn(move || worker.run())
-            .map_err(|e| format!("cannot start the reconcile worker: {e}"))?;
+        let worker = tokio::spawn(worker.run());
         Ok(Daemon {
-            server,
+            addr,
             triggers,
             state,
-            worker: Some(worker),
+            worker,
+            server,
+            stop_server,
             _watcher: watcher,
         })
     }
 
-    /// Asks the worker to stop after the step in flight and waits for it.
-    pub fn shutdown(mut self) {
+    /// Asks the worker to stop after the step in flight, waits for it, then stops serving.
+    pub async fn shutdown(self) {
         self.triggers.shutdown();
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
+        let _ = self.worker.await;
+        let _ = self.stop_server.send(());
+        if tokio::time::timeout(HTTP_DRAIN, self.server).await.is_err() {
+            tracing::warn!("HTTP connections still open after {HTTP_DRAIN:?}; closing them");
         }
     }
+}
+
+/// Watches a checkout, when asked to. The watcher re-targets itself on each change (git-sync
+/// swaps in a new checkout with a git directory of its own), so it lives where its own
+/// callback can reach it.
+async fn watch(
+    options: &DaemonOptions,
+    triggers: &Arc<Triggers>,
+) -> Result<Arc<Mutex<Option<ChangeWatcher>>>, WatchError> {
+    let slot: Arc<Mutex<Option<ChangeWatcher>>> = Arc::new(Mutex::new(None));
+    let (Source::Checkout { dir, .. }, true) = (&options.source, options.watch) else {
+        return Ok(slot);
+    };
+    let fire = triggers.clone();
+    let callback_slot = slot.clone();
+    let followed = dir.clone();
+    let on_change = move || {
+        if let Ok(mut slot) = callback_slot.lock()
+            && let Some(watcher) = slot.as_mut()
+        {
+            watcher.follow(&followed);
+        }
+        fire.fire("desired-state change")
+    };
+    let dir = dir.clone();
+    let debounce = options.debounce;
+    // Finding the checkout's git directory reads the file system: not on an async worker.
+    let started =
+        tokio::task::spawn_blocking(move || ChangeWatcher::start(&dir, debounce, on_change))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    if let Ok(mut watcher) = slot.lock() {
+        *watcher = Some(started);
+    }
+    Ok(slot)
 }

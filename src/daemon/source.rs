@@ -4,12 +4,60 @@
 //! working tree's uncommitted edits.
 
 use crate::credentials::Secret;
-use crate::tree::{DesiredRepo, read_tree};
+use crate::tree::{DesiredRepo, TreeError, read_tree};
 use crate::validate::InputFile;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Why the desired state could not be read. The remote's URL may carry credentials, so no
+/// message here includes it where git might have put them; git's own messages never do.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Checkout(#[from] TreeError),
+    #[error("cannot create the cache repository {}: {}", .path.display(), .source.message())]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("`{url}` is not a usable remote: {}", .source.message())]
+    Remote {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("fetching {branch} from the desired-state remote failed: {}", .source.message())]
+    Fetch {
+        branch: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{url} has no branch {branch}: {}", .source.message())]
+    NoBranch {
+        url: String,
+        branch: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{}", .0.message())]
+    Git(#[source] git2::Error),
+}
+
+/// Why the checkout cannot be watched (the daemon then relies on webhooks and the schedule).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("cannot watch files: {0}")]
+    Start(#[source] notify::Error),
+    #[error("cannot watch {}: {source}", .path.display())]
+    Watch {
+        path: PathBuf,
+        #[source]
+        source: notify::Error,
+    },
+}
 
 /// A desired state read at one commit.
 pub struct Snapshot {
@@ -43,12 +91,12 @@ impl Source {
     }
 
     /// Reads the committed desired state (fetching first, for a remote).
-    pub fn read(&self) -> Result<Snapshot, String> {
+    pub fn read(&self) -> Result<Snapshot, SourceError> {
         match self {
             Source::Checkout { dir, rev } => {
-                let desired = DesiredRepo::open(dir).map_err(|e| e.to_string())?;
-                let commit = desired.commit(rev).map_err(|e| e.to_string())?;
-                let files = desired.read_commit(&commit).map_err(|e| e.to_string())?;
+                let desired = DesiredRepo::open(dir)?;
+                let commit = desired.commit(rev)?;
+                let files = desired.read_commit(&commit)?;
                 Ok(Snapshot {
                     commit: commit.id().to_string(),
                     files,
@@ -66,9 +114,13 @@ impl Source {
                 let commit = repo
                     .find_reference(&reference)
                     .and_then(|r| r.peel_to_commit())
-                    .map_err(|e| format!("{url} has no branch {branch}: {}", e.message()))?;
-                let tree = commit.tree().map_err(|e| e.message().to_string())?;
-                let files = read_tree(&repo, &tree, "").map_err(|e| e.to_string())?;
+                    .map_err(|source| SourceError::NoBranch {
+                        url: url.clone(),
+                        branch: branch.clone(),
+                        source,
+                    })?;
+                let tree = commit.tree().map_err(SourceError::Git)?;
+                let files = read_tree(&repo, &tree, "")?;
                 Ok(Snapshot {
                     commit: commit.id().to_string(),
                     files,
@@ -85,15 +137,12 @@ fn fetch(
     branch: &str,
     cache: &Path,
     token: Option<&Secret>,
-) -> Result<git2::Repository, String> {
+) -> Result<git2::Repository, SourceError> {
     let repo = match git2::Repository::open_bare(cache) {
         Ok(repo) => repo,
-        Err(_) => git2::Repository::init_bare(cache).map_err(|e| {
-            format!(
-                "cannot create the cache repository {}: {}",
-                cache.display(),
-                e.message()
-            )
+        Err(_) => git2::Repository::init_bare(cache).map_err(|source| SourceError::Cache {
+            path: cache.to_path_buf(),
+            source,
         })?,
     };
     let mut callbacks = git2::RemoteCallbacks::new();
@@ -109,15 +158,16 @@ fn fetch(
     {
         let mut remote = repo
             .remote_anonymous(url)
-            .map_err(|e| format!("`{url}` is not a usable remote: {}", e.message()))?;
+            .map_err(|source| SourceError::Remote {
+                url: url.to_string(),
+                source,
+            })?;
         // The URL may carry credentials; the message of a git error never includes it, ours neither.
         remote
             .fetch(&[refspec.as_str()], Some(&mut options), None)
-            .map_err(|e| {
-                format!(
-                    "fetching {branch} from the desired-state remote failed: {}",
-                    e.message()
-                )
+            .map_err(|source| SourceError::Fetch {
+                branch: branch.to_string(),
+                source,
             })?;
     }
     Ok(repo)
@@ -154,13 +204,14 @@ fn relevant(event: &notify::Event, checkout: &Path, git_dir: Option<&Path>) -> b
 }
 
 impl ChangeWatcher {
-    /// Starts watching; `on_change` is called (from a helper thread) after each burst settles.
+    /// Starts watching; `on_change` is called (on a blocking thread of the runtime) after each
+    /// burst settles. Must be called within the runtime, whose task does the debouncing.
     pub fn start(
         dir: &Path,
         debounce: Duration,
-        on_change: impl Fn() + Send + 'static,
-    ) -> Result<ChangeWatcher, String> {
-        let (tx, rx) = mpsc::channel::<()>();
+        on_change: impl Fn() + Send + Sync + 'static,
+    ) -> Result<ChangeWatcher, WatchError> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<()>();
         let watched_git_dir: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
         let git_dir_for_events = watched_git_dir.clone();
         let checkout = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -172,23 +223,16 @@ impl ChangeWatcher {
                     let _ = tx.send(());
                 }
             })
-            .map_err(|e| format!("cannot watch files: {e}"))?;
-        std::thread::Builder::new()
-            .name("watch-debounce".into())
-            .spawn(move || {
-                while rx.recv().is_ok() {
-                    // Let the burst settle (a commit touches several files), then report once.
-                    std::thread::sleep(debounce);
-                    while rx.try_recv().is_ok() {}
-                    on_change();
-                }
-            })
-            .map_err(|e| format!("cannot start the watcher thread: {e}"))?;
+            .map_err(WatchError::Start)?;
+        tokio::spawn(debounced(rx, debounce, Arc::new(on_change)));
         let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let parent = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
         watcher
             .watch(&parent, RecursiveMode::NonRecursive)
-            .map_err(|e| format!("cannot watch {}: {e}", parent.display()))?;
+            .map_err(|source| WatchError::Watch {
+                path: parent.clone(),
+                source,
+            })?;
         let mut change_watcher = ChangeWatcher {
             watcher,
             watched_git_dir,
@@ -218,6 +262,22 @@ impl ChangeWatcher {
         {
             *watched = Some(new);
         }
+    }
+}
+
+/// Lets each burst of changes settle (a commit touches several files), then reports it once.
+/// Ends when the watcher, and with it the sending side, is dropped.
+async fn debounced(
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<()>,
+    debounce: Duration,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+) {
+    while changes.recv().await.is_some() {
+        tokio::time::sleep(debounce).await;
+        while changes.try_recv().is_ok() {}
+        let on_change = on_change.clone();
+        // It re-reads where the checkout's git directory is: file system work.
+        let _ = tokio::task::spawn_blocking(move || on_change()).await;
     }
 }
 

@@ -2,20 +2,21 @@
 //! re-polls) and at any time; reconciles run one at a time. `Triggers` coalesces everything that
 //! arrives during a reconcile into exactly one more, and lets the worker sleep until either a
 //! trigger or its next scheduled check, whichever comes first — no busy polling.
+//!
+//! Firing is synchronous (the file watcher's thread and the HTTP handlers call it); waiting is
+//! async, so the sleeping worker holds no thread.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-#[derive(Default)]
-struct State {
-    reasons: Vec<String>,
-    shutdown: bool,
-}
+use tokio::sync::Notify;
 
 #[derive(Default)]
 pub struct Triggers {
-    state: Mutex<State>,
-    wake: Condvar,
+    reasons: Mutex<Vec<String>>,
+    shutdown: AtomicBool,
+    /// One waiter (the worker); a wake-up sent while it is busy is kept for its next wait.
+    wake: Notify,
 }
 
 /// Why the worker woke up.
@@ -29,52 +30,57 @@ pub enum Wake {
 impl Triggers {
     /// Asks for a reconcile; several asks before the worker gets to it become one.
     pub fn fire(&self, reason: impl Into<String>) {
-        if let Ok(mut state) = self.state.lock() {
-            state.reasons.push(reason.into());
-            self.wake.notify_all();
+        if let Ok(mut reasons) = self.reasons.lock() {
+            reasons.push(reason.into());
         }
+        self.wake.notify_one();
     }
 
     pub fn shutdown(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.shutdown = true;
-            self.wake.notify_all();
-        }
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
     }
 
     pub fn is_shutting_down(&self) -> bool {
-        self.state.lock().map(|s| s.shutdown).unwrap_or(true)
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    fn take_reasons(&self) -> Vec<String> {
+        self.reasons
+            .lock()
+            .map(|mut reasons| std::mem::take(&mut *reasons))
+            .unwrap_or_default()
     }
 
     /// Sleeps until a trigger, shutdown, or `deadline`.
-    pub fn wait(&self, deadline: Option<Instant>) -> Wake {
-        let Ok(mut state) = self.state.lock() else {
-            return Wake::Shutdown;
-        };
+    pub async fn wait(&self, deadline: Option<Instant>) -> Wake {
         loop {
-            if state.shutdown {
+            if self.is_shutting_down() {
                 return Wake::Shutdown;
             }
-            if !state.reasons.is_empty() {
-                return Wake::Triggered(std::mem::take(&mut state.reasons));
+            let reasons = self.take_reasons();
+            if !reasons.is_empty() {
+                return Wake::Triggered(reasons);
             }
             match deadline {
                 Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Wake::Scheduled;
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep_until(deadline) => {
+                            // A trigger or shutdown that raced the deadline still wins.
+                            if self.is_shutting_down() {
+                                return Wake::Shutdown;
+                            }
+                            let reasons = self.take_reasons();
+                            if !reasons.is_empty() {
+                                return Wake::Triggered(reasons);
+                            }
+                            return Wake::Scheduled;
+                        }
                     }
-                    state = match self.wake.wait_timeout(state, deadline - now) {
-                        Ok((guard, _)) => guard,
-                        Err(_) => return Wake::Shutdown,
-                    };
                 }
-                None => {
-                    state = match self.wake.wait(state) {
-                        Ok(guard) => guard,
-                        Err(_) => return Wake::Shutdown,
-                    };
-                }
+                None => self.wake.notified().await,
             }
         }
     }
@@ -86,36 +92,43 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    #[test]
-    fn triggers_that_arrive_together_coalesce_into_one_wake() {
+    #[tokio::test]
+    async fn triggers_that_arrive_together_coalesce_into_one_wake() {
         let triggers = Triggers::default();
         triggers.fire("a");
         triggers.fire("b");
         assert_eq!(
-            triggers.wait(None),
+            triggers.wait(None).await,
             Wake::Triggered(vec!["a".into(), "b".into()])
         );
         let soon = Instant::now() + Duration::from_millis(10);
-        assert_eq!(triggers.wait(Some(soon)), Wake::Scheduled);
+        assert_eq!(triggers.wait(Some(soon)).await, Wake::Scheduled);
     }
 
-    #[test]
-    fn a_trigger_wakes_a_sleeping_worker() {
+    #[tokio::test]
+    async fn a_trigger_wakes_a_sleeping_worker() {
         let triggers = Arc::new(Triggers::default());
         let other = triggers.clone();
-        let handle =
-            std::thread::spawn(move || other.wait(Some(Instant::now() + Duration::from_secs(30))));
-        std::thread::sleep(Duration::from_millis(20));
-        triggers.fire("push");
-        assert_eq!(handle.join().unwrap(), Wake::Triggered(vec!["push".into()]));
+        let waiting = tokio::spawn(async move {
+            other
+                .wait(Some(Instant::now() + Duration::from_secs(30)))
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // From a plain thread, as the file watcher fires.
+        let firing = triggers.clone();
+        std::thread::spawn(move || firing.fire("push"))
+            .join()
+            .unwrap();
+        assert_eq!(waiting.await.unwrap(), Wake::Triggered(vec!["push".into()]));
     }
 
-    #[test]
-    fn shutdown_wins_over_pending_triggers() {
+    #[tokio::test]
+    async fn shutdown_wins_over_pending_triggers() {
         let triggers = Triggers::default();
         triggers.fire("a");
         triggers.shutdown();
-        assert_eq!(triggers.wait(None), Wake::Shutdown);
+        assert_eq!(triggers.wait(None).await, Wake::Shutdown);
         assert!(triggers.is_shutting_down());
     }
 }

@@ -1,16 +1,25 @@
-//! The reconcile worker: one thread, one reconcile at a time. Each reconcile reads the committed
-//! desired state, refuses it whole if invalid, and runs the convergence loop until it converges,
-//! blocks, is held, or reaches a gate; a gate is re-polled on its own backoff while the worker
-//! sleeps on the triggers, so a webhook or a new commit is never kept waiting behind it.
+//! The reconcile worker, shaped like a kube-rs controller: `reconcile` reads the committed
+//! desired state, refuses it whole if invalid, runs the convergence loop until it converges,
+//! blocks, is held or reaches a gate, and says what should happen next as an `Action`; an
+//! error goes through `error_policy`, which turns it into an `Action` too (a retry on a
+//! growing backoff). The loop in `run` applies the action: it sleeps on the triggers until the
+//! requeue time or, for `AwaitChange`, until the resync schedule, so a webhook or a new commit
+//! is never kept waiting behind a gate.
+//!
+//! The planner and the apply loop are synchronous, so each reconcile runs on a blocking thread
+//! of the runtime; the worker itself only awaits, and holds no thread while it sleeps.
 
-use super::source::Source;
+use super::metrics::Metrics;
+use super::source::{Source, SourceError};
 use super::state::{DaemonState, Outcome, now};
 use super::triggers::{Triggers, Wake};
-use crate::apply::{ApplyOptions, ApplyOutcome, Memory, Progress, apply};
-use crate::backends::{self, Backends};
+use crate::apply::{ApplyError, ApplyOptions, ApplyOutcome, Memory, Progress, apply};
+use crate::backends::{self, Backends, BackendsError};
 use crate::config::Config;
 use crate::plan::{Plan, PlanOptions, Step};
-use crate::validate::validate;
+use crate::release::Release;
+use crate::validate::{DesiredState, validate};
+use crate::window::WindowState;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,14 +48,38 @@ impl Default for Timing {
     }
 }
 
+/// What a reconcile asks for next, as in kube-rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Look again after this long (a gate's backoff, a window's opening, an error's backoff),
+    /// or sooner if something triggers.
+    Requeue(Duration),
+    /// Nothing to do until something changes; the resync schedule still looks for drift.
+    AwaitChange,
+}
+
+/// Why a reconcile could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("reading the desired state: {0}")]
+    Source(#[source] SourceError),
+    #[error(transparent)]
+    Backends(#[from] BackendsError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
 pub struct Worker {
     pub source: Source,
     pub triggers: Arc<Triggers>,
     pub state: Arc<Mutex<DaemonState>>,
+    pub metrics: Arc<Metrics>,
     pub timing: Timing,
     backends: Option<(Config, Backends)>,
     /// What the loop remembers across reconciles (gate clocks, the pin commit it made).
     memory: Memory,
+    /// The config of the last reconcile that read a valid one: its resync schedule applies.
+    config: Option<Config>,
     gate_pause: Duration,
     error_pause: Duration,
 }
@@ -55,16 +88,13 @@ pub struct Worker {
 struct Reporter<'a> {
     triggers: &'a Triggers,
     state: &'a Mutex<DaemonState>,
+    metrics: &'a Metrics,
 }
 
 impl Reporter<'_> {
     fn record(&self, step: &Step, outcome: &'static str, what: &str) {
+        self.metrics.step(&step.title(), outcome);
         if let Ok(mut state) = self.state.lock() {
-            *state
-                .counters
-                .steps
-                .entry((step.title(), outcome))
-                .or_default() += 1;
             state.event(format!("{}: {what}", step.title()));
         }
     }
@@ -95,53 +125,81 @@ impl Worker {
         source: Source,
         triggers: Arc<Triggers>,
         state: Arc<Mutex<DaemonState>>,
+        metrics: Arc<Metrics>,
         timing: Timing,
     ) -> Self {
         Worker {
             source,
             triggers,
             state,
+            metrics,
             gate_pause: timing.gate_first,
             error_pause: timing.error_first,
             timing,
             backends: None,
             memory: Memory::default(),
+            config: None,
         }
     }
 
-    /// Runs until shutdown.
-    pub fn run(mut self) {
+    /// Runs until shutdown: one reconcile at a time, each on a blocking thread.
+    pub async fn run(mut self) {
         let mut reasons = vec!["start".to_string()];
         loop {
-            let started = Instant::now();
             tracing::info!(reasons = ?reasons, "reconcile");
-            let (outcome, next) = self.reconcile();
-            let elapsed = started.elapsed();
-            if let Ok(mut state) = self.state.lock() {
-                state.ready = true;
-                state.last_reconcile_at = Some(now());
-                *state
-                    .counters
-                    .reconciles
-                    .entry(outcome.label())
-                    .or_default() += 1;
-                state.counters.reconcile_seconds_sum += elapsed.as_secs_f64();
-                state.counters.reconcile_count += 1;
-                state.next_check_at = next.map(|d| {
-                    (chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                });
-            }
-            if outcome == Outcome::Stopped {
+            let started = Instant::now();
+            let reconciled = tokio::task::spawn_blocking(move || {
+                let result = self.reconcile();
+                let action = result.unwrap_or_else(|e| self.error_policy(&e));
+                (self, action)
+            })
+            .await;
+            let action;
+            (self, action) = match reconciled {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::error!("the reconcile worker panicked: {e}");
+                    return;
+                }
+            };
+            let deadline = self.deadline(action);
+            self.finished(started.elapsed(), deadline);
+            if self.triggers.is_shutting_down() {
                 break;
             }
-            match self.triggers.wait(next.map(|d| Instant::now() + d)) {
+            match self.triggers.wait(deadline).await {
                 Wake::Shutdown => break,
                 Wake::Triggered(why) => reasons = why,
                 Wake::Scheduled => reasons = vec!["scheduled".into()],
             }
         }
         tracing::info!("reconcile worker stopped");
+    }
+
+    /// When to look again: a requeue's own time, or the resync schedule.
+    fn deadline(&self, action: Action) -> Option<Instant> {
+        if self.triggers.is_shutting_down() {
+            return None;
+        }
+        let after = match action {
+            Action::Requeue(after) => after,
+            Action::AwaitChange => self.resync_after(),
+        };
+        Some(Instant::now() + after)
+    }
+
+    fn finished(&self, took: Duration, deadline: Option<Instant>) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        self.metrics.reconciled(state.outcome.label(), took);
+        state.ready = true;
+        state.last_reconcile_at = Some(now());
+        state.next_check_at = deadline.map(|at| {
+            let after = at.saturating_duration_since(Instant::now());
+            (chrono::Utc::now() + chrono::Duration::from_std(after).unwrap_or_default())
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        });
     }
 
     fn set(&self, outcome: Outcome, reason: String, plan: Option<Plan>) {
@@ -160,10 +218,12 @@ impl Worker {
         }
     }
 
-    /// When to look again after a reconcile that ended calmly: the resync schedule.
-    fn resync_after(&self, config: Option<&Config>) -> Duration {
+    /// How long until the resync schedule of the last valid config (or the default) fires, read
+    /// in its `[daemon] timezone`.
+    fn resync_after(&self) -> Duration {
         let now = chrono::Utc::now();
-        config
+        self.config
+            .as_ref()
             .and_then(|c| {
                 let resync = c.daemon.resync.as_ref()?;
                 resync.next_after(&now.with_timezone(&c.daemon.timezone))
@@ -172,20 +232,37 @@ impl Worker {
             .unwrap_or(self.timing.default_resync)
     }
 
-    /// One reconcile; returns its outcome and when to look again.
-    fn reconcile(&mut self) -> (Outcome, Option<Duration>) {
-        let snapshot = match self.source.read() {
-            Ok(snapshot) => snapshot,
-            Err(e) => return self.failed(format!("reading the desired state: {e}")),
-        };
+    /// One reconcile: what the desired state asks for, done as far as it can be now.
+    pub fn reconcile(&mut self) -> Result<Action, ReconcileError> {
+        let snapshot = self.source.read().map_err(ReconcileError::Source)?;
         let state = validate(&snapshot.files);
-        let short = snapshot
-            .commit
-            .get(..7)
-            .unwrap_or(&snapshot.commit)
-            .to_string();
+        self.show_desired(&snapshot.commit, &state);
+        let (Some(config), true) = (state.config.clone(), state.is_valid()) else {
+            self.config = None;
+            return Ok(self.invalid(&snapshot.commit, &state));
+        };
+        self.config = Some(config.clone());
+        let Some(release) = state.newest().cloned() else {
+            self.set(Outcome::Converged, "no releases declared".into(), None);
+            return Ok(Action::AwaitChange);
+        };
+        let backends = self.backends_for(&config, &snapshot.dir)?;
+        // Ready once the desired state reads and the backends are up: a long first deploy must
+        // not keep the pod out of service (and away from its webhooks).
         if let Ok(mut s) = self.state.lock() {
-            s.desired_commit = Some(snapshot.commit.clone());
+            s.ready = true;
+        }
+        let window = crate::window::current(&config.daemon);
+        let outcome = self.converge(&backends, &config, &release, &state.releases, &window);
+        self.backends = Some((config, backends));
+        let outcome = outcome?;
+        self.error_pause = self.timing.error_first;
+        Ok(self.next(outcome, window.as_ref()))
+    }
+
+    fn show_desired(&self, commit: &str, state: &DesiredState) {
+        if let Ok(mut s) = self.state.lock() {
+            s.desired_commit = Some(commit.to_string());
             s.desired_version = state.newest().map(|r| r.version.to_string());
             s.problems = state
                 .diagnostics
@@ -194,42 +271,53 @@ impl Worker {
                 .map(|d| format!("{} {}: {}", d.location(), d.code, d.message))
                 .collect();
         }
-        let (Some(config), true) = (state.config.clone(), state.is_valid()) else {
-            let reason = format!(
-                "the desired state at {short} is invalid ({} problem(s)); nothing converges until a commit fixes it",
-                state.errors()
-            );
-            tracing::error!(commit = %short, errors = state.errors(), "{reason}");
-            self.set(Outcome::Invalid, reason, None);
-            return (Outcome::Invalid, Some(self.resync_after(None)));
-        };
-        let Some(release) = state.newest().cloned() else {
-            self.set(Outcome::Converged, "no releases declared".into(), None);
-            return (Outcome::Converged, Some(self.resync_after(Some(&config))));
-        };
-        // Keep the backends (and so GitHub's ETag cache) across reconciles while the config holds.
-        if self.backends.as_ref().is_none_or(|(c, _)| *c != config) {
-            match backends::build(&config, &snapshot.dir) {
-                Ok(built) => {
-                    for line in &built.preflight {
-                        tracing::info!("{line}");
-                    }
-                    self.backends = Some((config.clone(), built));
-                }
-                Err(e) => return self.failed(e),
-            }
+    }
+
+    /// A desired state that does not validate converges nothing, until a commit fixes it.
+    fn invalid(&self, commit: &str, state: &DesiredState) -> Action {
+        let short = commit.get(..7).unwrap_or(commit);
+        let reason = format!(
+            "the desired state at {short} is invalid ({} problem(s)); nothing converges until a commit fixes it",
+            state.errors()
+        );
+        tracing::error!(commit = %short, errors = state.errors(), "{reason}");
+        self.set(Outcome::Invalid, reason, None);
+        Action::AwaitChange
+    }
+
+    /// The backends for `config`: the ones kept from the last reconcile while the config holds
+    /// (and with them GitHub's ETag cache), else new ones. The caller puts them back.
+    fn backends_for(
+        &mut self,
+        config: &Config,
+        dir: &std::path::Path,
+    ) -> Result<Backends, BackendsError> {
+        if let Some((kept_for, backends)) = self.backends.take()
+            && kept_for == *config
+        {
+            return Ok(backends);
         }
-        let Some((_, backends)) = self.backends.as_ref() else {
-            return self.failed("no backends".into());
-        };
-        // Ready once the desired state reads and the backends are up: a long first deploy must
-        // not keep the pod out of service (and away from its webhooks).
-        if let Ok(mut s) = self.state.lock() {
-            s.ready = true;
+        let built = backends::build(config, dir)?;
+        for line in &built.preflight {
+            tracing::info!("{line}");
         }
+        self.metrics.backends_replaced();
+        Ok(built)
+    }
+
+    /// Runs the convergence loop once, without ever sleeping in it: a gate ends the reconcile
+    /// and the worker re-polls later.
+    fn converge(
+        &self,
+        backends: &Backends,
+        config: &Config,
+        release: &Release,
+        releases: &[Release],
+        window: &Option<WindowState>,
+    ) -> Result<ApplyOutcome, ApplyError> {
         let options = ApplyOptions {
             plan: PlanOptions {
-                window: crate::window::current(&config.daemon),
+                window: window.clone(),
                 ..PlanOptions::default()
             },
             memory: self.memory.clone(),
@@ -241,86 +329,160 @@ impl Worker {
         let mut reporter = Reporter {
             triggers: &self.triggers,
             state: &self.state,
+            metrics: &self.metrics,
         };
         let result = apply(
-            &config,
-            &release,
-            &state.releases,
+            config,
+            release,
+            releases,
             &backends.as_apply(),
             &options,
             &mut reporter,
         );
-        if let Ok(mut s) = self.state.lock() {
-            for (service, status, n) in backends.request_counts() {
-                s.counters.api_requests.insert((service, status), n);
-            }
-            s.counters.rate_limit_remaining = backends.rate_limit_remaining();
-        }
-        let outcome = match result {
-            Err(e) => return self.failed(e.to_string()),
-            Ok(outcome) => outcome,
-        };
-        self.error_pause = self.timing.error_first;
-        let resync = self.resync_after(Some(&config));
+        self.metrics.api_requests(&backends.request_counts());
+        self.metrics
+            .rate_limit_remaining(backends.rate_limit_remaining());
+        result
+    }
+
+    /// What an apply that ran calls for next.
+    fn next(&mut self, outcome: ApplyOutcome, window: Option<&WindowState>) -> Action {
         match outcome {
             ApplyOutcome::Converged { plan } => {
                 self.gate_pause = self.timing.gate_first;
-                self.set(Outcome::Converged, plan.live_words(), Some(plan));
-                (Outcome::Converged, Some(resync))
+                let reason = plan.live_words();
+                self.set(Outcome::Converged, reason, Some(plan));
+                Action::AwaitChange
             }
             ApplyOutcome::TimedOut { plan, step } => {
                 let pause = self.gate_pause;
                 self.gate_pause = (self.gate_pause * 2).min(self.timing.gate_max);
-                self.set(
-                    Outcome::Waiting,
-                    format!("{}: {}", step.title(), step.reason),
-                    Some(plan),
-                );
-                (Outcome::Waiting, Some(pause.min(resync)))
+                let reason = format!("{}: {}", step.title(), step.reason);
+                self.set(Outcome::Waiting, reason, Some(plan));
+                Action::Requeue(pause.min(self.resync_after()))
             }
             ApplyOutcome::Blocked { plan, step } => {
                 tracing::warn!(step = %step.title(), reason = %step.reason, "blocked");
-                self.set(
-                    Outcome::Blocked,
-                    format!("{}: {}", step.title(), step.reason),
-                    Some(plan),
-                );
-                (Outcome::Blocked, Some(resync))
+                let reason = format!("{}: {}", step.title(), step.reason);
+                self.set(Outcome::Blocked, reason, Some(plan));
+                Action::AwaitChange
             }
             ApplyOutcome::Held { plan, hold } => {
-                // A closed window opens at a known time: look again then, not at the next resync
-                // (which may come after the window has closed again).
-                let opening = options
-                    .plan
-                    .window
-                    .as_ref()
-                    .and_then(|w| w.next_opening.as_deref())
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .and_then(|t| {
-                        (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
-                            .to_std()
-                            .ok()
-                    })
-                    // Past the second boundary, so the window is seen open when the worker wakes.
-                    .map(|d| d + Duration::from_millis(50));
                 self.set(Outcome::Held, hold.to_string(), Some(plan));
-                (
-                    Outcome::Held,
-                    Some(opening.map_or(resync, |o| o.min(resync))),
-                )
+                // A closed window opens at a known time: look again then, not at the next
+                // resync (which may come after the window has closed again).
+                match until_opening(window) {
+                    Some(opening) => Action::Requeue(opening.min(self.resync_after())),
+                    None => Action::AwaitChange,
+                }
             }
             ApplyOutcome::Stopped | ApplyOutcome::Interrupted { .. } | ApplyOutcome::Declined => {
                 self.set(Outcome::Stopped, "shutting down".into(), None);
-                (Outcome::Stopped, None)
+                Action::AwaitChange
             }
         }
     }
 
-    fn failed(&mut self, reason: String) -> (Outcome, Option<Duration>) {
+    /// Every failed reconcile is retried, each time after twice the pause before (up to
+    /// `error_max`); a reconcile that gets through resets the pause.
+    pub fn error_policy(&mut self, error: &ReconcileError) -> Action {
+        let reason = error.to_string();
         tracing::error!("reconcile failed: {reason}");
         let pause = self.error_pause;
         self.error_pause = (self.error_pause * 2).min(self.timing.error_max);
         self.set(Outcome::Failed, reason, None);
-        (Outcome::Failed, Some(pause))
+        Action::Requeue(pause)
+    }
+}
+
+/// How long until a closed window next opens, when it is known.
+fn until_opening(window: Option<&WindowState>) -> Option<Duration> {
+    let opening = window?.next_opening.as_deref()?;
+    let opening = chrono::DateTime::parse_from_rfc3339(opening).ok()?;
+    let until = (opening.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()?;
+    // Past the second boundary, so the window is seen open when the worker wakes.
+    Some(until + Duration::from_millis(50))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn worker(dir: PathBuf) -> Worker {
+        let timing = Timing::default();
+        Worker::new(
+            Source::Checkout {
+                dir,
+                rev: "HEAD".into(),
+            },
+            Arc::new(Triggers::default()),
+            Arc::new(Mutex::new(DaemonState::new())),
+            Arc::new(Metrics::new()),
+            timing,
+        )
+    }
+
+    #[test]
+    fn errors_requeue_on_a_doubling_backoff_up_to_five_minutes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut worker = worker(dir.path().join("no-such-checkout"));
+        let mut pauses = Vec::new();
+        for _ in 0..8 {
+            let error = worker.reconcile().unwrap_err();
+            assert!(matches!(error, ReconcileError::Source(_)), "{error}");
+            match worker.error_policy(&error) {
+                Action::Requeue(pause) => pauses.push(pause.as_secs()),
+                other => panic!("an error requeues: {other:?}"),
+            }
+        }
+        assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 300, 300]);
+        let state = worker.state.lock().unwrap();
+        assert_eq!(state.outcome, Outcome::Failed);
+        assert!(
+            state.reason.starts_with("reading the desired state: "),
+            "{}",
+            state.reason
+        );
+    }
+
+    #[test]
+    fn a_reconcile_that_gets_through_resets_the_error_backoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = crate::demo::build_sandbox(&dir.path().join("sandbox")).unwrap();
+        let mut worker = worker(dir.path().join("missing"));
+        for _ in 0..3 {
+            let error = worker.reconcile().unwrap_err();
+            worker.error_policy(&error);
+        }
+        worker.source = Source::Checkout {
+            dir: sandbox.desired.clone(),
+            rev: "HEAD".into(),
+        };
+        assert_eq!(worker.reconcile().unwrap(), Action::AwaitChange);
+        assert_eq!(worker.state.lock().unwrap().outcome, Outcome::Converged);
+        worker.source = Source::Checkout {
+            dir: dir.path().join("missing"),
+            rev: "HEAD".into(),
+        };
+        let error = worker.reconcile().unwrap_err();
+        assert_eq!(
+            worker.error_policy(&error),
+            Action::Requeue(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn a_window_that_opens_later_requeues_for_its_opening() {
+        let opening = chrono::Utc::now() + chrono::Duration::seconds(30);
+        let window = WindowState {
+            open: false,
+            next_opening: Some(opening.to_rfc3339()),
+        };
+        let until = until_opening(Some(&window)).unwrap();
+        assert!(until > Duration::from_secs(28) && until <= Duration::from_secs(31));
+        assert_eq!(until_opening(None), None);
     }
 }

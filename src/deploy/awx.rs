@@ -15,9 +15,12 @@
 //!
 //! The bearer token never appears in errors, details or `Debug` output.
 
-use super::{DeployOutcome, Deployed, Deployer, DeployerView, ReleaseContext};
+use super::{DeployError, DeployOutcome, Deployed, Deployer, DeployerView, ReleaseContext};
 use crate::config::AwxDeploy;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -41,6 +44,81 @@ const MAX_ERROR_BODY_CHARS: usize = 300;
 const ACTIVE_STATUSES: &[&str] = &["new", "pending", "waiting", "running"];
 /// A job in one of these states has ended for good.
 const TERMINAL_STATUSES: &[&str] = &["successful", "failed", "error", "canceled"];
+
+/// AWX's list views: `{"count": …, "results": [...]}`; only the results are read.
+#[derive(Debug, Deserialize)]
+struct Listing<T> {
+    #[serde(default = "Vec::new")]
+    results: Vec<T>,
+}
+
+/// A job template in `GET /job_templates/`.
+#[derive(Debug, Deserialize)]
+struct TemplateItem {
+    id: Option<u64>,
+    name: Option<String>,
+    #[serde(default)]
+    summary_fields: TemplateSummary,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TemplateSummary {
+    organization: Option<Named>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Named {
+    name: Option<String>,
+}
+
+/// `GET /job_templates/{id}/launch/`: whether a launch may set variables.
+#[derive(Debug, Deserialize)]
+struct LaunchSettings {
+    ask_variables_on_launch: Option<bool>,
+    survey_enabled: Option<bool>,
+}
+
+/// `GET /job_templates/{id}/survey_spec/`.
+#[derive(Debug, Deserialize)]
+struct Survey {
+    spec: Option<Vec<Question>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Question {
+    variable: Option<String>,
+}
+
+/// The answer to a launch: the job's id (`job`, or `id` in the full job serializer) and what
+/// AWX ignored.
+#[derive(Debug, Deserialize)]
+struct Launched {
+    job: Option<u64>,
+    id: Option<u64>,
+    ignored_fields: Option<Value>,
+}
+
+/// A job in a list or detail view. Everything is optional: an entry without an id or status
+/// is not taken for a job.
+#[derive(Debug, Deserialize)]
+struct JobPayload {
+    id: Option<u64>,
+    status: Option<String>,
+    /// A JSON string in AWX's job views (an object is accepted too).
+    #[serde(default)]
+    extra_vars: Value,
+    created: Option<String>,
+    job_explanation: Option<String>,
+}
+
+/// AWX's error bodies: `{"detail": "..."}`, or field → messages (400s), or anything else.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ErrorBody {
+    Detail { detail: String },
+    Fields(BTreeMap<String, Value>),
+    Other(Value),
+}
 
 /// One AWX job of the template, as seen from its list or detail view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,22 +146,14 @@ impl AwxJob {
     }
 
     /// Reads a job from AWX's JSON; `None` when it has no id or status (not a job).
-    fn from_json(value: &Value, variable: &str) -> Option<AwxJob> {
-        let text = |key: &str| {
-            value
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+    fn from_json(value: Value, variable: &str) -> Option<AwxJob> {
+        let job: JobPayload = serde_json::from_value(value).ok()?;
         Some(AwxJob {
-            id: value.get("id")?.as_u64()?,
-            status: value.get("status")?.as_str()?.to_string(),
-            version: value
-                .get("extra_vars")
-                .and_then(|vars| variable_in(vars, variable)),
-            created: text("created"),
-            job_explanation: text("job_explanation"),
+            id: job.id?,
+            status: job.status?,
+            version: variable_in(&job.extra_vars, variable),
+            created: job.created.unwrap_or_default(),
+            job_explanation: job.job_explanation.unwrap_or_default(),
         })
     }
 }
@@ -187,9 +257,11 @@ fn build_agent(request_timeout: Duration) -> ureq::Agent {
 
 impl AwxDeployer {
     /// A deployer for `[deploy]`; `token` is `AWX_TOKEN` (an OAuth2 / personal access token).
-    pub fn new(config: &AwxDeploy, token: &str) -> Result<Self, String> {
+    pub fn new(config: &AwxDeploy, token: &str) -> Result<Self, DeployError> {
         if token.trim().is_empty() {
-            return Err("AWX_TOKEN is empty: AWX needs a bearer token to launch jobs".into());
+            return Err(DeployError::Setup(
+                "AWX_TOKEN is empty: AWX needs a bearer token to launch jobs".into(),
+            ));
         }
         Ok(AwxDeployer {
             agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
@@ -235,12 +307,12 @@ impl AwxDeployer {
     }
 
     /// The version of the template's newest successful job: the live version as AWX knows it.
-    pub fn last_successful_version(&self) -> Result<Option<String>, String> {
+    pub fn last_successful_version(&self) -> Result<Option<String>, DeployError> {
         Ok(self.last_successful_job()?.map(|(_, version)| version))
     }
 
     /// The template's newest successful job that names a version, and that version.
-    fn last_successful_job(&self) -> Result<Option<(u64, String)>, String> {
+    fn last_successful_job(&self) -> Result<Option<(u64, String)>, DeployError> {
         let run = || {
             let template = self.find_template()?;
             let jobs = self.list_jobs(template.id, Some("successful"))?;
@@ -249,21 +321,21 @@ impl AwxDeployer {
                 .filter(AwxJob::succeeded)
                 .find_map(|job| Some((job.id, job.version?))))
         };
-        run().map_err(|e| self.redact(e))
+        run().map_err(|e| self.redact_error(e))
     }
 
     /// The job that decides this version's deploy, if any: a running one, else one that
     /// succeeded, else the newest (failed or canceled).
-    pub fn job_for_version(&self, version: &str) -> Result<Option<AwxJob>, String> {
+    pub fn job_for_version(&self, version: &str) -> Result<Option<AwxJob>, DeployError> {
         let run = || {
             let template = self.find_template()?;
             let jobs = self.list_jobs(template.id, None)?;
             Ok(relevant_job(&jobs, version).cloned())
         };
-        run().map_err(|e| self.redact(e))
+        run().map_err(|e| self.redact_error(e))
     }
 
-    fn deploy_version(&self, version: &str) -> Result<DeployOutcome, String> {
+    fn deploy_version(&self, version: &str) -> Result<DeployOutcome, DeployError> {
         let started = Instant::now();
         let template = self.find_template()?;
         let jobs = self.list_jobs(template.id, None)?;
@@ -311,11 +383,11 @@ impl AwxDeployer {
                     }
                     // The launch did not happen: it may be sent again, but only once.
                     if unclear.len() >= 2 {
-                        return Err(format!(
+                        return Err(DeployError::Refused(format!(
                             "launching AWX job template \"{}\" for {version} got no clear answer twice ({}), and no job for {version} appeared; not trying again",
                             template.name,
                             unclear.join("; ")
-                        ));
+                        )));
                     }
                 }
             }
@@ -323,71 +395,76 @@ impl AwxDeployer {
     }
 
     /// The template by its exact name (and organization, when configured).
-    fn find_template(&self) -> Result<Template, String> {
+    fn find_template(&self) -> Result<Template, DeployError> {
         let mut query = vec![("name", self.template.clone())];
         if let Some(organization) = &self.organization {
             query.push(("organization__name", organization.clone()));
         }
         let what = format!("looking up AWX job template \"{}\"", self.template);
-        let listing = self.get_json("/job_templates/", &query, &what)?;
-        let results = listing
-            .get("results")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let listing: Listing<TemplateItem> = self.get_json("/job_templates/", &query, &what)?;
         // `name` filters exactly in current AWX, but older releases matched loosely: re-check.
-        let matches: Vec<&Value> = results
+        let matches: Vec<&TemplateItem> = listing
+            .results
             .iter()
-            .filter(|t| t.get("name").and_then(Value::as_str) == Some(self.template.as_str()))
+            .filter(|t| t.name.as_deref() == Some(self.template.as_str()))
             .collect();
-        let in_organization = match &self.organization {
-            Some(org) => format!(" in organization \"{org}\""),
-            None => String::new(),
-        };
         match matches.as_slice() {
-            [] => Err(format!(
-                "AWX at {} has no job template named \"{}\"{in_organization} that this token can see; check [deploy] template{}",
-                self.api_root,
-                self.template,
-                if self.organization.is_some() {
-                    " and organization"
-                } else {
-                    ""
-                }
-            )),
+            [] => Err(DeployError::Refused(self.no_template())),
             [one] => Ok(Template {
-                id: one
-                    .get("id")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| format!("{what}: AWX listed it without an id"))?,
+                id: one.id.ok_or_else(|| {
+                    DeployError::Refused(format!("{what}: AWX listed it without an id"))
+                })?,
                 name: self.template.clone(),
             }),
-            several => {
-                let organizations: Vec<String> = several
-                    .iter()
-                    .map(|t| {
-                        t.pointer("/summary_fields/organization/name")
-                            .and_then(Value::as_str)
-                            .map_or_else(
-                                || format!("id {}", t.get("id").unwrap_or(&Value::Null)),
-                                |name| format!("\"{name}\""),
-                            )
-                    })
-                    .collect();
-                Err(format!(
-                    "AWX has {} job templates named \"{}\"{in_organization} (organizations {}); set [deploy] organization to say which one",
-                    several.len(),
-                    self.template,
-                    organizations.join(", ")
-                ))
-            }
+            several => Err(DeployError::Refused(self.several_templates(several))),
         }
     }
 
+    fn in_organization(&self) -> String {
+        match &self.organization {
+            Some(org) => format!(" in organization \"{org}\""),
+            None => String::new(),
+        }
+    }
+
+    fn no_template(&self) -> String {
+        format!(
+            "AWX at {} has no job template named \"{}\"{} that this token can see; check [deploy] template{}",
+            self.api_root,
+            self.template,
+            self.in_organization(),
+            if self.organization.is_some() {
+                " and organization"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn several_templates(&self, several: &[&TemplateItem]) -> String {
+        let organizations: Vec<String> = several
+            .iter()
+            .map(|t| {
+                let organization = t.summary_fields.organization.as_ref();
+                match organization.and_then(|o| o.name.as_deref()) {
+                    Some(name) => format!("\"{name}\""),
+                    None => format!("id {}", t.id.map_or("null".into(), |id| id.to_string())),
+                }
+            })
+            .collect();
+        format!(
+            "AWX has {} job templates named \"{}\"{} (organizations {}); set [deploy] organization to say which one",
+            several.len(),
+            self.template,
+            self.in_organization(),
+            organizations.join(", ")
+        )
+    }
+
     /// Refuses a template that would run the job without the version variable.
-    fn preflight(&self, template: &Template) -> Result<(), String> {
+    fn preflight(&self, template: &Template) -> Result<(), DeployError> {
         let launch_path = format!("/job_templates/{}/launch/", template.id);
-        let info = self.get_json(
+        let info: LaunchSettings = self.get_json(
             &launch_path,
             &[],
             &format!(
@@ -395,12 +472,11 @@ impl AwxDeployer {
                 template.name
             ),
         )?;
-        let flag = |key: &str| info.get(key).and_then(Value::as_bool).unwrap_or(false);
-        if flag("ask_variables_on_launch") {
+        if info.ask_variables_on_launch.unwrap_or(false) {
             return Ok(());
         }
-        if flag("survey_enabled") {
-            let survey = self.get_json(
+        if info.survey_enabled.unwrap_or(false) {
+            let survey: Survey = self.get_json(
                 &format!("/job_templates/{}/survey_spec/", template.id),
                 &[],
                 &format!(
@@ -409,24 +485,21 @@ impl AwxDeployer {
                 ),
             )?;
             let covered = survey
-                .get("spec")
-                .and_then(Value::as_array)
-                .is_some_and(|questions| {
-                    questions.iter().any(|q| {
-                        q.get("variable").and_then(Value::as_str) == Some(self.variable.as_str())
-                    })
-                });
+                .spec
+                .unwrap_or_default()
+                .iter()
+                .any(|question| question.variable.as_deref() == Some(self.variable.as_str()));
             if covered {
                 return Ok(());
             }
         }
-        Err(format!(
+        Err(DeployError::Refused(format!(
             "AWX job template \"{}\" would silently drop the extra variable `{}`: it does not prompt for variables on launch and no survey question sets `{}`, so a job would run without the version. Fix the template: enable \"Prompt on launch\" for Variables (ask_variables_on_launch), or add a survey question for `{}`",
             template.name, self.variable, self.variable, self.variable
-        ))
+        )))
     }
 
-    fn launch(&self, template: &Template, version: &str) -> Result<Launch, String> {
+    fn launch(&self, template: &Template, version: &str) -> Result<Launch, DeployError> {
         let path = format!("/job_templates/{}/launch/", template.id);
         let body = json!({ "extra_vars": { self.variable.as_str(): version } });
         tracing::info!(
@@ -448,29 +521,25 @@ impl AwxDeployer {
                 &answer,
             ));
         }
-        let Ok(reply) = serde_json::from_str::<Value>(&answer.body) else {
+        let Ok(reply) = serde_json::from_str::<Launched>(&answer.body) else {
             return Ok(Launch::Unclear(format!(
                 "HTTP {} without a JSON body",
                 answer.status
             )));
         };
-        let Some(job) = reply
-            .get("job")
-            .or_else(|| reply.get("id"))
-            .and_then(Value::as_u64)
-        else {
+        let Some(job) = reply.job.or(reply.id) else {
             return Ok(Launch::Unclear(format!(
                 "HTTP {} without a job id",
                 answer.status
             )));
         };
-        let ignored = describe_ignored(reply.get("ignored_fields"));
+        let ignored = describe_ignored(reply.ignored_fields.as_ref());
         if !ignored.is_empty() {
             let cancel = self.cancel(job);
-            return Err(format!(
+            return Err(DeployError::Refused(format!(
                 "AWX launched job #{job} of \"{}\" but ignored {ignored}, so it would deploy without the version; {cancel}. Fix the template: enable \"Prompt on launch\" for Variables (ask_variables_on_launch), or add a survey question for `{}`",
                 template.name, self.variable
-            ));
+            )));
         }
         Ok(Launch::Started(job))
     }
@@ -497,22 +566,25 @@ impl AwxDeployer {
         job_id: u64,
         version: &str,
         started: Instant,
-    ) -> Result<DeployOutcome, String> {
+    ) -> Result<DeployOutcome, DeployError> {
         let deadline = started + self.deploy_timeout;
         let path = format!("/jobs/{job_id}/");
         loop {
             let value = self.get_json(&path, &[], &format!("following AWX job #{job_id}"))?;
-            let job = AwxJob::from_json(&value, &self.variable)
-                .ok_or_else(|| format!("AWX job #{job_id} has no id or status in its answer"))?;
+            let job = AwxJob::from_json(value, &self.variable).ok_or_else(|| {
+                DeployError::Refused(format!(
+                    "AWX job #{job_id} has no id or status in its answer"
+                ))
+            })?;
             if job.is_terminal() {
                 return Ok(self.finished(template, &job, version));
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(format!(
+                return Err(DeployError::Refused(format!(
                     "AWX job #{job_id} of \"{}\" for {version} did not finish within {:?} (still {}); it keeps running in AWX and the next deploy follows it rather than launching another: {}{path}",
                     template.name, self.deploy_timeout, job.status, self.api_root
-                ));
+                )));
             }
             std::thread::sleep(self.poll_interval.min(deadline - now));
         }
@@ -540,6 +612,7 @@ impl AwxDeployer {
                 &format!("/jobs/{}/stdout/", job.id),
                 &[("format", "txt".to_string())],
             )
+            .map_err(|e| e.to_string())
             .and_then(|answer| {
                 if (200..300).contains(&answer.status) {
                     Ok(answer.body)
@@ -564,7 +637,7 @@ impl AwxDeployer {
     }
 
     /// The template's newest jobs, newest first. Never filtered on `extra_vars`: AWX forbids it.
-    fn list_jobs(&self, template: u64, status: Option<&str>) -> Result<Vec<AwxJob>, String> {
+    fn list_jobs(&self, template: u64, status: Option<&str>) -> Result<Vec<AwxJob>, DeployError> {
         let mut query = vec![
             ("job_template", template.to_string()),
             ("order_by", "-created".to_string()),
@@ -573,41 +646,56 @@ impl AwxDeployer {
         if let Some(status) = status {
             query.push(("status", status.to_string()));
         }
-        let listing = self.get_json(
+        let listing: Listing<Value> = self.get_json(
             "/jobs/",
             &query,
             &format!("listing the jobs of AWX job template \"{}\"", self.template),
         )?;
         Ok(listing
-            .get("results")
-            .and_then(Value::as_array)
-            .map(|jobs| {
-                jobs.iter()
-                    .filter_map(|job| AwxJob::from_json(job, &self.variable))
-                    .collect()
-            })
-            .unwrap_or_default())
+            .results
+            .into_iter()
+            .filter_map(|job| AwxJob::from_json(job, &self.variable))
+            .collect())
     }
 
-    /// A GET whose answer must be 2xx JSON; anything else becomes a readable error.
-    fn get_json(&self, path: &str, query: &[(&str, String)], what: &str) -> Result<Value, String> {
-        let answer = self
-            .get(path, query)
-            .map_err(|e| format!("{what}: no answer from {}{path}: {e}", self.api_root))?;
+    /// A GET whose answer must be 2xx JSON of the documented shape; anything else becomes a
+    /// readable error.
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        what: &str,
+    ) -> Result<T, DeployError> {
+        let answer = self.get(path, query).map_err(|e| DeployError::Http {
+            what: format!("{what}: no answer from {}{path}", self.api_root),
+            source: Box::new(e),
+        })?;
         if !(200..300).contains(&answer.status) {
             return Err(self.refusal(what, path, &answer));
         }
-        serde_json::from_str(&answer.body).map_err(|_| {
-            format!(
-                "{what}: AWX answered HTTP {} with something other than JSON: {}",
-                answer.status,
-                describe_body(&answer.body)
-            )
+        serde_json::from_str(&answer.body).map_err(|source| {
+            let what = if serde_json::from_str::<serde::de::IgnoredAny>(&answer.body).is_ok() {
+                format!(
+                    "{what}: AWX answered HTTP {} with JSON that is not what its API documents ({source}): {}",
+                    answer.status,
+                    describe_body(&answer.body)
+                )
+            } else {
+                format!(
+                    "{what}: AWX answered HTTP {} with something other than JSON: {}",
+                    answer.status,
+                    describe_body(&answer.body)
+                )
+            };
+            DeployError::Decode {
+                what: self.redact(what),
+                source,
+            }
         })
     }
 
     /// A GET, retried with backoff on transport errors and 5xx (reading changes nothing).
-    fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, String> {
+    fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, ureq::Error> {
         let mut attempt = 0;
         loop {
             let result = self.send("GET", path, query, None);
@@ -624,7 +712,7 @@ impl AwxDeployer {
     }
 
     /// A POST, sent exactly once: what to do about an unclear outcome is the caller's call.
-    fn post(&self, path: &str, body: &Value) -> Result<Answer, String> {
+    fn post(&self, path: &str, body: &Value) -> Result<Answer, ureq::Error> {
         self.send("POST", path, &[], Some(body))
     }
 
@@ -634,7 +722,7 @@ impl AwxDeployer {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, ureq::Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{path}", self.api_root);
         let authorization = format!("Bearer {}", self.token);
@@ -655,8 +743,8 @@ impl AwxDeployer {
             }
             request.call()
         };
-        // ureq's errors name no headers, but scrub anyway: the token must never leak.
-        let mut response = result.map_err(|e| self.redact(e.to_string()))?;
+        // ureq's errors name the URL and what failed, never a header: the token cannot leak.
+        let mut response = result?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -667,8 +755,7 @@ impl AwxDeployer {
             .body_mut()
             .with_config()
             .lossy_utf8(true)
-            .read_to_string()
-            .map_err(|e| self.redact(format!("reading the answer: {e}")))?;
+            .read_to_string()?;
         Ok(Answer {
             status,
             body,
@@ -677,7 +764,7 @@ impl AwxDeployer {
     }
 
     /// Turns a non-2xx answer into an error that says what to do about it.
-    fn refusal(&self, what: &str, path: &str, answer: &Answer) -> String {
+    fn refusal(&self, what: &str, path: &str, answer: &Answer) -> DeployError {
         let said = describe_body(&answer.body);
         let message = match answer.status {
             300..=399 => format!(
@@ -697,7 +784,17 @@ impl AwxDeployer {
             ),
             status => format!("{what}: AWX answered HTTP {status}: {said}"),
         };
-        self.redact(message)
+        DeployError::Refused(self.redact(message))
+    }
+
+    /// Takes the token out of a message's text; the messages built here never hold it, but a
+    /// body AWX echoes back might.
+    fn redact_error(&self, error: DeployError) -> DeployError {
+        match error {
+            DeployError::Refused(text) => DeployError::Refused(self.redact(text)),
+            DeployError::Setup(text) => DeployError::Setup(self.redact(text)),
+            other => other,
+        }
     }
 
     fn redact(&self, text: String) -> String {
@@ -710,18 +807,18 @@ impl AwxDeployer {
 }
 
 impl Deployer for AwxDeployer {
-    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, String> {
+    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, DeployError> {
         self.deploy_version(&release.version)
             .map(|outcome| DeployOutcome {
                 succeeded: outcome.succeeded,
                 detail: self.redact(outcome.detail),
             })
-            .map_err(|e| self.redact(e))
+            .map_err(|e| self.redact_error(e))
     }
 
     /// AWX's job history is the record of what was deployed: the version's running, successful
     /// or newest failed job. This is also what settles a launch whose answer was lost.
-    fn observe(&self, release: &ReleaseContext) -> Result<Option<DeployerView>, String> {
+    fn observe(&self, release: &ReleaseContext) -> Result<Option<DeployerView>, DeployError> {
         let version = &release.version;
         let Some(job) = self.job_for_version(version)? else {
             return Ok(Some(DeployerView::NotLaunched));
@@ -740,7 +837,7 @@ impl Deployer for AwxDeployer {
         }))
     }
 
-    fn last_deployed(&self) -> Result<Option<Deployed>, String> {
+    fn last_deployed(&self) -> Result<Option<Deployed>, DeployError> {
         Ok(self.last_successful_job()?.map(|(id, version)| Deployed {
             version,
             source: format!("AWX job {id}"),
@@ -754,22 +851,17 @@ fn describe_body(body: &str) -> String {
     if trimmed.is_empty() {
         return "(empty body)".into();
     }
-    let Ok(value) = serde_json::from_str::<Value>(trimmed) else {
+    let Ok(body) = serde_json::from_str::<ErrorBody>(trimmed) else {
         return shorten(trimmed);
     };
-    let message = match &value {
-        Value::Object(fields) => {
-            if let Some(detail) = fields.get("detail").and_then(Value::as_str) {
-                detail.to_string()
-            } else {
-                fields
-                    .iter()
-                    .map(|(field, messages)| format!("{field}: {}", messages_of(messages)))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            }
-        }
-        other => messages_of(other),
+    let message = match body {
+        ErrorBody::Detail { detail } => detail,
+        ErrorBody::Fields(fields) => fields
+            .iter()
+            .map(|(field, messages)| format!("{field}: {}", messages_of(messages)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ErrorBody::Other(other) => messages_of(&other),
     };
     shorten(&message)
 }
@@ -840,12 +932,12 @@ mod tests {
     fn extra_vars_are_read_from_awx_json_strings() {
         let value = json!({"id": 7, "status": "running",
             "extra_vars": "{\"stack_image_tag\": \"2026.08.3\", \"other\": 1}"});
-        let job = AwxJob::from_json(&value, "stack_image_tag").unwrap();
+        let job = AwxJob::from_json(value, "stack_image_tag").unwrap();
         assert_eq!(job.version.as_deref(), Some("2026.08.3"));
         assert!(job.is_active());
         let yaml = json!({"id": 8, "status": "failed", "extra_vars": "stack_image_tag: x"});
         assert_eq!(
-            AwxJob::from_json(&yaml, "stack_image_tag").unwrap().version,
+            AwxJob::from_json(yaml, "stack_image_tag").unwrap().version,
             None
         );
     }

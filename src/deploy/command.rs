@@ -2,14 +2,41 @@
 //! that nothing from a release file is ever interpreted by one. The exit status is the answer;
 //! the output's tail goes into records and errors so a failure explains itself.
 
-use super::{DeployOutcome, Deployer, ReleaseContext, Verifier, VerifyOutcome};
+use super::{
+    DeployError, DeployOutcome, Deployer, ReleaseContext, Verifier, VerifyError, VerifyOutcome,
+};
 use crate::config::render_template;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How much output to keep: enough to see the error, small enough for a record.
 const OUTPUT_TAIL_LINES: usize = 20;
+
+/// Why a command could not be run to its end (one that ran and exited non-zero is a result).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("the command is empty")]
+    Empty,
+    #[error("cannot run `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("waiting for `{program}`: {source}")]
+    Wait {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{program}` did not finish within {}s; output: {output_tail}", .timeout.as_secs())]
+    TimedOut {
+        program: String,
+        timeout: Duration,
+        output_tail: String,
+    },
+}
 
 /// A command with `{version}` and component placeholders, run in `dir`.
 #[derive(Debug, Clone)]
@@ -34,25 +61,28 @@ impl CommandRunner {
             .collect()
     }
 
-    /// Runs the command to its end (or its timeout, when it is killed).
-    pub fn run(&self, release: &ReleaseContext) -> Result<CommandResult, String> {
-        let argv = self.argv_for(release);
-        let Some((program, args)) = argv.split_first() else {
-            return Err("the command is empty".into());
-        };
-        // A relative program path is relative to the desired-state repository, like every path.
-        // Made absolute because `dir` may itself be relative (`--repo deploy/`), and whether a
-        // relative program is looked up before or after `current_dir` applies is unspecified.
-        let program_path = if program.contains('/') && !program.starts_with('/') {
+    /// A relative program path is relative to the desired-state repository, like every path.
+    /// Made absolute because `dir` may itself be relative (`--repo deploy/`), and whether a
+    /// relative program is looked up before or after `current_dir` applies is unspecified.
+    fn program_path(&self, program: &str) -> String {
+        if program.contains('/') && !program.starts_with('/') {
             let joined = self.dir.join(program);
             std::path::absolute(&joined)
                 .unwrap_or(joined)
                 .to_string_lossy()
                 .into_owned()
         } else {
-            program.clone()
+            program.to_string()
+        }
+    }
+
+    /// Runs the command to its end (or its timeout, when it is killed).
+    pub fn run(&self, release: &ReleaseContext) -> Result<CommandResult, CommandError> {
+        let argv = self.argv_for(release);
+        let Some((program, args)) = argv.split_first() else {
+            return Err(CommandError::Empty);
         };
-        let mut child = Command::new(&program_path)
+        let mut child = Command::new(self.program_path(program))
             .args(args)
             .current_dir(&self.dir)
             .env("STACKREL_VERSION", &release.version)
@@ -61,54 +91,68 @@ impl CommandRunner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+            .map_err(|source| CommandError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
         // Drain output on threads so a chatty command cannot block on a full pipe.
         let stdout = child.stdout.take().map(read_on_thread);
         let stderr = child.stderr.take().map(read_on_thread);
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if started.elapsed() >= self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => return Err(format!("waiting for `{program}`: {e}")),
-            }
-        };
+        let status = self.wait(&mut child).map_err(|source| CommandError::Wait {
+            program: program.clone(),
+            source,
+        });
         let mut output = String::new();
         for handle in [stdout, stderr].into_iter().flatten() {
             output.push_str(&handle.join().unwrap_or_default());
         }
-        let tail = tail_lines(&output, OUTPUT_TAIL_LINES);
-        match status {
-            None => Err(format!(
-                "`{program}` did not finish within {}s; output: {tail}",
-                self.timeout.as_secs()
-            )),
-            Some(status) => {
-                let mut output_tail = tail;
-                if !status.success() {
-                    let code = status
-                        .code()
-                        .map_or("a signal".to_string(), |c| format!("status {c}"));
-                    output_tail = format!(
-                        "`{program}` exited with {code}{}",
-                        if output_tail.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {output_tail}")
-                        }
-                    );
+        let output_tail = tail_lines(&output, OUTPUT_TAIL_LINES);
+        match status? {
+            None => Err(CommandError::TimedOut {
+                program: program.clone(),
+                timeout: self.timeout,
+                output_tail,
+            }),
+            Some(status) => Ok(result(program, status, output_tail)),
+        }
+    }
+
+    /// Waits for the child to exit; `None` when it outlived the timeout and was killed.
+    fn wait(&self, child: &mut Child) -> std::io::Result<Option<ExitStatus>> {
+        let started = Instant::now();
+        loop {
+            match child.try_wait()? {
+                Some(status) => return Ok(Some(status)),
+                None if started.elapsed() >= self.timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Ok(None);
                 }
-                Ok(CommandResult {
-                    success: status.success(),
-                    output_tail,
-                })
+                None => std::thread::sleep(Duration::from_millis(5)),
             }
         }
+    }
+}
+
+/// What a command that exited did; a failure says how it ended, before its output.
+fn result(program: &str, status: ExitStatus, output_tail: String) -> CommandResult {
+    if status.success() {
+        return CommandResult {
+            success: true,
+            output_tail,
+        };
+    }
+    let code = status
+        .code()
+        .map_or("a signal".to_string(), |c| format!("status {c}"));
+    let output_tail = if output_tail.is_empty() {
+        format!("`{program}` exited with {code}")
+    } else {
+        format!("`{program}` exited with {code}: {output_tail}")
+    };
+    CommandResult {
+        success: false,
+        output_tail,
     }
 }
 
@@ -131,7 +175,7 @@ fn tail_lines(text: &str, n: usize) -> String {
 pub struct CommandDeployer(pub CommandRunner);
 
 impl Deployer for CommandDeployer {
-    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, String> {
+    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, DeployError> {
         let result = self.0.run(release)?;
         Ok(DeployOutcome {
             succeeded: result.success,
@@ -144,7 +188,7 @@ impl Deployer for CommandDeployer {
 pub struct CommandVerifier(pub CommandRunner);
 
 impl Verifier for CommandVerifier {
-    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String> {
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, VerifyError> {
         let result = self.0.run(release)?;
         Ok(VerifyOutcome {
             live: result.success,
@@ -204,6 +248,8 @@ mod tests {
         let err = runner(&["./no-such-deploy.sh"])
             .run(&release())
             .unwrap_err();
+        assert!(matches!(err, CommandError::Spawn { .. }), "{err}");
+        let err = err.to_string();
         assert!(err.contains("cannot run `./no-such-deploy.sh`"), "{err}");
     }
 
@@ -212,6 +258,8 @@ mod tests {
         let mut slow = runner(&["sleep", "5"]);
         slow.timeout = Duration::from_millis(100);
         let err = slow.run(&release()).unwrap_err();
+        assert!(matches!(err, CommandError::TimedOut { .. }), "{err}");
+        let err = err.to_string();
         assert!(err.contains("did not finish"), "{err}");
     }
 }

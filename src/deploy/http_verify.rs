@@ -8,7 +8,7 @@
 //! the service restarts, a missing field) is "not live" with a detail saying what was seen, and
 //! only a failure to reach the URL at all is an error.
 
-use super::{ReleaseContext, Verifier, VerifyOutcome};
+use super::{ReleaseContext, Verifier, VerifyError, VerifyOutcome};
 use crate::config::render_template;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,16 +43,18 @@ fn build_agent(request_timeout: Duration) -> ureq::Agent {
 
 impl HttpVerifier {
     /// A verifier for `[verify] url` with its `expect`ed fields.
-    pub fn new(url: &str, expect: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn new(url: &str, expect: &BTreeMap<String, String>) -> Result<Self, VerifyError> {
         let url = url.trim();
         if url.is_empty() {
-            return Err("[verify] url is required to verify over HTTP".into());
+            return Err(VerifyError::Setup(
+                "[verify] url is required to verify over HTTP".into(),
+            ));
         }
         if expect.is_empty() {
-            return Err(
+            return Err(VerifyError::Setup(
                 "[verify] expect is empty: name the JSON fields that must show the versions, e.g. { \"version.stack\" = \"xchem:{version}\" }"
                     .into(),
-            );
+            ));
         }
         Ok(HttpVerifier {
             agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
@@ -93,14 +95,17 @@ impl HttpVerifier {
 }
 
 impl Verifier for HttpVerifier {
-    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String> {
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, VerifyError> {
         let url = &self.url;
         let mut response = self
             .agent
             .get(url)
             .header("Accept", "application/json")
             .call()
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            .map_err(|e| VerifyError::Unreachable {
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -108,7 +113,10 @@ impl Verifier for HttpVerifier {
             .limit(MAX_BODY_BYTES)
             .lossy_utf8(true)
             .read_to_string()
-            .map_err(|e| format!("reading the answer of {url}: {e}"))?;
+            .map_err(|e| VerifyError::Read {
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
         if !(200..300).contains(&status) {
             return Ok(Self::not_live(format!(
                 "{url} answered HTTP {status}: {}",

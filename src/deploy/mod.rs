@@ -5,7 +5,60 @@ pub mod awx;
 pub mod command;
 pub mod http_verify;
 
+pub use command::CommandError;
 use std::collections::BTreeMap;
+
+/// Why a deploy, or a look at the deployer's own record, could not be done. A deploy that ran
+/// and failed is not an error: it is a `DeployOutcome` that did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The configuration or credentials cannot work; nothing was attempted.
+    #[error("{0}")]
+    Setup(String),
+    /// A request got no answer: refused, timed out, or cut off.
+    #[error("{what}: {source}")]
+    Http {
+        what: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    /// An answer that is not what the API documents.
+    #[error("{what}")]
+    Decode {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The deployer answered and said no, or the deploy cannot be brought to an end from
+    /// here; the message says what to do about it.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+/// Why a verification could not be done at all (a production that answers, but not with the
+/// release, is a `VerifyOutcome` that is not live).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The configuration cannot work; nothing was attempted.
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot reach {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("reading the answer of {url}: {source}")]
+    Read {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
 
 /// What a deployer or verifier needs to know about the release.
 #[derive(Debug, Clone)]
@@ -38,17 +91,17 @@ pub trait Deployer {
     /// Runs one deploy to its end. Callers record the attempt before calling, so this is never
     /// called twice for one release unless a person asks for a retry (or the deployer's own
     /// view shows no launch happened).
-    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, String>;
+    fn deploy(&self, release: &ReleaseContext) -> Result<DeployOutcome, DeployError>;
 
     /// The deployer's own record of this version, if it keeps one; `None` when it cannot tell
     /// (a local command leaves no trace to ask).
-    fn observe(&self, _release: &ReleaseContext) -> Result<Option<DeployerView>, String> {
+    fn observe(&self, _release: &ReleaseContext) -> Result<Option<DeployerView>, DeployError> {
         Ok(None)
     }
 
     /// The newest version the deployer's history shows deployed successfully, and where it
     /// says so (`AWX job 4711`); `None` when it keeps no history or shows no success.
-    fn last_deployed(&self) -> Result<Option<Deployed>, String> {
+    fn last_deployed(&self) -> Result<Option<Deployed>, DeployError> {
         Ok(None)
     }
 }
@@ -75,5 +128,5 @@ pub struct VerifyOutcome {
 
 pub trait Verifier {
     /// Checks once whether the release is live. Read-only, so it may be called freely.
-    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String>;
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, VerifyError>;
 }

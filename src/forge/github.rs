@@ -5,16 +5,21 @@
 //! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
 //! retry is off, since it would re-send POSTs.
 
+use super::github_answers::{
+    Comment, Comparison, Content, ContentEntry, Created, Deployment, DeploymentStatus, ErrorBody,
+    FileUpdate, GitObject, GitRef, Release, Repository, Secrets, TagObject, WorkflowRuns,
+};
 use super::{
     CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, DeploymentState,
-    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, NewRelease, RELEASED_BY, ReleaseInfo,
-    TagRef,
+    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, HttpError, NewRelease, RELEASED_BY,
+    ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use crate::credentials::GithubAuth;
 use crate::release::TicketRef;
 use base64::Engine;
 use octocrab::Octocrab;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -90,9 +95,9 @@ impl EtagCache {
     }
 }
 
-/// What a GET found.
+/// What a GET found: the body of a 2xx answer, as GitHub sent it (or as cached).
 enum Fetched {
-    Found(Value),
+    Found(Vec<u8>),
     Missing,
     /// GitHub answered, and said no.
     Refused(ForgeError),
@@ -105,25 +110,28 @@ struct Answer {
 }
 
 impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    fn error_body(&self) -> Option<ErrorBody> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// Whether GitHub's `errors` list carries this code (`already_exists`).
+    fn has_error_code(&self, code: &str) -> bool {
+        self.error_body()
+            .and_then(|body| body.errors)
+            .is_some_and(|errors| errors.iter().any(|e| e.code() == Some(code)))
     }
 
     /// GitHub's `message`, and the codes of its `errors` list, for error texts.
     fn message(&self) -> String {
-        let body = self.json();
-        let mut message = body["message"].as_str().unwrap_or("").trim().to_string();
-        if let Some(errors) = body["errors"].as_array() {
-            let codes: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    e["code"]
-                        .as_str()
-                        .or(e["message"].as_str())
-                        .unwrap_or("?")
-                        .to_string()
-                })
-                .collect();
+        let body = self.error_body();
+        let mut message = body
+            .as_ref()
+            .and_then(|b| b.message.as_deref())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if let Some(errors) = body.as_ref().and_then(|b| b.errors.as_ref()) {
+            let codes: Vec<&str> = errors.iter().map(|e| e.summary()).collect();
             if !codes.is_empty() {
                 message.push_str(&format!(" ({})", codes.join(", ")));
             }
@@ -144,7 +152,9 @@ impl Answer {
 
 pub struct GithubForge {
     octo: Octocrab,
-    runtime: tokio::runtime::Runtime,
+    /// The process's runtime, on which octocrab's requests run; this forge's synchronous
+    /// methods block on it, so they are called from blocking threads, never from a future.
+    runtime: tokio::runtime::Handle,
     cache: Mutex<EtagCache>,
     stats: Mutex<RequestStats>,
     policy: RequestPolicy,
@@ -164,7 +174,7 @@ struct Known {
     /// Deployment id by `{repo}@{version}`: the newest deployment of that version.
     deployment_ids: HashMap<String, u64>,
     /// A deployment's newest status, when this forge posted it or it is final.
-    statuses: HashMap<u64, Value>,
+    statuses: HashMap<u64, DeploymentStatus>,
     /// `{ticket}{marker}` → the id and body of stackrel's comment.
     comments: HashMap<String, (u64, String)>,
     /// `{ticket}:{label}` for labels this forge added.
@@ -186,17 +196,23 @@ fn immutable(uri: &str) -> bool {
 }
 
 /// A status that no later write of stackrel's follows on the same deployment.
-fn is_final(status: &Value) -> bool {
+fn is_final(status: &DeploymentStatus) -> bool {
     matches!(
         state_of(
-            status["state"].as_str().unwrap_or_default(),
-            status["description"].as_str().unwrap_or_default()
+            &status.state,
+            status.description.as_deref().unwrap_or_default()
         ),
         DeploymentState::Failed
             | DeploymentState::Verified
             | DeploymentState::Reported
             | DeploymentState::Adopted
     )
+}
+
+/// Reads a 2xx body as what the endpoint documents.
+fn decode<T: DeserializeOwned>(method: &str, uri: &str, body: &[u8]) -> ForgeResult<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ForgeError::decode(format!("GitHub's answer to {method} {uri}"), e))
 }
 
 fn encode_path(path: &str) -> String {
@@ -234,55 +250,68 @@ fn now() -> u64 {
 
 impl GithubForge {
     /// Connects to `api_url` (`https://api.github.com`, GHES `https://HOST/api/v3`, or an
-    /// emulator) with the given credentials.
+    /// emulator) with the given credentials, on the process's runtime.
     pub fn connect(
         api_url: &str,
         auth: &GithubAuth,
         policy: RequestPolicy,
-    ) -> Result<GithubForge, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("starting the HTTP runtime: {e}"))?;
+    ) -> ForgeResult<GithubForge> {
+        let runtime = crate::runtime::handle()
+            .map_err(|e| ForgeError::Other(format!("starting the HTTP runtime: {e}")))?;
+        Self::connect_on(runtime, api_url, auth, policy)
+    }
+
+    /// `connect`, with requests run on `runtime`.
+    pub fn connect_on(
+        runtime: tokio::runtime::Handle,
+        api_url: &str,
+        auth: &GithubAuth,
+        policy: RequestPolicy,
+    ) -> ForgeResult<GithubForge> {
+        let client = |what: &str| {
+            let what = what.to_string();
+            move |e: octocrab::Error| ForgeError::Http {
+                request: what,
+                source: HttpError::Send(Box::new(e)),
+            }
+        };
         let builder = Octocrab::builder()
             .base_uri(api_url)
-            .map_err(|e| format!("`{api_url}` is not a usable API URL: {e}"))?
+            .map_err(client(&format!("`{api_url}` is not a usable API URL")))?
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(30)));
-        // octocrab's client spawns its buffer worker when built, which needs a runtime context
-        // (outside one, building panics); the worker then runs whenever a request is driven.
+        // octocrab's client spawns its buffer worker onto the runtime when built (outside a
+        // runtime context, building panics).
         let _context = runtime.enter();
         let octo = match auth {
             GithubAuth::Token(token) => builder
                 .personal_token(token.expose().to_string())
                 .build()
-                .map_err(|e| format!("building the GitHub client: {e}"))?,
+                .map_err(client("building the GitHub client"))?,
             GithubAuth::App {
                 app_id,
                 private_key,
                 installation_id,
             } => {
-                let app = runtime.block_on(async {
-                    builder
-                        .app_from_rsa_pem(
-                            octocrab::models::AppId(*app_id),
-                            private_key.expose().as_bytes(),
-                        )
-                        .map_err(|_| {
+                let app = builder
+                    .app_from_rsa_pem(
+                        octocrab::models::AppId(*app_id),
+                        private_key.expose().as_bytes(),
+                    )
+                    .map_err(|_| {
+                        ForgeError::Other(
                             "GITHUB_APP_PRIVATE_KEY_FILE is not a valid RSA private key (PEM)"
-                                .to_string()
-                        })?
-                        .build()
-                        .map_err(|e| format!("building the GitHub App client: {e}"))
-                })?;
+                                .into(),
+                        )
+                    })?
+                    .build()
+                    .map_err(client("building the GitHub App client"))?;
                 let Some(id) = installation_id else {
-                    return Err("set GITHUB_APP_INSTALLATION_ID (the App's installation on the stack's organisation)".into());
+                    return Err(ForgeError::Other("set GITHUB_APP_INSTALLATION_ID (the App's installation on the stack's organisation)".into()));
                 };
-                runtime.block_on(async {
-                    app.installation(octocrab::models::InstallationId(*id))
-                        .map_err(|e| format!("using installation {id}: {e}"))
-                })?
+                app.installation(octocrab::models::InstallationId(*id))
+                    .map_err(client(&format!("using installation {id}")))?
             }
         };
         Ok(GithubForge {
@@ -362,7 +391,7 @@ impl GithubForge {
         uri: &str,
         body: Option<&Value>,
         etag: Option<&str>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, HttpError> {
         let response = match method {
             "GET" => {
                 let mut headers = http::HeaderMap::new();
@@ -373,15 +402,14 @@ impl GithubForge {
             }
             "POST" => self.octo._post(uri, body).await,
             "PUT" => self.octo._put(uri, body).await,
-            "PATCH" => self.octo._patch(uri, body).await,
-            other => return Err(format!("unsupported method {other}")),
+            _ => self.octo._patch(uri, body).await,
         }
-        .map_err(|e| describe_octocrab_error(&e))?;
+        .map_err(|e| HttpError::Send(Box::new(e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await
-            .map_err(|e| format!("reading the response: {}", describe_octocrab_error(&e)))?
+            .map_err(|e| HttpError::Body(Box::new(e)))?
             .to_bytes()
             .to_vec();
         Ok(Answer {
@@ -397,10 +425,21 @@ impl GithubForge {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A GET: conditional, retried, rate-limit aware. `Ok(None)` on 404.
-    fn get(&self, uri: &str) -> ForgeResult<Option<Value>> {
+    /// Runs a request on the runtime from this (blocking) thread. Never called from a future:
+    /// the forge's callers are the planner and the apply loop, which run on blocking threads.
+    fn block_on<F: std::future::Future>(&self, request: F) -> F::Output {
+        self.runtime.block_on(request)
+    }
+
+    /// The ETag and body cached for a GET of `uri`.
+    fn cached(&self, uri: &str) -> Option<(String, Vec<u8>)> {
+        self.cache.lock().ok()?.get(uri).cloned()
+    }
+
+    /// A GET: conditional, retried, rate-limit aware, read as `T`. `Ok(None)` on 404.
+    fn get<T: DeserializeOwned>(&self, uri: &str) -> ForgeResult<Option<T>> {
         match self.fetch(uri)? {
-            Fetched::Found(value) => Ok(Some(value)),
+            Fetched::Found(body) => decode("GET", uri, &body).map(Some),
             Fetched::Missing => Ok(None),
             Fetched::Refused(e) => Err(e),
         }
@@ -410,28 +449,16 @@ impl GithubForge {
     /// commit) is answered from the cache without asking at all.
     fn fetch(&self, uri: &str) -> ForgeResult<Fetched> {
         if immutable(uri)
-            && let Some(body) = self
-                .cache
-                .lock()
-                .ok()
-                .and_then(|c| c.get(uri).map(|(_, body)| body.clone()))
+            && let Some(body) = self.cached(uri).map(|(_, body)| body)
         {
-            return Ok(Fetched::Found(
-                serde_json::from_slice(&body).unwrap_or(Value::Null),
-            ));
+            return Ok(Fetched::Found(body));
         }
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let cached_etag = self
-                .cache
-                .lock()
-                .ok()
-                .and_then(|c| c.get(uri).map(|(etag, _)| etag.clone()));
-            let result = self
-                .runtime
-                .block_on(self.send("GET", uri, None, cached_etag.as_deref()));
+            let cached_etag = self.cached(uri).map(|(etag, _)| etag);
+            let result = self.block_on(self.send("GET", uri, None, cached_etag.as_deref()));
             let answer = match result {
                 Ok(answer) => answer,
                 Err(e) if attempt < self.policy.get_attempts => {
@@ -440,33 +467,27 @@ impl GithubForge {
                     backoff *= 2;
                     continue;
                 }
-                Err(e) => return Err(ForgeError::Other(format!("GET {uri}: {e}"))),
+                Err(source) => {
+                    return Err(ForgeError::Http {
+                        request: format!("GET {uri}"),
+                        source,
+                    });
+                }
             };
             self.record("GET", &answer);
             match answer.status {
-                304 => {
-                    let cached = self
-                        .cache
-                        .lock()
-                        .ok()
-                        .and_then(|c| c.get(uri).map(|(_, body)| body.clone()));
-                    match cached {
-                        Some(body) => {
-                            return Ok(Fetched::Found(
-                                serde_json::from_slice(&body).unwrap_or(Value::Null),
-                            ));
-                        }
-                        // Evicted between request and answer: ask again, unconditionally.
-                        None => continue,
-                    }
-                }
+                304 => match self.cached(uri) {
+                    Some((_, body)) => return Ok(Fetched::Found(body)),
+                    // Evicted between request and answer: ask again, unconditionally.
+                    None => continue,
+                },
                 200..=299 => {
                     if let Some(etag) = answer.headers.get("etag").and_then(|v| v.to_str().ok())
                         && let Ok(mut cache) = self.cache.lock()
                     {
                         cache.put(uri.to_string(), etag.to_string(), answer.body.clone());
                     }
-                    return Ok(Fetched::Found(answer.json()));
+                    return Ok(Fetched::Found(answer.body));
                 }
                 404 => return Ok(Fetched::Missing),
                 500..=599 if attempt < self.policy.get_attempts => {
@@ -492,10 +513,7 @@ impl GithubForge {
     fn write(&self, method: &str, uri: &str, body: &Value) -> ForgeResult<Answer> {
         let mut waits = 0;
         loop {
-            let answer = match self
-                .runtime
-                .block_on(self.send(method, uri, Some(body), None))
-            {
+            let answer = match self.block_on(self.send(method, uri, Some(body), None)) {
                 Ok(answer) => answer,
                 Err(e) => return Err(ForgeError::Unclear(format!("{method} {uri} ({e})"))),
             };
@@ -517,9 +535,15 @@ impl GithubForge {
         }
     }
 
-    fn expect_ok(&self, method: &str, uri: &str, answer: Answer) -> ForgeResult<Value> {
+    /// A write's answer, which must be 2xx, read as `T`.
+    fn expect_ok<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        uri: &str,
+        answer: Answer,
+    ) -> ForgeResult<T> {
         match answer.status {
-            200..=299 => Ok(answer.json()),
+            200..=299 => decode(method, uri, &answer.body),
             _ => Err(refusal(method, uri, &answer)),
         }
     }
@@ -527,16 +551,20 @@ impl GithubForge {
     /// What the credentials can do on each repository, for the startup preflight: `(repo,
     /// can read, can push)`.
     pub fn permissions(&self, repo: &RepoLocation) -> ForgeResult<(bool, bool)> {
-        match self.get(&repo_path(repo)?)? {
+        match self.get::<Repository>(&repo_path(repo)?)? {
             None => Ok((false, false)),
             Some(body) => {
-                let push = body["permissions"]["push"].as_bool().unwrap_or(false);
+                let push = body.permissions.and_then(|p| p.push).unwrap_or(false);
                 Ok((true, push))
             }
         }
     }
 
-    fn deployment_list(&self, repo: &RepoLocation, tag: Option<&str>) -> ForgeResult<Vec<Value>> {
+    fn deployment_list(
+        &self,
+        repo: &RepoLocation,
+        tag: Option<&str>,
+    ) -> ForgeResult<Vec<Deployment>> {
         let mut uri = format!(
             "{}/deployments?environment={}&per_page=20",
             repo_path(repo)?,
@@ -545,28 +573,7 @@ impl GithubForge {
         if let Some(tag) = tag {
             uri.push_str(&format!("&ref={}", encode_path(tag)));
         }
-        Ok(self
-            .get(&uri)?
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default())
-    }
-}
-
-fn describe_octocrab_error(e: &octocrab::Error) -> String {
-    match e {
-        octocrab::Error::GitHub { source, .. } => {
-            format!("GitHub {}: {}", source.status_code, source.message)
-        }
-        other => {
-            // Display of transport errors is terse; the source chain says what happened.
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            text
-        }
+        Ok(self.get(&uri)?.unwrap_or_default())
     }
 }
 
@@ -605,60 +612,31 @@ impl Forge for GithubForge {
         // release waiting to be cut re-checks its tag for free; the single-ref endpoint's 404
         // would be charged on every check. The prefix also matches longer names: pick ours.
         let name = format!("refs/tags/{tag}");
-        let refs = self
+        let refs: Vec<GitRef> = self
             .get(&format!(
                 "{base}/git/matching-refs/tags/{}",
                 encode_path(tag)
             ))?
-            .unwrap_or(Value::Null);
-        let Some(reference) = refs
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|r| r["ref"].as_str() == Some(name.as_str()))
-        else {
+            .unwrap_or_default();
+        let Some(reference) = refs.into_iter().find(|r| r.name == name) else {
             return Ok(None);
         };
-        let mut object = reference["object"].clone();
-        // Annotated tags point at tag objects; peel (a tag of a tag too, within reason).
-        for _ in 0..5 {
-            match object["type"].as_str() {
-                Some("commit") => return Ok(object["sha"].as_str().map(String::from)),
-                Some("tag") => {
-                    let sha = object["sha"].as_str().unwrap_or_default();
-                    let tag_object =
-                        self.get(&format!("{base}/git/tags/{sha}"))?
-                            .ok_or_else(|| ForgeError::NotFound {
-                                what: format!("tag object {sha}"),
-                            })?;
-                    object = tag_object["object"].clone();
-                }
-                _ => break,
-            }
-        }
-        Err(ForgeError::Other(format!(
-            "tag {tag} does not point at a commit"
-        )))
+        self.peel(&base, tag, reference.object).map(Some)
     }
 
     fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
         let base = repo_path(repo)?;
-        let reference = self
+        let reference: GitRef = self
             .get(&format!("{base}/git/ref/heads/{}", encode_path(branch)))?
             .ok_or_else(|| ForgeError::NotFound {
                 what: format!("branch {branch}"),
             })?;
-        reference["object"]["sha"]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| {
-                ForgeError::Other(format!("branch {branch}: no commit in GitHub's answer"))
-            })
+        Ok(reference.object.sha)
     }
 
     fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
         let base = repo_path(repo)?;
-        let compare = self
+        let compare: Comparison = self
             .get(&format!(
                 "{base}/compare/{commit}...{}?per_page=1",
                 encode_path(branch)
@@ -667,7 +645,7 @@ impl Forge for GithubForge {
                 what: format!("commit {commit} or branch {branch}"),
             })?;
         Ok(matches!(
-            compare["status"].as_str(),
+            compare.status.as_deref(),
             Some("identical" | "ahead")
         ))
     }
@@ -679,24 +657,21 @@ impl Forge for GithubForge {
         workflow: &str,
     ) -> ForgeResult<CiStatus> {
         let base = repo_path(repo)?;
-        let runs = self
-            .get(&format!(
-                "{base}/actions/runs?head_sha={commit}&per_page=100"
-            ))?
-            .unwrap_or(Value::Null);
-        let newest = runs["workflow_runs"]
-            .as_array()
+        let runs: Option<WorkflowRuns> = self.get(&format!(
+            "{base}/actions/runs?head_sha={commit}&per_page=100"
+        ))?;
+        let newest = runs
             .into_iter()
-            .flatten()
-            .filter(|run| run["name"].as_str() == Some(workflow))
-            .max_by_key(|run| run["id"].as_u64().unwrap_or(0));
+            .flat_map(|runs| runs.workflow_runs)
+            .filter(|run| run.name.as_deref() == Some(workflow))
+            .max_by_key(|run| run.id);
         Ok(match newest {
             None => CiStatus::Missing,
-            Some(run) => match (run["status"].as_str(), run["conclusion"].as_str()) {
+            Some(run) => match (run.status.as_deref(), run.conclusion.as_deref()) {
                 (Some("completed"), Some("success")) => CiStatus::Success,
                 (Some("completed"), conclusion) => CiStatus::Failure(format!(
                     "run {} concluded {}",
-                    run["id"].as_u64().unwrap_or(0),
+                    run.id,
                     conclusion.unwrap_or("without a conclusion")
                 )),
                 _ => CiStatus::Pending,
@@ -711,15 +686,16 @@ impl Forge for GithubForge {
         path: &str,
     ) -> ForgeResult<Option<FileAtCommit>> {
         let base = repo_path(repo)?;
-        let Some(item) = self.get(&format!(
+        let Some(item) = self.get::<Content>(&format!(
             "{base}/contents/{}?ref={commit}",
             encode_path(path)
         ))?
         else {
             return Ok(None);
         };
-        let encoded: String = item["content"]
-            .as_str()
+        let encoded: String = item
+            .content
+            .as_deref()
             .unwrap_or_default()
             .split_whitespace()
             .collect();
@@ -730,7 +706,7 @@ impl Forge for GithubForge {
             .map_err(|_| ForgeError::Other(format!("{path} is not UTF-8 text")))?;
         Ok(Some(FileAtCommit {
             text,
-            blob: item["sha"].as_str().unwrap_or_default().to_string(),
+            blob: item.sha,
             commit: commit.to_string(),
         }))
     }
@@ -746,14 +722,14 @@ impl Forge for GithubForge {
         let answer = self.write("PUT", &uri, &body)?;
         match answer.status {
             200 | 201 => {
-                let written = answer.json();
-                let commit = written["commit"]["sha"]
-                    .as_str()
-                    .map(String::from)
+                let written: FileUpdate = self.expect_ok("PUT", &uri, answer)?;
+                let commit = written
+                    .commit
+                    .and_then(|c| c.sha)
                     .ok_or_else(|| ForgeError::Other("GitHub's answer has no commit".into()))?;
                 // The file at the new commit is what was just written: the observation that
                 // follows reads it from the cache instead of asking.
-                if let Some(blob) = written["content"]["sha"].as_str()
+                if let Some(blob) = written.content.and_then(|c| c.sha)
                     && let Ok(mut cache) = self.cache.lock()
                 {
                     let item = json!({ "type": "file", "encoding": "base64", "sha": blob, "content": body["content"] });
@@ -777,19 +753,16 @@ impl Forge for GithubForge {
 
     fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
         let base = repo_path(repo)?;
-        let refs = self
+        let refs: Vec<GitRef> = self
             .get(&format!("{base}/git/matching-refs/tags"))?
-            .unwrap_or(Value::Null);
+            .unwrap_or_default();
         let mut tags = Vec::new();
-        for reference in refs.as_array().into_iter().flatten() {
-            let Some(name) = reference["ref"]
-                .as_str()
-                .and_then(|r| r.strip_prefix("refs/tags/"))
-            else {
+        for reference in refs {
+            let Some(name) = reference.name.strip_prefix("refs/tags/") else {
                 continue;
             };
-            let commit = match reference["object"]["type"].as_str() {
-                Some("commit") => reference["object"]["sha"].as_str().map(String::from),
+            let commit = match reference.object.kind.as_str() {
+                "commit" => Some(reference.object.sha.clone()),
                 // Annotated: peeled through the tag object (immutable, so asked once).
                 _ => self.resolve_tag(repo, name)?,
             };
@@ -811,7 +784,7 @@ impl Forge for GithubForge {
         limit: usize,
     ) -> ForgeResult<CommitRange> {
         let base = repo_path(repo)?;
-        let compare = self
+        let compare: Comparison = self
             .get(&format!(
                 "{base}/compare/{base_commit}...{head}?per_page={}",
                 limit.clamp(1, 100)
@@ -819,16 +792,15 @@ impl Forge for GithubForge {
             .ok_or_else(|| ForgeError::NotFound {
                 what: format!("commit {base_commit} or {head}"),
             })?;
-        let commits = compare["commits"]
-            .as_array()
+        let commits = compare
+            .commits
             .into_iter()
-            .flatten()
             .take(limit)
             .map(|c| CommitSummary {
-                id: c["sha"].as_str().unwrap_or_default().to_string(),
-                subject: c["commit"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
+                id: c.sha,
+                subject: c
+                    .commit
+                    .message
                     .lines()
                     .next()
                     .unwrap_or_default()
@@ -836,25 +808,23 @@ impl Forge for GithubForge {
             })
             .collect();
         Ok(CommitRange {
-            total: compare["total_commits"].as_u64().unwrap_or(0) as usize,
+            total: usize::try_from(compare.total_commits).unwrap_or(usize::MAX),
             commits,
         })
     }
 
     fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
         let base = repo_path(repo)?;
-        let listing = self
+        let listing: Vec<ContentEntry> = self
             .get(&format!(
                 "{base}/contents/{}?ref={commit}",
                 encode_path(dir)
             ))?
-            .unwrap_or(Value::Null);
+            .unwrap_or_default();
         Ok(listing
-            .as_array()
             .into_iter()
-            .flatten()
-            .filter(|e| e["type"].as_str() == Some("file"))
-            .filter_map(|e| e["path"].as_str().map(String::from))
+            .filter(|e| e.kind == "file")
+            .map(|e| e.path)
             .collect())
     }
 
@@ -895,17 +865,18 @@ impl Forge for GithubForge {
         )?;
         match answer.status {
             201 => Ok(()),
-            422 if answer.body.windows(14).any(|w| w == b"already_exists") => Ok(()),
+            422 if answer.has_error_code("already_exists") => Ok(()),
             _ => Err(refusal("POST", &uri, &answer)),
         }
     }
 
     fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
         let base = repo_path(repo)?;
-        let release = self.get(&format!("{base}/releases/tags/{}", encode_path(tag)))?;
+        let release: Option<Release> =
+            self.get(&format!("{base}/releases/tags/{}", encode_path(tag)))?;
         Ok(release.map(|r| ReleaseInfo {
-            by_stackrel: r["body"]
-                .as_str()
+            by_stackrel: r
+                .body
                 .is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY)),
         }))
     }
@@ -913,7 +884,7 @@ impl Forge for GithubForge {
     fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
         let base = repo_path(repo)?;
         let mut found = Vec::new();
-        for (kind, key) in [("secrets", "secrets"), ("variables", "variables")] {
+        for kind in ["secrets", "variables"] {
             // Listing secrets needs admin rights; without them the check is skipped, not failed,
             // and not asked again for a while: a refusal costs rate limit on every reconcile.
             let uri = format!("{base}/actions/{kind}?per_page=100");
@@ -925,20 +896,22 @@ impl Forge for GithubForge {
             {
                 continue;
             }
-            let listed = match self.fetch(&uri) {
-                Ok(Fetched::Found(body)) => body,
+            let listed: Secrets = match self.fetch(&uri) {
+                Ok(Fetched::Found(body)) => decode("GET", &uri, &body)?,
                 Ok(Fetched::Missing | Fetched::Refused(_)) => {
                     self.known().refused.insert(uri, Instant::now());
                     continue;
                 }
                 Err(_) => continue,
             };
-            for item in listed[key].as_array().into_iter().flatten() {
-                if let Some(name) = item["name"].as_str()
-                    && pins.contains(&name)
-                    && !found.iter().any(|f: &String| f == name)
-                {
-                    found.push(name.to_string());
+            let names = if kind == "secrets" {
+                listed.secrets
+            } else {
+                listed.variables
+            };
+            for item in names {
+                if pins.contains(&item.name.as_str()) && !found.contains(&item.name) {
+                    found.push(item.name);
                 }
             }
         }
@@ -958,67 +931,20 @@ impl Forge for GithubForge {
         // The comment this forge wrote is edited directly; it is looked for only when this
         // process has not written it yet (or it was deleted).
         let remembered = self.known().comments.remove(&key);
-        let mut current = false;
-        if let Some((id, last)) = remembered {
-            let uri = format!("{base}/issues/comments/{id}");
-            if last == text {
-                current = true;
-            } else {
-                let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
-                if answer.status != 404 {
-                    self.expect_ok("PATCH", &uri, answer)?;
-                    current = true;
-                }
-            }
-            if current {
-                self.known()
-                    .comments
-                    .insert(key.clone(), (id, text.clone()));
-            }
-        }
-        if !current {
-            let comments = self
-                .get(&format!(
-                    "{base}/issues/{}/comments?per_page=100",
-                    ticket.number
-                ))?
-                .ok_or_else(|| ForgeError::NotFound {
-                    what: format!("issue {ticket}"),
-                })?;
-            let ours = comments
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)));
-            let id = match ours {
-                Some(comment) if comment["body"].as_str() == Some(text.as_str()) => {
-                    comment["id"].as_u64()
-                }
-                Some(comment) => {
-                    let id = comment["id"].as_u64().unwrap_or(0);
-                    let uri = format!("{base}/issues/comments/{id}");
-                    let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
-                    self.expect_ok("PATCH", &uri, answer)?;
-                    Some(id)
-                }
-                None => {
-                    let uri = format!("{base}/issues/{}/comments", ticket.number);
-                    let answer = self.write("POST", &uri, &json!({ "body": text }))?;
-                    self.expect_ok("POST", &uri, answer)?["id"].as_u64()
-                }
-            };
-            if let Some(id) = id {
-                self.known().comments.insert(key, (id, text));
-            }
+        let current = match &remembered {
+            Some((id, last)) => self.edit_remembered(&base, *id, last, &text)?,
+            None => false,
+        };
+        let id = if current {
+            remembered.map(|(id, _)| id)
+        } else {
+            self.find_or_post_comment(&base, ticket, marker, &text)?
+        };
+        if let Some(id) = id {
+            self.known().comments.insert(key, (id, text));
         }
         if let Some(label) = label {
-            let labelled = format!("{ticket}:{label}");
-            if !self.known().labels.contains(&labelled) {
-                let uri = format!("{base}/issues/{}/labels", ticket.number);
-                let answer = self.write("POST", &uri, &json!({ "labels": [label] }))?;
-                self.expect_ok("POST", &uri, answer)?;
-                self.known().labels.insert(labelled);
-            }
+            self.add_label(&base, ticket, label)?;
         }
         Ok(())
     }
@@ -1026,56 +952,11 @@ impl Forge for GithubForge {
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
         let base = repo_path(repo)?;
         let key = format!("{base}@{}", record.version);
-        let id = match record.state {
-            // An outcome belongs to the newest deployment of the version: the one this forge
-            // created or last listed, looked up only when it knows none (after a restart).
-            DeploymentState::Succeeded
-            | DeploymentState::Failed
-            | DeploymentState::Verified
-            | DeploymentState::Reported => {
-                let known = self.known().deployment_ids.get(&key).copied();
-                match known {
-                    Some(id) => Some(id),
-                    None => self
-                        .deployment_list(repo, Some(&record.version))?
-                        .into_iter()
-                        .find(|d| d["payload"]["version"].as_str() == Some(record.version.as_str()))
-                        .and_then(|d| d["id"].as_u64()),
-                }
-            }
-            // A new attempt (or an adoption) reuses the version's newest deployment while that
-            // has no final status: it is this attempt's own, created by a request whose answer
-            // was lost (the observation just before listed it). Otherwise it is a new deployment.
-            DeploymentState::Started | DeploymentState::Adopted => {
-                let known = self.known();
-                known
-                    .deployment_ids
-                    .get(&key)
-                    .copied()
-                    .filter(|id| !known.statuses.get(id).is_some_and(is_final))
-            }
-        };
-        let id = match id {
+        let id = match self.deployment_for(repo, &key, record)? {
             Some(id) => id,
             // The first attempt, or a retry after a final status: a new deployment.
             None => {
-                let uri = format!("{base}/deployments");
-                let answer = self.write(
-                    "POST",
-                    &uri,
-                    &json!({
-                        "ref": record.version,
-                        "environment": self.environment,
-                        "description": format!("stackrel: deploying {}", record.version),
-                        "payload": { "version": record.version, "commit": record.commit },
-                        "auto_merge": false,
-                        "required_contexts": [],
-                        "production_environment": true,
-                    }),
-                )?;
-                let id = self.expect_ok("POST", &uri, answer)?["id"]
-                    .as_u64()
-                    .unwrap_or(0);
+                let id = self.create_deployment(&base, record)?;
                 self.known().deployment_ids.insert(key, id);
                 id
             }
@@ -1107,7 +988,7 @@ impl Forge for GithubForge {
             &uri,
             &json!({ "state": state, "description": description }),
         )?;
-        let status = self.expect_ok("POST", &uri, answer)?;
+        let status: DeploymentStatus = self.expect_ok("POST", &uri, answer)?;
         self.known().statuses.insert(id, status);
         Ok(())
     }
@@ -1117,49 +998,193 @@ impl Forge for GithubForge {
         let mut records = Vec::new();
         let mut newest = HashMap::new();
         for deployment in self.deployment_list(repo, None)? {
-            let id = deployment["id"].as_u64().unwrap_or(0);
-            if let Some(version) = deployment["payload"]["version"].as_str() {
+            if let Some(version) = deployment.version() {
                 // Listed newest first.
-                newest.entry(format!("{base}@{version}")).or_insert(id);
+                newest
+                    .entry(format!("{base}@{version}"))
+                    .or_insert(deployment.id);
             }
-            let version = deployment["payload"]["version"]
-                .as_str()
-                .or(deployment["ref"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            // A status this forge posted, or a final one, is not asked for again: with a
-            // history of deployments, that would be one request per deployment per reconcile.
-            let known = self.known().statuses.get(&id).cloned();
-            let status = match known {
-                Some(status) => status,
-                None => {
-                    let statuses = self
-                        .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
-                        .unwrap_or(Value::Null);
-                    let Some(status) = statuses.as_array().and_then(|s| s.first()).cloned() else {
-                        continue;
-                    };
-                    if is_final(&status) {
-                        self.known().statuses.insert(id, status.clone());
-                    }
-                    status
-                }
+            let Some(status) = self.newest_status(&base, deployment.id)? else {
+                continue;
             };
-            let description = status["description"].as_str().unwrap_or_default();
+            let description = status.description.unwrap_or_default();
             records.push(DeploymentRecord {
-                version,
-                commit: deployment["sha"].as_str().unwrap_or_default().to_string(),
-                state: state_of(status["state"].as_str().unwrap_or_default(), description),
-                at: status["created_at"]
-                    .as_str()
+                version: deployment
+                    .version()
+                    .or(deployment.reference.as_deref())
                     .unwrap_or_default()
                     .to_string(),
-                detail: description.to_string(),
+                commit: deployment.sha.unwrap_or_default(),
+                state: state_of(&status.state, &description),
+                at: status.created_at.unwrap_or_default(),
+                detail: description,
             });
         }
         self.known().deployment_ids.extend(newest);
         records.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(records)
+    }
+}
+
+/// The parts of reporting on a ticket and recording deployments.
+impl GithubForge {
+    /// The commit a ref's object is, peeling annotated tags (a tag of a tag too, within reason).
+    fn peel(&self, base: &str, tag: &str, mut object: GitObject) -> ForgeResult<CommitId> {
+        for _ in 0..5 {
+            match object.kind.as_str() {
+                "commit" => return Ok(object.sha),
+                "tag" => {
+                    let sha = &object.sha;
+                    let tag_object: TagObject = self
+                        .get(&format!("{base}/git/tags/{sha}"))?
+                        .ok_or_else(|| ForgeError::NotFound {
+                            what: format!("tag object {sha}"),
+                        })?;
+                    object = tag_object.object;
+                }
+                _ => break,
+            }
+        }
+        Err(ForgeError::Other(format!(
+            "tag {tag} does not point at a commit"
+        )))
+    }
+
+    /// Brings the comment this process wrote up to date; false when it is gone (deleted).
+    fn edit_remembered(&self, base: &str, id: u64, last: &str, text: &str) -> ForgeResult<bool> {
+        if last == text {
+            return Ok(true);
+        }
+        let uri = format!("{base}/issues/comments/{id}");
+        let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
+        if answer.status == 404 {
+            return Ok(false);
+        }
+        self.expect_ok::<serde::de::IgnoredAny>("PATCH", &uri, answer)?;
+        Ok(true)
+    }
+
+    /// Finds stackrel's comment on the ticket by its marker and brings it up to date, or posts
+    /// it; its id, when GitHub gave one.
+    fn find_or_post_comment(
+        &self,
+        base: &str,
+        ticket: &TicketRef,
+        marker: &str,
+        text: &str,
+    ) -> ForgeResult<Option<u64>> {
+        let comments: Vec<Comment> = self
+            .get(&format!(
+                "{base}/issues/{}/comments?per_page=100",
+                ticket.number
+            ))?
+            .ok_or_else(|| ForgeError::NotFound {
+                what: format!("issue {ticket}"),
+            })?;
+        let ours = comments
+            .into_iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)));
+        Ok(Some(match ours {
+            Some(comment) if comment.body.as_deref() == Some(text) => comment.id,
+            Some(comment) => {
+                let uri = format!("{base}/issues/comments/{}", comment.id);
+                let answer = self.write("PATCH", &uri, &json!({ "body": text }))?;
+                self.expect_ok::<serde::de::IgnoredAny>("PATCH", &uri, answer)?;
+                comment.id
+            }
+            None => {
+                let uri = format!("{base}/issues/{}/comments", ticket.number);
+                let answer = self.write("POST", &uri, &json!({ "body": text }))?;
+                self.expect_ok::<Created>("POST", &uri, answer)?.id
+            }
+        }))
+    }
+
+    fn add_label(&self, base: &str, ticket: &TicketRef, label: &str) -> ForgeResult<()> {
+        let labelled = format!("{ticket}:{label}");
+        if self.known().labels.contains(&labelled) {
+            return Ok(());
+        }
+        let uri = format!("{base}/issues/{}/labels", ticket.number);
+        let answer = self.write("POST", &uri, &json!({ "labels": [label] }))?;
+        self.expect_ok::<serde::de::IgnoredAny>("POST", &uri, answer)?;
+        self.known().labels.insert(labelled);
+        Ok(())
+    }
+
+    /// The deployment a record belongs to, when one exists to add a status to.
+    fn deployment_for(
+        &self,
+        repo: &RepoLocation,
+        key: &str,
+        record: &DeploymentRecord,
+    ) -> ForgeResult<Option<u64>> {
+        match record.state {
+            // An outcome belongs to the newest deployment of the version: the one this forge
+            // created or last listed, looked up only when it knows none (after a restart).
+            DeploymentState::Succeeded
+            | DeploymentState::Failed
+            | DeploymentState::Verified
+            | DeploymentState::Reported => {
+                let known = self.known().deployment_ids.get(key).copied();
+                match known {
+                    Some(id) => Ok(Some(id)),
+                    None => Ok(self
+                        .deployment_list(repo, Some(&record.version))?
+                        .into_iter()
+                        .find(|d| d.version() == Some(record.version.as_str()))
+                        .map(|d| d.id)),
+                }
+            }
+            // A new attempt (or an adoption) reuses the version's newest deployment while that
+            // has no final status: it is this attempt's own, created by a request whose answer
+            // was lost (the observation just before listed it). Otherwise it is a new deployment.
+            DeploymentState::Started | DeploymentState::Adopted => {
+                let known = self.known();
+                Ok(known
+                    .deployment_ids
+                    .get(key)
+                    .copied()
+                    .filter(|id| !known.statuses.get(id).is_some_and(is_final)))
+            }
+        }
+    }
+
+    fn create_deployment(&self, base: &str, record: &DeploymentRecord) -> ForgeResult<u64> {
+        let uri = format!("{base}/deployments");
+        let answer = self.write(
+            "POST",
+            &uri,
+            &json!({
+                "ref": record.version,
+                "environment": self.environment,
+                "description": format!("stackrel: deploying {}", record.version),
+                "payload": { "version": record.version, "commit": record.commit },
+                "auto_merge": false,
+                "required_contexts": [],
+                "production_environment": true,
+            }),
+        )?;
+        Ok(self.expect_ok::<Created>("POST", &uri, answer)?.id)
+    }
+
+    /// A deployment's newest status. One this forge posted, or a final one, is not asked for
+    /// again: with a history of deployments, that would be one request per deployment per
+    /// reconcile.
+    fn newest_status(&self, base: &str, id: u64) -> ForgeResult<Option<DeploymentStatus>> {
+        if let Some(status) = self.known().statuses.get(&id).cloned() {
+            return Ok(Some(status));
+        }
+        let statuses: Vec<DeploymentStatus> = self
+            .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
+            .unwrap_or_default();
+        let Some(status) = statuses.into_iter().next() else {
+            return Ok(None);
+        };
+        if is_final(&status) {
+            self.known().statuses.insert(id, status.clone());
+        }
+        Ok(Some(status))
     }
 }
 

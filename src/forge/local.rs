@@ -65,7 +65,7 @@ impl LocalForge {
 }
 
 fn git(context: &str) -> impl Fn(git2::Error) -> ForgeError + '_ {
-    move |e| ForgeError::other(context, e.message())
+    move |e| ForgeError::git(context, e)
 }
 
 fn oid(commit: &str) -> ForgeResult<Oid> {
@@ -79,10 +79,7 @@ fn branch_oid(repo: &Repository, branch: &str) -> ForgeResult<Oid> {
         Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound {
             what: format!("branch {branch}"),
         }),
-        Err(e) => Err(ForgeError::other(
-            format!("reading branch {branch}"),
-            e.message(),
-        )),
+        Err(e) => Err(ForgeError::git(format!("reading branch {branch}"), e)),
     }
 }
 
@@ -102,7 +99,7 @@ impl Forge for LocalForge {
             Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidSpec => {
                 return Ok(None);
             }
-            Err(e) => return Err(ForgeError::other(format!("reading tag {tag}"), e.message())),
+            Err(e) => return Err(ForgeError::git(format!("reading tag {tag}"), e)),
         };
         let commit = reference
             .peel_to_commit()
@@ -137,7 +134,7 @@ impl Forge for LocalForge {
         let note = match r.find_note(Some(CI_NOTES_REF), oid(commit)?) {
             Ok(note) => note,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(CiStatus::Missing),
-            Err(e) => return Err(ForgeError::other("reading CI notes", e.message())),
+            Err(e) => return Err(ForgeError::git("reading CI notes", e)),
         };
         let text = note.message().unwrap_or_default().to_string();
         Ok(parse_ci_note(&text, workflow))
@@ -160,7 +157,7 @@ impl Forge for LocalForge {
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(ForgeError::other(format!("looking up {path}"), e.message())),
+            Err(e) => return Err(ForgeError::git(format!("looking up {path}"), e)),
         };
         let blob = r.find_blob(entry.id()).map_err(git("reading the file"))?;
         let text = String::from_utf8(blob.content().to_vec()).map_err(|_| {
@@ -229,7 +226,7 @@ impl Forge for LocalForge {
                         .unwrap_or_default(),
                 })
             }
-            Err(e) => Err(ForgeError::other("moving the branch", e.message())),
+            Err(e) => Err(ForgeError::git("moving the branch", e)),
         }
     }
 
@@ -327,10 +324,7 @@ impl Forge for LocalForge {
             Err(e) if e.code() == ErrorCode::Exists => Err(ForgeError::AlreadyExists {
                 what: format!("tag {}", release.tag),
             }),
-            Err(e) => Err(ForgeError::other(
-                format!("creating tag {}", release.tag),
-                e.message(),
-            )),
+            Err(e) => Err(ForgeError::git(format!("creating tag {}", release.tag), e)),
         }
     }
 
@@ -383,7 +377,7 @@ impl Forge for LocalForge {
         let notes = match r.notes(Some(DEPLOYMENTS_NOTES_REF)) {
             Ok(notes) => notes,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(ForgeError::other("listing deployment records", e.message())),
+            Err(e) => return Err(ForgeError::git("listing deployment records", e)),
         };
         let mut records = Vec::new();
         for item in notes {
@@ -392,7 +386,7 @@ impl Forge for LocalForge {
                 .find_blob(note_id)
                 .map_err(git("reading a deployment record"))?;
             let parsed: Vec<DeploymentRecord> = serde_json::from_slice(blob.content())
-                .map_err(|e| ForgeError::other("a deployment record is not valid JSON", e))?;
+                .map_err(|e| ForgeError::decode("a deployment record is not valid JSON", e))?;
             records.extend(parsed);
         }
         // RFC 3339 timestamps in UTC sort as text.

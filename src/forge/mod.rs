@@ -5,6 +5,7 @@
 //! unclear outcome can never do the work twice.
 
 pub mod github;
+mod github_answers;
 pub mod local;
 pub mod router;
 
@@ -114,6 +115,10 @@ impl DeploymentState {
     }
 }
 
+/// Why a forge operation did not do what was asked. The first variants are answers the loop
+/// acts on (a lost race, a missing thing); the ones with a source say which layer failed —
+/// git, the HTTP exchange, or reading an answer — so callers can tell them apart. Messages say
+/// what was attempted and what failed, and never include a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
     /// A compare-and-swap write lost: the file or branch moved since it was read.
@@ -134,6 +139,27 @@ pub enum ForgeError {
     /// body was sent). Never resent blindly: the caller observes again to learn what happened.
     #[error("the outcome of {0} is unknown; observing again before anything is retried")]
     Unclear(String),
+    /// A git operation on a local repository failed.
+    #[error("{what}: {}", .source.message())]
+    Git {
+        what: String,
+        #[source]
+        source: git2::Error,
+    },
+    /// A request got no usable answer (after its retries, for a read).
+    #[error("{request}: {source}")]
+    Http {
+        request: String,
+        #[source]
+        source: HttpError,
+    },
+    /// An answer, or a record, that does not read as what it should be.
+    #[error("{what}: {source}")]
+    Decode {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
     /// Anything else, with a message that says what was attempted.
     #[error("{0}")]
     Other(String),
@@ -143,6 +169,45 @@ impl ForgeError {
     pub fn other(context: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
         ForgeError::Other(format!("{context}: {e}"))
     }
+
+    pub fn git(what: impl Into<String>, source: git2::Error) -> Self {
+        ForgeError::Git {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub fn decode(what: impl Into<String>, source: serde_json::Error) -> Self {
+        ForgeError::Decode {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+/// The HTTP client's own failure: no answer, or an answer whose body could not be read.
+/// Boxed, since the client's error is large and errors travel in every `Result` here.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{}", describe_chain(.0))]
+    Send(#[source] Box<octocrab::Error>),
+    #[error("reading the response: {}", describe_chain(.0))]
+    Body(#[source] Box<octocrab::Error>),
+}
+
+/// octocrab's own `Display` is terse (`GitHub`, `Hyper`): say what GitHub answered, or walk the
+/// chain of causes of a transport error.
+fn describe_chain(e: &octocrab::Error) -> String {
+    if let octocrab::Error::GitHub { source, .. } = e {
+        return format!("GitHub {}: {}", source.status_code, source.message);
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
 }
 
 pub type ForgeResult<T> = Result<T, ForgeError>;

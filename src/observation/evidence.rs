@@ -46,7 +46,7 @@ pub(super) fn observe_deploy(
                     deploy.verified = Some(Ok(o.live));
                     deploy.verify_detail = o.detail.clone();
                 }
-                Err(e) => deploy.verified = Some(Err(e.clone())),
+                Err(e) => deploy.verified = Some(Err(e.to_string())),
             }
         }
         if let Ok(outcome) = &outcome {

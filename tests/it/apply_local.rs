@@ -11,7 +11,7 @@ use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress
 use stackrel::config::{Config, RepoLocation};
 use stackrel::demo::{DEMO_WORKFLOW, Sandbox, release_text};
 use stackrel::deploy::command::{CommandDeployer, CommandRunner, CommandVerifier};
-use stackrel::deploy::{ReleaseContext, Verifier, VerifyOutcome};
+use stackrel::deploy::{ReleaseContext, Verifier, VerifyError, VerifyOutcome};
 use stackrel::forge::local::LocalForge;
 use stackrel::forge::{
     CiStatus, CommitId, CommitRange, DeploymentRecord, DeploymentState, FileAtCommit, FileWrite,
@@ -90,7 +90,7 @@ struct LiveCheck {
 }
 
 impl Verifier for LiveCheck {
-    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, String> {
+    fn verify(&self, release: &ReleaseContext) -> Result<VerifyOutcome, VerifyError> {
         let outcome = self.inner.verify(release)?;
         if outcome.live && self.lag.get() > 0 {
             self.lag.set(self.lag.get() - 1);

@@ -92,7 +92,10 @@ fn a_name_shared_by_organizations_asks_for_the_organization() {
     emulator.add_template(TEMPLATE, ORG, true, &[]);
     let unscoped = fast(AwxDeployer::new(&config(&emulator, None), TOKEN).unwrap());
 
-    let err = unscoped.deploy(&release("2026.08.3")).unwrap_err();
+    let err = unscoped
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("2 job templates named"), "{err}");
     assert!(err.contains("organization"), "{err}");
     assert_eq!(emulator.launches(), 0);
@@ -105,7 +108,8 @@ fn a_missing_template_is_named_in_the_error() {
 
     let err = deployer(&emulator)
         .deploy(&release("2026.08.3"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&format!("no job template named \"{TEMPLATE}\"")),
         "{err}"
@@ -120,7 +124,8 @@ fn refuses_a_template_that_would_drop_the_variable() {
 
     let err = deployer(&emulator)
         .deploy(&release("2026.08.3"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("would silently drop"), "{err}");
     assert!(err.contains(VARIABLE), "{err}");
     assert!(err.contains("Prompt on launch"), "{err}");
@@ -196,7 +201,8 @@ fn ignored_fields_fail_the_launch_and_cancel_the_job() {
 
     let err = deployer(&emulator)
         .deploy(&release("2026.08.3"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("ignored extra_vars (stack_image_tag)"),
         "{err}"
@@ -296,7 +302,8 @@ fn a_launch_that_never_gets_an_answer_is_sent_at_most_twice() {
 
     let err = deployer(&emulator)
         .deploy(&release("2026.08.3"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no clear answer twice"), "{err}");
     assert_eq!(emulator.launches(), 2);
     assert!(emulator.jobs().is_empty());
@@ -319,7 +326,10 @@ fn unauthorized_is_a_clear_error_without_the_token() {
     let wrong = "wrong-token-5ecr3t-value";
     let deployer = fast(AwxDeployer::new(&config(&emulator, Some(ORG)), wrong).unwrap());
 
-    let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
+    let err = deployer
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("401"), "{err}");
     assert!(
         err.contains("Authentication credentials were not provided."),
@@ -337,7 +347,10 @@ fn a_job_past_the_deploy_timeout_is_an_error_and_is_followed_next_time() {
     emulator.set_polls_to_finish(u32::MAX);
     let impatient = deployer(&emulator).with_deploy_timeout(Duration::from_millis(100));
 
-    let err = impatient.deploy(&release("2026.08.3")).unwrap_err();
+    let err = impatient
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("did not finish within 100ms"), "{err}");
     assert!(err.contains("still running"), "{err}");
     assert_eq!(emulator.jobs()[0].status, "running");
@@ -367,7 +380,8 @@ fn the_aap_gateway_prefix_works() {
     plain.api_prefix = AWX_API_PREFIX.into();
     let err = fast(AwxDeployer::new(&plain, TOKEN).unwrap())
         .deploy(&release("2026.08.4"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("api_prefix"), "{err}");
 }
 

@@ -152,6 +152,7 @@ fn an_unreachable_url_is_an_error_naming_it() {
     let url = format!("http://127.0.0.1:{port}/version/");
     let err = verifier(url.clone(), &[("version.stack", "xchem:{version}")])
         .verify(&release("2026.08.3"))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&url), "{err}");
 }
