@@ -7,13 +7,14 @@ mod evidence;
 
 use crate::apply::Backends;
 use crate::calver::CalVer;
-use crate::config::{Component, Config};
+use crate::config::{Component, Config, Deploy, LaunchedBy};
 use crate::deploy::DeployerView;
 use crate::forge::{
     CiStatus, CommitId, CommitRange, DeploymentRecord, DeploymentState, Forge, ForgeError, TagRef,
 };
 use crate::pin::read_pins;
 use crate::release::Release;
+use crate::workflow::{TagTrigger, Workflow, find_named};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,6 +29,10 @@ pub struct ComponentObservation {
     pub reachable: bool,
     /// `None` when no CI gate is configured.
     pub ci: Option<(String, CiStatus)>,
+    /// Why the CI run can never come, when it is missing and the workflow, read at the tag,
+    /// says a push of this tag does not start it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_never_runs: Option<String>,
 }
 
 /// The stack repository: current pins, the release tag, and its build.
@@ -164,8 +169,10 @@ pub fn observe(
     }
     let stack = observe_stack(config, release, forge)?;
     let deploy = evidence::observe_deploy(config, release, declared, &stack, backends)?;
+    let mut warnings = pin_override_warnings(config, forge)?;
+    warnings.extend(double_deploy_warning(config, forge, &stack.branch_head)?);
     Ok(Observation {
-        warnings: pin_override_warnings(config, forge)?,
+        warnings,
         components,
         stack,
         deploy,
@@ -193,12 +200,50 @@ fn observe_component(
         }
         None => (false, None),
     };
+    // Only a missing run is worth explaining: read the workflow then, not on every look.
+    let ci_never_runs = match (&commit, &ci) {
+        (Some(commit), Some((workflow, CiStatus::Missing))) => {
+            never_runs(forge, repo, commit, workflow, &tag)?
+        }
+        _ => None,
+    };
     Ok(ComponentObservation {
         tag,
         branch: component.branch.clone(),
         commit,
         reachable,
         ci,
+        ci_never_runs,
+    })
+}
+
+/// Where GitHub Actions workflows live in a repository.
+const WORKFLOWS_DIR: &str = ".github/workflows";
+
+/// Why a push of `tag` never starts the workflow named `name`, by the workflow file as it is at
+/// the tag's commit; `None` when it would, or when no single readable file has that name.
+fn never_runs(
+    forge: &dyn Forge,
+    repo: &crate::config::RepoLocation,
+    commit: &str,
+    name: &str,
+    tag: &str,
+) -> Result<Option<String>, ForgeError> {
+    let mut files = Vec::new();
+    for path in forge.list_files(repo, commit, WORKFLOWS_DIR)? {
+        if (path.ends_with(".yml") || path.ends_with(".yaml"))
+            && let Some(file) = forge.read_file(repo, commit, &path)?
+        {
+            files.push((path, file.text));
+        }
+    }
+    let named = find_named(files.iter().map(|(p, t)| (p.as_str(), t.as_str())), name);
+    let [(path, workflow)] = named.found.as_slice() else {
+        return Ok(None);
+    };
+    Ok(match workflow.tag_trigger(tag) {
+        TagTrigger::Runs => None,
+        never => Some(format!("{path}: {never}")),
     })
 }
 
@@ -317,6 +362,38 @@ fn observe_released(
         previous,
         adds,
     })
+}
+
+/// With `launched_by = "stackrel"`, a stack workflow that launches the same AWX template itself
+/// (Fragalysis' `deploy-production` job) would deploy every release twice.
+fn double_deploy_warning(
+    config: &Config,
+    forge: &dyn Forge,
+    branch_head: &str,
+) -> Result<Option<String>, ForgeError> {
+    let Deploy::Awx(awx) = &config.deploy else {
+        return Ok(None);
+    };
+    if awx.launched_by != LaunchedBy::Stackrel {
+        return Ok(None);
+    }
+    let path = &config.stack.workflow;
+    let Some(file) = forge.read_file(&config.stack.repo, branch_head, path)? else {
+        return Ok(None);
+    };
+    let Ok(workflow) = Workflow::parse(&file.text) else {
+        return Ok(None);
+    };
+    Ok(workflow
+        .awx_launches()
+        .iter()
+        .find(|l| l.template.as_ref().and_then(|t| t.known()) == Some(awx.template.as_str()))
+        .map(|launch| {
+            format!(
+                "{path} launches the AWX template \"{}\" itself (job {}), and [deploy] launched_by = \"stackrel\" launches it too: every release would deploy twice; set launched_by = \"ci\" to follow the workflow's job instead",
+                awx.template, launch.job
+            )
+        }))
 }
 
 /// A repository secret or variable named like a pin silently overrides it in the build.

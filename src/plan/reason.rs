@@ -102,6 +102,13 @@ pub enum ComponentReason {
         branch: String,
         workflow: String,
     },
+    /// The component's workflow does not run for this tag at all: the run can never come.
+    CiNeverRuns {
+        tag: String,
+        workflow: String,
+        component: String,
+        why: String,
+    },
     /// The run stayed missing (or unfinished) past `ci_timeout`.
     CiTimedOut {
         tag: String,
@@ -363,6 +370,7 @@ impl ComponentReason {
             ComponentReason::CiRunning { .. } => "ci-running",
             ComponentReason::CiMissing { .. } => "ci-missing",
             ComponentReason::CiWaived { .. } => "ci-waived",
+            ComponentReason::CiNeverRuns { .. } => "ci-never-runs",
             ComponentReason::CiTimedOut { .. } => "ci-timed-out",
         }
     }
@@ -560,6 +568,15 @@ impl fmt::Display for ComponentReason {
                 f,
                 "{tag} is {} on {branch}; \"{workflow}\" waived by the release file",
                 short(commit)
+            ),
+            ComponentReason::CiNeverRuns {
+                tag,
+                workflow,
+                component,
+                why,
+            } => write!(
+                f,
+                "no \"{workflow}\" run for {tag} can come ({why}); release a tag the workflow builds, or, if {tag} was built another way, waive the gate with `waive_ci = [\"{component}\"]` in the release file"
             ),
             ComponentReason::CiTimedOut {
                 tag,

@@ -1008,3 +1008,54 @@ fn a_refused_write_is_reported_with_githubs_status_and_message() {
     assert!(!text.contains(TOKEN));
     assert_eq!(master(&w.sandbox), w.start);
 }
+
+/// The world with `[deploy] launched_by = "ci"`: the stack's CI launches the template when the
+/// release tag is pushed (here, when the release is created), as Fragalysis' build-main does.
+fn ci_launched_world(job_status: &'static str) -> World {
+    let mut w = world();
+    let config = config_text(&w.github, &w.awx).replace(
+        "variable = \"stack_image_tag\"\n",
+        "variable = \"stack_image_tag\"\nlaunched_by = \"ci\"\n",
+    );
+    w.sandbox
+        .commit_desired(&[("stackrel.toml", &config)], "The stack's CI deploys")
+        .unwrap();
+    let (config, releases) = testkit::sandbox::load(&w.sandbox);
+    assert!(
+        format!("{:?}", config.deploy).contains("Ci"),
+        "{:?}",
+        config.deploy
+    );
+    w.config = config;
+    w.releases = releases;
+    let ci = w.awx.someone_else();
+    w.github.before_request("POST", "/releases", move || {
+        ci.launch(1, VERSION, job_status);
+    });
+    w
+}
+
+#[test]
+fn a_deploy_the_stack_ci_launched_is_followed_and_never_launched_again() {
+    let w = ci_launched_world("successful");
+    let outcome = apply_fresh(&w, &mut Quiet).unwrap();
+    assert_converged(&outcome);
+    assert_eq!(w.awx.launches(), 0, "stackrel never launches the template");
+    assert_eq!(
+        awx_jobs_for(&w, VERSION),
+        1,
+        "the CI's job is the one deploy"
+    );
+}
+
+#[test]
+fn a_failed_job_the_stack_ci_launched_is_a_failed_deploy_whatever_its_workflow_shows() {
+    let w = ci_launched_world("failed");
+    let outcome = apply_fresh(&w, &mut Quiet).unwrap();
+    let ApplyOutcome::Blocked { step, .. } = outcome else {
+        panic!("expected a blocked deploy, got {outcome:#?}")
+    };
+    assert_eq!(step.title(), "deploy");
+    assert_eq!(step.code(), "ci-deploy-failed", "{}", step.reason);
+    assert_eq!(w.awx.launches(), 0, "stackrel never launches the template");
+}

@@ -16,3 +16,4 @@ mod project_releases;
 mod schema;
 mod snapshots;
 mod validate_diagnostics;
+mod workflow_gates;

@@ -112,6 +112,7 @@ fn fresh() -> Observation {
                 commit: Some(BACKEND_COMMIT.into()),
                 reachable: true,
                 ci: Some(("build production".into(), CiStatus::Success)),
+                ci_never_runs: None,
             },
         ),
         (
@@ -122,6 +123,7 @@ fn fresh() -> Observation {
                 commit: Some(FRONTEND_COMMIT.into()),
                 reachable: true,
                 ci: None,
+                ci_never_runs: None,
             },
         ),
     ]);

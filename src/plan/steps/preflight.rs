@@ -53,6 +53,15 @@ pub(in crate::plan) fn preflight(
                     workflow: workflow.clone(),
                 },
             ),
+            Some((workflow, CiStatus::Missing)) if component.ci_never_runs.is_some() => (
+                Status::Blocked,
+                ComponentReason::CiNeverRuns {
+                    tag,
+                    workflow: workflow.clone(),
+                    component: name.to_string(),
+                    why: component.ci_never_runs.clone().unwrap_or_default(),
+                },
+            ),
             Some((workflow, status)) => {
                 let ci = CiFacts {
                     component: name,

@@ -107,6 +107,33 @@ struct State {
     log: Vec<LoggedRequest>,
 }
 
+/// Someone else's client of the emulator (see `AwxEmulator::someone_else`).
+#[derive(Clone)]
+pub struct SomeoneElse {
+    state: Arc<Mutex<State>>,
+}
+
+impl SomeoneElse {
+    /// Launches `template` with the version variable set to `version`; the job is `status`.
+    pub fn launch(&self, template: u64, version: &str, status: &str) -> u64 {
+        let mut state = lock(&self.state);
+        let variable = state.version_variable.clone();
+        let vars = json!({ variable: version }).to_string();
+        let id = state.create_job(template, vars);
+        if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
+            job.status = status.to_string();
+        }
+        id
+    }
+
+    /// Moves a job on, as AWX does while it runs.
+    pub fn set_status(&self, job: u64, status: &str) {
+        if let Some(j) = lock(&self.state).jobs.iter_mut().find(|j| j.id == job) {
+            j.status = status.to_string();
+        }
+    }
+}
+
 /// The running emulator; stops when dropped.
 pub struct AwxEmulator {
     server: Server,
@@ -219,16 +246,17 @@ impl AwxEmulator {
             .insert(field.to_string(), value.to_string());
     }
 
+    /// A handle for someone other than the client under test — the stack's CI launching the
+    /// template — that an emulator hook on another thread can act through.
+    pub fn someone_else(&self) -> SomeoneElse {
+        SomeoneElse {
+            state: self.state.clone(),
+        }
+    }
+
     /// Adds a job as if launched earlier, with the version variable set to `version`.
     pub fn seed_job(&self, template: u64, version: &str, status: &str) -> u64 {
-        let mut state = lock(&self.state);
-        let variable = state.version_variable.clone();
-        let vars = json!({ variable: version }).to_string();
-        let id = state.create_job(template, vars);
-        if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
-            job.status = status.to_string();
-        }
-        id
+        self.someone_else().launch(template, version, status)
     }
 
     /// Sets a job's status, as an operator or AWX itself would.
