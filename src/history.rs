@@ -139,20 +139,9 @@ impl HistoryEntry {
 /// Every release file that entered the first-parent history of `rev`, oldest first (files that
 /// entered in the same commit by path).
 pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeError> {
-    let tip = repo.commit(rev)?;
-    let mut chain = vec![tip.clone()];
-    let mut current = tip;
-    while current.parent_count() > 0 {
-        current = current.parent(0)?;
-        chain.push(current.clone());
-    }
-    chain.reverse();
-
+    let chain = first_parent_chain(repo, rev)?;
     let mut walker = Walker::new(&repo.repo, &repo.prefix);
-    let mut entries: Vec<HistoryEntry> = Vec::new();
-    // Path → index in `entries` of the entry that currently occupies that path.
-    let mut open: HashMap<String, usize> = HashMap::new();
-
+    let mut trail = Trail::default();
     // The `releases/` subtree of the previous commit on the chain, which is the current one's
     // first parent: carried over so each version of that (possibly large) tree is read once.
     let mut previous: Option<Tree<'_>> = None;
@@ -167,34 +156,55 @@ pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeE
             continue;
         }
         let info = walker.info(commit);
+        let arrivals = trail.departures(deltas, &info, &mut walker);
+        trail.arrivals(arrivals, commit, &info, &mut walker)?;
+    }
+    Ok(trail.entries)
+}
 
-        // Departures before arrivals, so a path is never reopened before the entry it replaces
-        // is closed, whatever order git lists the deltas in.
+/// The branch's own line, oldest first: the tip and its first parents.
+fn first_parent_chain<'r>(repo: &'r DesiredRepo, rev: &str) -> Result<Vec<Commit<'r>>, TreeError> {
+    let tip = repo.commit(rev)?;
+    let mut chain = vec![tip.clone()];
+    let mut current = tip;
+    while current.parent_count() > 0 {
+        current = current.parent(0)?;
+        chain.push(current.clone());
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// The entries so far, and which entry currently occupies each path.
+#[derive(Default)]
+struct Trail {
+    entries: Vec<HistoryEntry>,
+    open: HashMap<String, usize>,
+}
+
+impl Trail {
+    /// Records deletions, renames and modifications of one commit; returns the files that
+    /// arrive with it. Departures come first, so a path is never reopened before the entry it
+    /// replaces is closed, whatever order git lists the deltas in.
+    fn departures(
+        &mut self,
+        deltas: Vec<ReleaseDelta>,
+        info: &CommitInfo,
+        walker: &mut Walker<'_>,
+    ) -> Vec<ReleaseDelta> {
         let mut arrivals = Vec::new();
         for delta in deltas {
             match delta.status {
-                Delta::Deleted => close(
-                    &mut entries,
-                    &mut open,
-                    &delta.old,
-                    ChangeKind::Deleted,
-                    &info,
-                ),
+                Delta::Deleted => self.close(&delta.old, ChangeKind::Deleted, info),
                 Delta::Renamed => {
                     let to = delta.new.clone();
-                    close(
-                        &mut entries,
-                        &mut open,
-                        &delta.old,
-                        ChangeKind::Renamed { to },
-                        &info,
-                    );
+                    self.close(&delta.old, ChangeKind::Renamed { to }, info);
                     arrivals.push(delta);
                 }
-                Delta::Modified | Delta::Typechange => match open.get(&delta.new) {
+                Delta::Modified | Delta::Typechange => match self.open.get(&delta.new) {
                     Some(&index) => {
                         let parsed = walker.read(&delta.new, delta.new_id, delta.new_mode);
-                        let entry = &mut entries[index];
+                        let entry = &mut self.entries[index];
                         entry.changes.push(Change {
                             kind: ChangeKind::Modified,
                             commit: info.clone(),
@@ -209,8 +219,20 @@ pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeE
                 _ => {}
             }
         }
+        arrivals
+    }
+
+    /// Opens an entry for each file that arrives with `commit`, crediting the side-branch
+    /// commit that wrote it when `commit` is a merge.
+    fn arrivals(
+        &mut self,
+        mut arrivals: Vec<ReleaseDelta>,
+        commit: &Commit<'_>,
+        info: &CommitInfo,
+        walker: &mut Walker<'_>,
+    ) -> Result<(), TreeError> {
         if arrivals.is_empty() {
-            continue;
+            return Ok(());
         }
         arrivals.sort_by(|a, b| a.new.cmp(&b.new));
         let authored = if commit.parent_count() > 1 {
@@ -222,8 +244,8 @@ pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeE
         for delta in arrivals {
             let parsed = walker.read(&delta.new, delta.new_id, delta.new_mode);
             let authored = authored.get(&delta.new).map(|c| walker.info(c));
-            open.insert(delta.new.clone(), entries.len());
-            entries.push(HistoryEntry {
+            self.open.insert(delta.new.clone(), self.entries.len());
+            self.entries.push(HistoryEntry {
                 path: delta.new,
                 version: parsed.version,
                 problem: parsed.problem,
@@ -238,24 +260,18 @@ pub fn history(repo: &DesiredRepo, rev: &str) -> Result<Vec<HistoryEntry>, TreeE
                 stack: None,
             });
         }
+        Ok(())
     }
-    Ok(entries)
-}
 
-fn close(
-    entries: &mut [HistoryEntry],
-    open: &mut HashMap<String, usize>,
-    path: &str,
-    kind: ChangeKind,
-    info: &CommitInfo,
-) {
-    if let Some(index) = open.remove(path) {
-        let entry = &mut entries[index];
-        entry.changes.push(Change {
-            kind,
-            commit: info.clone(),
-        });
-        entry.current_components = None;
+    fn close(&mut self, path: &str, kind: ChangeKind, info: &CommitInfo) {
+        if let Some(index) = self.open.remove(path) {
+            let entry = &mut self.entries[index];
+            entry.changes.push(Change {
+                kind,
+                commit: info.clone(),
+            });
+            entry.current_components = None;
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::deploy::{Deployer, Verifier};
 use crate::forge::{Forge, ForgeError};
 use crate::observation::observe;
-use crate::plan::{Gate, Hold, Next, Plan, PlanOptions, Step, StepKind, plan};
+use crate::plan::{Action, Gate, Hold, Next, Plan, PlanOptions, Step, StepKind, plan};
 use crate::release::Release;
 use actions::{StepContext, StepResult};
 use std::ops::ControlFlow;
@@ -150,59 +150,118 @@ pub fn apply(
     options: &ApplyOptions,
     progress: &mut dyn Progress,
 ) -> Result<ApplyOutcome, ApplyError> {
-    let mut confirmed = false;
-    let mut conflicts = 0;
-    let mut poll = Poll::new(options);
+    let mut run = Run {
+        config,
+        release,
+        declared,
+        backends,
+        options,
+        confirmed: false,
+        conflicts: 0,
+        poll: Poll::new(options),
+    };
     loop {
         if progress.should_stop() {
             return Ok(ApplyOutcome::Stopped);
         }
         let observed = observe(config, release, declared, backends).map_err(ApplyError::Observe)?;
-        let plan_options = options.memory.plan_options(&options.plan, release.version);
-        let now = plan_options.now;
-        let current = plan(config, release, declared, &observed, plan_options);
-        options.memory.note(&current, now);
+        let current = run.plan(&observed);
         progress.planned(&current);
-        let (action, step) = match current.next() {
-            Next::InSync => return Ok(ApplyOutcome::Converged { plan: current }),
-            Next::Blocked(step) => {
-                let step = step.clone();
-                return Ok(ApplyOutcome::Blocked {
-                    plan: current,
-                    step,
-                });
-            }
-            Next::Wait(_) if let Some(hold) = current.held.clone() => {
-                return Ok(ApplyOutcome::Held {
-                    plan: current,
-                    hold,
-                });
-            }
-            Next::Wait(step) => {
-                if poll.timed_out(gate_timeout(config, step, options)) {
-                    let step = step.clone();
-                    return Ok(ApplyOutcome::TimedOut {
-                        plan: current,
-                        step,
-                    });
-                }
-                poll.wait(step, progress);
-                continue;
-            }
-            Next::Act(action, step) => (action, step.clone()),
+        let (action, step) = match run.next(&current, progress) {
+            ControlFlow::Break(outcome) => return Ok(outcome),
+            ControlFlow::Continue(None) => continue,
+            ControlFlow::Continue(Some(next)) => next,
         };
-        if !confirmed {
+        if !run.confirmed {
             if !progress.confirm(&current) {
                 return Ok(ApplyOutcome::Declined);
             }
-            confirmed = true;
+            run.confirmed = true;
         }
         progress.acting(&step);
+        if let Some(outcome) = run.act(action, &step, &current, &observed, progress)? {
+            return Ok(outcome);
+        }
+    }
+}
+
+/// One `apply`: what it works on, and what it keeps between observations.
+struct Run<'a> {
+    config: &'a Config,
+    release: &'a Release,
+    declared: &'a [Release],
+    backends: &'a Backends<'a>,
+    options: &'a ApplyOptions,
+    confirmed: bool,
+    conflicts: u32,
+    poll: Poll,
+}
+
+impl Run<'_> {
+    fn plan(&self, observed: &crate::observation::Observation) -> Plan {
+        let memory = &self.options.memory;
+        let plan_options = memory.plan_options(&self.options.plan, self.release.version);
+        let now = plan_options.now;
+        let current = plan(
+            self.config,
+            self.release,
+            self.declared,
+            observed,
+            plan_options,
+        );
+        memory.note(&current, now);
+        current
+    }
+
+    /// What the plan calls for: an outcome (stop here), nothing yet (a gate was waited on:
+    /// observe again), or an action to run.
+    fn next(
+        &mut self,
+        current: &Plan,
+        progress: &mut dyn Progress,
+    ) -> ControlFlow<ApplyOutcome, Option<(Action, Step)>> {
+        let plan = current.clone();
+        match current.next() {
+            Next::InSync => ControlFlow::Break(ApplyOutcome::Converged { plan }),
+            Next::Blocked(step) => ControlFlow::Break(ApplyOutcome::Blocked {
+                plan,
+                step: step.clone(),
+            }),
+            Next::Wait(_) if let Some(hold) = current.held.clone() => {
+                ControlFlow::Break(ApplyOutcome::Held { plan, hold })
+            }
+            Next::Wait(step) => {
+                if self
+                    .poll
+                    .timed_out(gate_timeout(self.config, step, self.options))
+                {
+                    return ControlFlow::Break(ApplyOutcome::TimedOut {
+                        plan,
+                        step: step.clone(),
+                    });
+                }
+                self.poll.wait(step, progress);
+                ControlFlow::Continue(None)
+            }
+            Next::Act(action, step) => ControlFlow::Continue(Some((action, step.clone()))),
+        }
+    }
+
+    /// Runs one action; `Some` when the run ends with it.
+    fn act(
+        &mut self,
+        action: Action,
+        step: &Step,
+        current: &Plan,
+        observed: &crate::observation::Observation,
+        progress: &mut dyn Progress,
+    ) -> Result<Option<ApplyOutcome>, ApplyError> {
+        let options = self.options;
         let context = StepContext {
-            config,
-            release,
-            observed: &observed,
-            backends,
+            config: self.config,
+            release: self.release,
+            observed,
+            backends: self.backends,
             target: current.target.as_deref(),
             window_ignored: options.plan.ignore_window
                 && options.plan.window.as_ref().is_some_and(|w| !w.open),
@@ -210,34 +269,34 @@ pub fn apply(
         };
         match actions::execute(action, &context, progress) {
             Ok(StepResult::Ran { what, succeeded }) => {
-                poll = Poll::new(options);
+                self.poll = Poll::new(options);
                 if succeeded {
-                    progress.acted(&step, &what);
+                    progress.acted(step, &what);
                 } else {
                     // Recorded where the next observation finds it; the plan blocks on it.
-                    progress.failed(&step, &what);
+                    progress.failed(step, &what);
                 }
-                if progress.after_side_effect(&what).is_break() {
-                    return Ok(ApplyOutcome::Interrupted { after: what });
-                }
+                Ok(progress
+                    .after_side_effect(&what)
+                    .is_break()
+                    .then_some(ApplyOutcome::Interrupted { after: what }))
             }
             Ok(StepResult::Interrupted(what)) => {
-                return Ok(ApplyOutcome::Interrupted { after: what });
+                Ok(Some(ApplyOutcome::Interrupted { after: what }))
             }
             Err(
                 ForgeError::Conflict { .. }
                 | ForgeError::AlreadyExists { .. }
                 | ForgeError::Unclear(_),
-            ) if conflicts < MAX_CONFLICTS => {
+            ) if self.conflicts < MAX_CONFLICTS => {
                 // Lost a race: someone else wrote first. Observe again; the plan decides.
-                conflicts += 1;
+                self.conflicts += 1;
+                Ok(None)
             }
-            Err(e) => {
-                return Err(ApplyError::Step {
-                    step: step.title(),
-                    error: e,
-                });
-            }
+            Err(error) => Err(ApplyError::Step {
+                step: step.title(),
+                error,
+            }),
         }
     }
 }

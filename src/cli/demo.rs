@@ -72,39 +72,10 @@ fn current_plan(
 
 pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     let started = Instant::now();
-    let root = match args.dir {
-        Some(dir) => {
-            if dir.exists()
-                && std::fs::read_dir(&dir)
-                    .map(|mut d| d.next().is_some())
-                    .unwrap_or(true)
-            {
-                return Err(miette::miette!(
-                    help = "give a new directory, or omit DIR for a temporary one",
-                    "{} already exists and is not empty",
-                    dir.display()
-                ));
-            }
-            dir
-        }
-        None => std::env::temp_dir().join(format!(
-            "stackrel-demo-{}-{}",
-            std::process::id(),
-            chrono::Utc::now().timestamp()
-        )),
-    };
+    let root = sandbox_dir(args.dir)?;
     heading("Building a sandbox shaped like the Fragalysis stack");
     let sandbox = build_sandbox(&root).map_err(|e| fail("building the sandbox", e.message()))?;
-    println!("  {}", sandbox.root.display());
-    println!(
-        "  backend.git, frontend.git   production branches, tags with CI notes, one tag only on staging"
-    );
-    println!(
-        "  stack.git                   .github/workflows/build-main.yaml pins BE_IMAGE_TAG=2026.07.1 FE_IMAGE_TAG=2026.08.1"
-    );
-    println!(
-        "  desired/                    stackrel.toml, releases/2026.08.1.toml and releases/2026.08.2.toml"
-    );
+    describe(&sandbox);
 
     let forge = LocalForge::new(&sandbox.desired);
     let deployer = sandbox.deployer();
@@ -119,6 +90,57 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
     let first = current_plan(&sandbox, &forge, &verifier)?;
     print!("{}", render(&first));
 
+    release_twice(&sandbox, &backends)?;
+    refuse_a_staging_backend(&sandbox, &forge, &verifier)?;
+
+    heading("stackrel status");
+    let (config, releases) = load_committed(&sandbox.desired)?;
+    let rows = status(&config, &releases, &backends).map_err(|e| fail("status", e))?;
+    print!("{}", render_status(&rows));
+
+    try_next(&sandbox);
+    println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the sandbox goes: a new or empty directory the person named, or a temporary one.
+fn sandbox_dir(dir: Option<PathBuf>) -> miette::Result<PathBuf> {
+    let Some(dir) = dir else {
+        return Ok(std::env::temp_dir().join(format!(
+            "stackrel-demo-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp()
+        )));
+    };
+    let not_empty = dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
+    if not_empty {
+        return Err(miette::miette!(
+            help = "give a new directory, or omit DIR for a temporary one",
+            "{} already exists and is not empty",
+            dir.display()
+        ));
+    }
+    Ok(dir)
+}
+
+fn describe(sandbox: &Sandbox) {
+    println!("  {}", sandbox.root.display());
+    println!(
+        "  backend.git, frontend.git   production branches, tags with CI notes, one tag only on staging"
+    );
+    println!(
+        "  stack.git                   .github/workflows/build-main.yaml pins BE_IMAGE_TAG=2026.07.1 FE_IMAGE_TAG=2026.08.1"
+    );
+    println!(
+        "  desired/                    stackrel.toml, releases/2026.08.1.toml and releases/2026.08.2.toml"
+    );
+}
+
+/// The whole release, then a second apply that finds nothing to do.
+fn release_twice(sandbox: &Sandbox, backends: &Backends<'_>) -> miette::Result<()> {
     heading("stackrel apply");
     let options = ApplyOptions {
         gate_timeout: Duration::from_secs(30),
@@ -131,30 +153,23 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
         .last()
         .cloned()
         .ok_or_else(|| fail("planning", "no release"))?;
-    match apply(
-        &config,
-        &release,
-        &releases,
-        &backends,
-        &options,
-        &mut Narrator,
-    )
-    .map_err(|e| fail("applying", e))?
-    {
+    let run = || {
+        apply(
+            &config,
+            &release,
+            &releases,
+            backends,
+            &options,
+            &mut Narrator,
+        )
+        .map_err(|e| fail("applying", e))
+    };
+    match run()? {
         ApplyOutcome::Converged { plan } => println!("  converged: {}", plan.live_words()),
         other => return Err(fail("applying", format!("did not converge: {other:?}"))),
     }
-
     heading("A second apply changes nothing");
-    let again = apply(
-        &config,
-        &release,
-        &releases,
-        &backends,
-        &options,
-        &mut Narrator,
-    )
-    .map_err(|e| fail("applying", e))?;
+    let again = run()?;
     println!(
         "  {}",
         if matches!(again, ApplyOutcome::Converged { .. }) {
@@ -163,7 +178,14 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
             "unexpected: not in sync"
         }
     );
+    Ok(())
+}
 
+fn refuse_a_staging_backend(
+    sandbox: &Sandbox,
+    forge: &LocalForge,
+    verifier: &CommandVerifier,
+) -> miette::Result<()> {
     heading("A release that must not ship: backend 2026.08.9 is tagged on staging, not production");
     sandbox
         .commit_desired(
@@ -174,7 +196,7 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
             "Release 2026.08.3",
         )
         .map_err(|e| fail("committing", e.message()))?;
-    let blocked = current_plan(&sandbox, &forge, &verifier)?;
+    let blocked = current_plan(sandbox, forge, verifier)?;
     print!("{}", render(&blocked));
     if let Some(step) = blocked.blocked() {
         println!(
@@ -182,12 +204,10 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
             step.title()
         );
     }
+    Ok(())
+}
 
-    heading("stackrel status");
-    let (config, releases) = load_committed(&sandbox.desired)?;
-    let rows = status(&config, &releases, &backends).map_err(|e| fail("status", e))?;
-    print!("{}", render_status(&rows));
-
+fn try_next(sandbox: &Sandbox) {
     heading("Try next");
     let dir = sandbox.desired.display();
     println!("  cd {dir}");
@@ -200,8 +220,7 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
         "  git -C ../stack.git log --oneline  # the pin commits; `git -C ../stack.git tag` the releases"
     );
     println!("  stackrel history                   # the audit trail");
-    println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(ExitCode::SUCCESS)
+    println!("  stackrel status                    # what is live, and what says so");
 }
 
 fn load_committed(
