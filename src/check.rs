@@ -5,7 +5,7 @@
 
 use crate::calver::CalVer;
 use crate::diagnostic::{Diagnostic, Source};
-use crate::release::{RELEASES_DIR, version_from_path};
+use crate::release::{RELEASES_DIR, parse_release, version_from_path};
 use crate::validate::InputFile;
 use std::collections::BTreeMap;
 
@@ -13,6 +13,7 @@ pub const RELEASE_MODIFIED: &str = "stackrel::check::release-modified";
 pub const RELEASE_DELETED: &str = "stackrel::check::release-deleted";
 pub const NOT_NEWER: &str = "stackrel::check::not-newer";
 pub const SEVERAL_RELEASES: &str = "stackrel::check::several-releases";
+pub const WAIVED_CI: &str = "stackrel::check::waived-ci";
 
 /// What the pull request does to the releases, for the summary line.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -45,8 +46,39 @@ pub fn judge_change(
     let head_files = release_files(head);
     let mut diagnostics = Vec::new();
     let mut summary = ChangeSummary::default();
+    judge_released(&fork_files, &head_files, &mut diagnostics, &mut summary);
+    let released: Vec<CalVer> = release_files(base)
+        .keys()
+        .chain(fork_files.keys())
+        .filter_map(|p| version_from_path(p).ok())
+        .collect();
+    let newest_released = released.iter().max().copied();
+    let mut added: Vec<(CalVer, &str)> = Vec::new();
+    for (path, bytes) in &head_files {
+        if fork_files.contains_key(path) {
+            continue;
+        }
+        summary.added.push(path.to_string());
+        let Ok(version) = version_from_path(path) else {
+            continue; // validation already reports the file name
+        };
+        added.push((version, path));
+        let source = source_for(path, bytes);
+        diagnostics.extend(not_newer(&source, version, newest_released));
+        diagnostics.extend(waived_gates(&source));
+    }
+    diagnostics.extend(several_added(added));
+    (diagnostics, summary)
+}
 
-    for (path, old) in &fork_files {
+/// Released files must stay as they are: modified or deleted is an error.
+fn judge_released(
+    fork_files: &BTreeMap<&str, &[u8]>,
+    head_files: &BTreeMap<&str, &[u8]>,
+    diagnostics: &mut Vec<Diagnostic>,
+    summary: &mut ChangeSummary,
+) {
+    for (path, old) in fork_files {
         match head_files.get(path) {
             None => {
                 summary.deleted.push(path.to_string());
@@ -74,56 +106,64 @@ pub fn judge_change(
             Some(_) => {}
         }
     }
+}
 
-    let released: Vec<CalVer> = release_files(base)
-        .keys()
-        .chain(fork_files.keys())
-        .filter_map(|p| version_from_path(p).ok())
+fn not_newer(source: &Source, version: CalVer, newest: Option<CalVer>) -> Option<Diagnostic> {
+    let newest = newest.filter(|newest| version <= *newest)?;
+    Some(
+        source
+            .error(
+                NOT_NEWER,
+                format!(
+                    "new release {version} is not newer than {newest}, which is already released"
+                ),
+            )
+            .at(0..0, "this release would never deploy")
+            .help(format!(
+                "name the release after the next version, e.g. `{RELEASES_DIR}/{}.toml`",
+                newest.next_iteration()
+            )),
+    )
+}
+
+/// A release that waives CI gates says so in review, where a person can object.
+fn waived_gates(source: &Source) -> Option<Diagnostic> {
+    let (release, _) = parse_release(source, None);
+    let release = release.filter(|r| !r.waive_ci.is_empty())?;
+    Some(
+        source
+            .warning(WAIVED_CI, format!(
+                "release {} waives the CI gate of {} (waive_ci): it deploys without that build's success",
+                release.version,
+                release.waive_ci.join(", ")
+            ))
+            .at(0..0, "waives CI")
+            .help("merge only if the build was proven another way; remove waive_ci to keep the gate"),
+    )
+}
+
+fn several_added(mut added: Vec<(CalVer, &str)>) -> Option<Diagnostic> {
+    if added.len() < 2 {
+        return None;
+    }
+    added.sort();
+    let (newest, _) = added.last()?;
+    let superseded: Vec<String> = added[..added.len() - 1]
+        .iter()
+        .map(|(v, _)| v.to_string())
         .collect();
-    let newest_released = released.iter().max().copied();
-    let mut added: Vec<(CalVer, &str)> = Vec::new();
-    for (path, bytes) in &head_files {
-        if fork_files.contains_key(path) {
-            continue;
-        }
-        summary.added.push(path.to_string());
-        let Ok(version) = version_from_path(path) else {
-            continue; // validation already reports the file name
-        };
-        added.push((version, path));
-        if let Some(newest) = newest_released
-            && version <= newest
-        {
-            diagnostics.push(
-                source_for(path, bytes)
-                    .error(NOT_NEWER, format!("new release {version} is not newer than {newest}, which is already released"))
-                    .at(0..0, "this release would never deploy")
-                    .help(format!("name the release after the next version, e.g. `{RELEASES_DIR}/{}.toml`", newest.next_iteration())),
-            );
-        }
-    }
-    if added.len() > 1 {
-        added.sort();
-        if let Some((newest, _)) = added.last() {
-            let superseded: Vec<String> = added[..added.len() - 1]
-                .iter()
-                .map(|(v, _)| v.to_string())
-                .collect();
-            diagnostics.push(
-                Diagnostic::new(
-                    crate::diagnostic::Severity::Warning,
-                    SEVERAL_RELEASES,
-                    format!(
-                        "this change adds {} releases; only the newest, {newest}, deploys — {} will be superseded",
-                        added.len(),
-                        superseded.join(", ")
-                    ),
-                )
-                .help("that is fine for recording history; to deploy each one, merge them one at a time"),
-            );
-        }
-    }
-    (diagnostics, summary)
+    Some(
+        Diagnostic::new(
+            crate::diagnostic::Severity::Warning,
+            SEVERAL_RELEASES,
+            format!(
+                "this change adds {} releases; only the newest, {newest}, deploys — {} will be superseded",
+                added.len(),
+                superseded.join(", ")
+            ),
+        )
+        .help("that is fine for recording history; to deploy each one, merge them one at a time"),
+    )
 }
 
 #[cfg(test)]
@@ -149,6 +189,25 @@ mod tests {
         let (diagnostics, summary) = judge_change(&base, &base, &head);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(summary.added, ["releases/2026.08.3.toml"]);
+    }
+
+    #[test]
+    fn a_new_release_that_waives_ci_is_a_warning_naming_the_gate() {
+        let base = [file("releases/2026.08.2.toml", R1)];
+        let waiving = "backend = \"2024.11.1-1\"\nwaive_ci = [\"backend\"]\n";
+        let head = [
+            file("releases/2026.08.2.toml", R1),
+            file("releases/2026.08.3.toml", waiving),
+        ];
+        let (diagnostics, _) = judge_change(&base, &base, &head);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, WAIVED_CI);
+        assert!(!diagnostics[0].is_error());
+        assert!(
+            diagnostics[0].message.contains("backend"),
+            "{}",
+            diagnostics[0].message
+        );
     }
 
     #[test]
