@@ -201,6 +201,21 @@ fn production_tags_leave_out_the_release_candidate_and_the_two_part_tag() {
 // --- Adoption ---------------------------------------------------------------------------------
 
 #[test]
+fn a_release_the_verifier_shows_live_plans_nothing_and_applies_nothing() {
+    let Some((_dir, r)) = with_verify() else {
+        return;
+    };
+    r.production_runs(LIVE);
+    let before = all_refs(&r.sandbox);
+    let plan = plan_newest(&r);
+    assert!(plan.in_sync(), "{plan:#?}");
+    assert_eq!(step(&plan, "deploy").code(), "live-by-evidence");
+    assert_exit(&stackrel(&r.sandbox.desired, &["plan"]), 0);
+    assert_converged(&apply_version(&r, LIVE, PlanOptions::default()));
+    assert_untouched(&r, &before);
+}
+
+#[test]
 fn with_no_evidence_the_plan_blocks_at_deploy_and_names_adopt() {
     let Some((_dir, r)) = without_verify() else {
         return;
