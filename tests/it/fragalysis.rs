@@ -252,6 +252,31 @@ fn adopt_records_the_release_as_live_and_never_deploys() {
     assert!(row(&status, LIVE).contains("live (adopted)"), "{status}");
 }
 
+#[test]
+fn a_release_cut_by_hand_that_the_verifier_shows_not_live_is_deployed_not_adopted() {
+    let Some((_dir, r)) = with_verify() else {
+        return;
+    };
+    r.production_runs("2026.08.2");
+    let plan = plan_newest(&r);
+    assert_eq!(
+        step(&plan, "deploy").code(),
+        "run-deploy-command",
+        "{plan:#?}"
+    );
+    assert_converged(&apply_version(&r, LIVE, PlanOptions::default()));
+    assert_eq!(r.sandbox.deploy_count(), 1);
+    assert_eq!(
+        tag_commit(&r.sandbox.stack, LIVE),
+        Some(r.merge),
+        "the tag stays"
+    );
+    assert_eq!(master(&r.sandbox), r.tip, "nothing was pinned");
+    let records = deployment_records(&r.sandbox);
+    let last = records.last().map(|rec| (rec.version.as_str(), rec.state));
+    assert_eq!(last, Some((LIVE, DeploymentState::Verified)));
+}
+
 // --- Order ------------------------------------------------------------------------------------
 
 #[test]
