@@ -40,7 +40,10 @@ pub(super) fn observe_deploy(
     let mut live = None;
     if let Some(verifier) = backends.verifier {
         let outcome = verifier.verify(&context);
-        if started {
+        // Before a deploy has started a "no" is only to be expected; a "yes" is production
+        // running the release all the same (a person released it), and verifies it.
+        let seen_live = outcome.as_ref().is_ok_and(|o| o.live);
+        if started || seen_live {
             match &outcome {
                 Ok(o) => {
                     deploy.verified = Some(Ok(o.live));

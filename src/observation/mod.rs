@@ -82,8 +82,9 @@ pub struct DeployObservation {
     pub latest_for_version: Option<DeploymentRecord>,
     /// What production runs, by the strongest evidence there is.
     pub live: Option<Live>,
-    /// The result of one verification of the desired release, taken only once a deploy of it
-    /// has at least started (before that, production cannot be running it).
+    /// The result of one verification of the desired release, taken once a deploy of it has
+    /// at least started, or whenever it shows the release live (a person released it): before a
+    /// deploy, a "not live" only says that nothing was deployed yet.
     pub verified: Option<Result<bool, String>>,
     pub verify_detail: String,
     /// What the deployer itself knows about this version (AWX job history), when it can tell.

@@ -5,8 +5,10 @@
 
 use git2::{Oid, Repository, Signature};
 use stackrel::apply::ApplyOutcome;
-use stackrel::config::Config;
+use stackrel::config::{Config, RepoLocation};
 use stackrel::demo::{Sandbox, build_sandbox, release_text};
+use stackrel::forge::local::LocalForge;
+use stackrel::forge::{DeploymentRecord, Forge};
 use stackrel::release::Release;
 use stackrel::tree::DesiredRepo;
 use stackrel::validate::validate;
@@ -23,6 +25,19 @@ pub fn sandbox() -> (tempfile::TempDir, Sandbox) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
     (dir, sandbox)
+}
+
+/// The sandbox layout under `root` (which must exist), as `stackrel demo DIR` leaves it and as
+/// the Fragalysis replica builds it.
+pub fn sandbox_at(root: &Path) -> Sandbox {
+    let root = root.canonicalize().expect("the sandbox's root exists");
+    Sandbox {
+        desired: root.join("desired"),
+        stack: root.join("stack.git"),
+        backend: root.join("backend.git"),
+        frontend: root.join("frontend.git"),
+        root,
+    }
 }
 
 /// The committed desired state, as `stackrel apply` reads it; it must be valid.
@@ -215,6 +230,14 @@ fn named_refs(repos: &[(&str, &PathBuf)]) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// The stack's deployment records, oldest first, as stackrel keeps them (git notes).
+pub fn deployment_records(sandbox: &Sandbox) -> Vec<DeploymentRecord> {
+    let stack = RepoLocation::Local(sandbox.stack.to_string_lossy().into_owned());
+    LocalForge::new(&sandbox.desired)
+        .deployments(&stack)
+        .expect("the deployment records are readable")
 }
 
 /// The tip of the stack's master.

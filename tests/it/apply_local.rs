@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
 use testkit::sandbox::{
-    all_refs, assert_converged, changed_paths, commits_since, file_at, load, master, pinned,
-    push_to_stack, remove_from_stack, sandbox, tags,
+    all_refs, assert_converged, changed_paths, commits_since, deployment_records as records,
+    file_at, load, master, pinned, push_to_stack, remove_from_stack, sandbox, tags,
 };
 
 const WORKFLOW: &str = ".github/workflows/build-main.yaml";
@@ -179,16 +179,6 @@ impl Progress for Effects {
     }
 }
 
-fn stack_location(sandbox: &Sandbox) -> RepoLocation {
-    RepoLocation::Local(sandbox.stack.to_string_lossy().into_owned())
-}
-
-fn records(sandbox: &Sandbox) -> Vec<DeploymentRecord> {
-    LocalForge::new(&sandbox.desired)
-        .deployments(&stack_location(sandbox))
-        .unwrap()
-}
-
 fn last_state(sandbox: &Sandbox, version: &str) -> Option<DeploymentState> {
     records(sandbox)
         .iter()
@@ -241,7 +231,7 @@ fn converged_once(sandbox: &Sandbox, start: Oid) -> Result<(), String> {
     Ok(())
 }
 
-fn blocked_step(outcome: ApplyOutcome) -> Step {
+pub(crate) fn blocked_step(outcome: ApplyOutcome) -> Step {
     match outcome {
         ApplyOutcome::Blocked { step, .. } => step,
         other => panic!("expected a blocked release, got {other:#?}"),

@@ -1,14 +1,14 @@
 //! Specifies `stackrel demo`, `plan`, `apply` and `status` as a person and a script use them:
 //! exit codes (`plan`: 0 in sync, 2 changes pending, 1 blocked or error), what they print, that
 //! `--json` is JSON, that `apply --dry-run` changes nothing, and that only the committed desired
-//! state counts.
+//! state counts. Its command-line helpers serve the other modules that run the binary.
 
-use stackrel::demo::{Sandbox, release_text};
+use stackrel::demo::release_text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use testkit::sandbox::{commit_release, sandbox, stack_refs};
+use testkit::sandbox::{commit_release, sandbox, sandbox_at, stack_refs};
 
-fn stackrel(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn stackrel(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stackrel"))
         .args(args)
         .current_dir(dir)
@@ -22,7 +22,7 @@ fn code(output: &Output) -> i32 {
     output.status.code().expect("exited, not killed")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -35,25 +35,13 @@ fn both(output: &Output) -> String {
 }
 
 #[track_caller]
-fn assert_exit(output: &Output, expected: i32) {
+pub(crate) fn assert_exit(output: &Output, expected: i32) {
     assert_eq!(
         code(output),
         expected,
         "exit code; output:\n{}",
         both(output)
     );
-}
-
-/// The sandbox layout `stackrel demo DIR` leaves behind.
-fn sandbox_at(root: &Path) -> Sandbox {
-    let root = root.canonicalize().unwrap();
-    Sandbox {
-        desired: root.join("desired"),
-        stack: root.join("stack.git"),
-        backend: root.join("backend.git"),
-        frontend: root.join("frontend.git"),
-        root,
-    }
 }
 
 fn demo(dir: &Path) -> (Output, PathBuf) {

@@ -7,6 +7,7 @@ mod apply_local;
 mod awx;
 mod cli_plan_apply;
 mod corpus;
+mod fragalysis;
 mod github_e2e;
 mod github_emulator;
 mod history;

@@ -203,7 +203,7 @@ fn retrying(observed: &Observation) -> Plan {
 }
 
 /// The step with this title (`pin`, `preflight backend`, …).
-fn step<'a>(plan: &'a Plan, title: &str) -> &'a Step {
+pub(crate) fn step<'a>(plan: &'a Plan, title: &str) -> &'a Step {
     plan.steps
         .iter()
         .find(|s| s.title() == title)

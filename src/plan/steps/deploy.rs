@@ -49,8 +49,9 @@ fn is_by_hand(facts: &Facts<'_>) -> bool {
         && facts.observed.deploy.latest_for_version.is_none()
 }
 
-/// A release a person cut: live by evidence, or settled by the deployer's history, or unknown —
-/// never guessed. `None` when it is not such a release (or a retry was asked for).
+/// A release a person cut: live by evidence, or settled by the deployer's history or by
+/// evidence that another version is live, or unknown — never guessed. `None` when it is not
+/// such a release, when it is to be deployed like any other, or when a retry was asked for.
 fn released_by_hand(facts: &Facts<'_>) -> Option<(Status, DeployReason)> {
     if !is_by_hand(facts) {
         return None;
@@ -69,10 +70,19 @@ fn released_by_hand(facts: &Facts<'_>) -> Option<(Status, DeployReason)> {
         .deployer
         .as_ref()
         .is_some_and(|v| *v != DeployerView::NotLaunched);
-    if seen_by_deployer || facts.options.retry_deploy {
+    if seen_by_deployer || shown_not_live(facts) || facts.options.retry_deploy {
         return None;
     }
     Some((Status::Blocked, DeployReason::Unknown { version }))
+}
+
+/// Whether production itself (the verifier) or the deployer's history shows another version
+/// live: then the release was cut and never deployed, and deploying it is no guess. A record
+/// of stackrel's is no such evidence: the release may have been deployed since without it.
+fn shown_not_live(facts: &Facts<'_>) -> bool {
+    facts.observed.deploy.live.as_ref().is_some_and(|live| {
+        live.version != facts.release.version && !matches!(live.evidence, Evidence::Record(_))
+    })
 }
 
 /// `launched_by = "ci"`: the stack's CI launches the template for the tag; stackrel follows
