@@ -797,7 +797,7 @@ impl fmt::Display for DeployReason {
             }
             DeployReason::Unknown { version } => write!(
                 f,
-                "{version} was released without stackrel and nothing shows whether it is live (no verifier reads production, no deployer history, no deployment record); if it is live, run `stackrel adopt {version}`; to deploy it, run `stackrel apply --retry-deploy`"
+                "{version} was released without stackrel and nothing shows whether it is live (no verifier, deployer history or deployment record says what production runs); if it is live, run `stackrel adopt {version}`; to deploy it, run `stackrel apply --retry-deploy`"
             ),
             DeployReason::CiLaunches { template, version } => write!(
                 f,
