@@ -111,6 +111,7 @@ fn bench_plan_and_demo() {
             forge: &forge,
             deployer: Some(&deployer),
             verifier: Some(&verifier),
+            registry: None,
         };
         let options = ApplyOptions {
             gate_timeout: Duration::from_secs(10),
@@ -132,6 +133,7 @@ fn bench_plan_and_demo() {
                 forge: &forge,
                 deployer: None,
                 verifier: Some(&verifier),
+                registry: None,
             };
             let p = preview(
                 &config,
@@ -158,6 +160,7 @@ fn bench_plan_and_demo() {
                     forge: &forge,
                     deployer: None,
                     verifier: None,
+                    registry: None,
                 };
                 let _ = preview(
                     &config,

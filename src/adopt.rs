@@ -78,6 +78,7 @@ pub fn adoption(
         state: DeploymentState::Adopted,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         detail: format!("adopted by {who}: recorded as live without deploying"),
+        images: Default::default(),
     }))
 }
 

@@ -12,6 +12,7 @@ use crate::forge::ForgeError;
 use crate::forge::github::{GithubForge, RequestPolicy};
 use crate::forge::local::LocalForge;
 use crate::forge::router::Router;
+use crate::registry::{Logins, Registry, RegistryClient};
 use std::path::Path;
 use std::time::Duration;
 
@@ -38,12 +39,17 @@ pub enum BackendsError {
     Deployer(#[from] DeployError),
     #[error(transparent)]
     Verifier(#[from] VerifyError),
+    /// The registry logins in the environment cannot be read.
+    #[error("{0}")]
+    RegistryLogins(String),
 }
 
 pub struct Backends {
     pub forge: Router,
     pub deployer: Option<Box<dyn Deployer + Send>>,
     pub verifier: Option<Box<dyn Verifier + Send>>,
+    /// Asks the registries of the configured images; `None` when no image is configured.
+    pub registry: Option<Box<dyn Registry + Send + Sync>>,
     /// What the credentials can and cannot do, one line per repository, for the startup
     /// preflight (empty without GitHub).
     pub preflight: Vec<String>,
@@ -55,6 +61,7 @@ impl Backends {
             forge: &self.forge,
             deployer: self.deployer.as_deref().map(|d| d as &dyn Deployer),
             verifier: self.verifier.as_deref().map(|v| v as &dyn Verifier),
+            registry: self.registry.as_deref().map(|r| r as &dyn Registry),
         }
     }
 
@@ -118,6 +125,15 @@ fn github(
     Ok(Some(forge))
 }
 
+/// A registry client when the config names images, with the logins the environment gives.
+fn registry(config: &Config) -> Result<Option<Box<dyn Registry + Send + Sync>>, BackendsError> {
+    if config.images().next().is_none() {
+        return Ok(None);
+    }
+    let logins = Logins::from_env().map_err(BackendsError::RegistryLogins)?;
+    Ok(Some(Box::new(RegistryClient::new(logins))))
+}
+
 /// Builds the backends the config names. `dir` is the desired-state repository (relative
 /// paths in the config and commands are relative to it).
 pub fn build(config: &Config, dir: &Path) -> Result<Backends, BackendsError> {
@@ -155,6 +171,7 @@ pub fn build(config: &Config, dir: &Path) -> Result<Backends, BackendsError> {
         },
         deployer,
         verifier,
+        registry: registry(config)?,
         preflight,
     })
 }

@@ -1,14 +1,16 @@
 //! Desired versus live, per release, with where each fact comes from: which release is live and
 //! what says so (the verifier, AWX's job history, a record, an adoption), which were cut and
 //! replaced, which were cut with nothing to say whether they went live, which were superseded
-//! without being cut, and which one is still to come. Read from the world by one observation,
-//! so it shows the truth even after a crash, and on a stack released by hand.
+//! without being cut, and which one is still to come; and the digests of their images. Read
+//! from the world by one observation, so it shows the truth even after a crash, and on a stack
+//! released by hand.
 
 use crate::apply::Backends;
 use crate::calver::CalVer;
 use crate::config::Config;
 use crate::forge::{DeploymentRecord, DeploymentState, ForgeError, TagRef, short};
 use crate::observation::{Evidence, Live, observe};
+use crate::registry::ImageDigest;
 use crate::release::Release;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,6 +54,10 @@ pub struct ReleaseStatus {
     pub tag: Option<TagRef>,
     /// The newest deployment record's state and time.
     pub last_deploy: Option<(DeploymentState, String)>,
+    /// The digest of each configured image, by component name (`stack` for the stack's own):
+    /// as the registry shows them for the newest release, as recorded when deployed for others.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, ImageDigest>,
 }
 
 /// The status of every declared release, newest first.
@@ -86,10 +92,25 @@ pub fn status(
                     .rev()
                     .find(|r| r.version == version)
                     .map(|r| (r.state, r.at.clone())),
+                images: if release.version == newest.version {
+                    observed.image_digests()
+                } else {
+                    recorded_images(&records, &version)
+                },
                 tag,
             }
         })
         .collect())
+}
+
+/// The images the newest record of a version that has any holds.
+fn recorded_images(records: &[DeploymentRecord], version: &str) -> BTreeMap<String, ImageDigest> {
+    records
+        .iter()
+        .rev()
+        .find(|r| r.version == version && !r.images.is_empty())
+        .map(|r| r.images.clone())
+        .unwrap_or_default()
 }
 
 struct Facts<'a> {

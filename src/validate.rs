@@ -37,6 +37,7 @@ pub const VERIFY: &str = "stackrel::config::verify";
 pub const PATH: &str = "stackrel::config::path";
 pub const TIMEZONE: &str = "stackrel::config::timezone";
 pub const DURATION: &str = "stackrel::config::duration";
+pub const IMAGE: &str = "stackrel::config::image";
 
 /// One file of the desired-state tree, path relative to its root with `/` separators.
 #[derive(Debug, Clone)]
@@ -389,6 +390,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     check_verify(source, view, out);
     check_daemon(source, view, out);
     check_timeouts(source, view, out);
+    check_images(source, view, out);
     if let Some(pattern) = view.str(&["stack", "production_tags"]) {
         check_pattern(source, view, &["stack", "production_tags"], pattern, out);
     }
@@ -622,15 +624,21 @@ fn check_daemon(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `stack.FIELD`, then `components.NAME.FIELD` for each component.
+fn stack_and_component_paths<'v>(view: &'v View, field: &'v str) -> Vec<Vec<&'v str>> {
+    let components = view.keys(&["components"]).unwrap_or_default();
+    std::iter::once(vec!["stack", field])
+        .chain(
+            components
+                .into_iter()
+                .map(|name| vec!["components", name, field]),
+        )
+        .collect()
+}
+
 /// `ci_timeout` of the stack and each component: a duration such as "45m".
 fn check_timeouts(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
-    let components = view.keys(&["components"]).unwrap_or_default();
-    let paths = std::iter::once(vec!["stack", "ci_timeout"]).chain(
-        components
-            .iter()
-            .map(|name| vec!["components", name, "ci_timeout"]),
-    );
-    for path in paths {
+    for path in stack_and_component_paths(view, "ci_timeout") {
         let Some(text) = view.str(&path) else {
             continue;
         };
@@ -643,6 +651,29 @@ fn check_timeouts(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
                     )
                     .at(view.value(&path), "not a duration")
                     .help("write a number with a unit, e.g. \"45m\", \"1h 30m\" or \"90s\""),
+            );
+        }
+    }
+}
+
+/// `image` of the stack and each component: a repository reference without a tag.
+fn check_images(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    for path in stack_and_component_paths(view, "image") {
+        let Some(text) = view.str(&path) else {
+            continue;
+        };
+        if let Err(why) = crate::registry::ImageRef::parse(text) {
+            out.push(
+                source
+                    .error(
+                        IMAGE,
+                        format!(
+                            "`{}` = \"{text}\" is not an image reference: {why}",
+                            path.join(".")
+                        ),
+                    )
+                    .at(view.value(&path), "not an image reference")
+                    .help(why.help()),
             );
         }
     }

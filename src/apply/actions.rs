@@ -82,6 +82,7 @@ impl StepContext<'_> {
             state,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             detail,
+            images: self.observed.image_digests(),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Backends<'a> {
     pub forge: &'a dyn Forge,
     pub deployer: Option<&'a dyn Deployer>,
     pub verifier: Option<&'a dyn Verifier>,
+    /// Asks registries about the configured images; `None` when none are configured.
+    pub registry: Option<&'a dyn crate::registry::Registry>,
 }
 
 #[derive(Debug, Clone)]

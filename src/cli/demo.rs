@@ -59,6 +59,7 @@ fn current_plan(
         forge,
         deployer: None,
         verifier: Some(verifier),
+        registry: None,
     };
     preview(
         &config,
@@ -84,6 +85,7 @@ pub fn run(args: DemoArgs) -> miette::Result<ExitCode> {
         forge: &forge,
         deployer: Some(&deployer),
         verifier: Some(&verifier),
+        registry: None,
     };
 
     heading("stackrel plan");

@@ -69,6 +69,12 @@ pub fn render(plan: &Plan) -> String {
             step.reason
         ));
     }
+    for (name, image) in &plan.images {
+        out.push_str(&format!(
+            "  image {name}: {}@{}\n",
+            image.image, image.digest
+        ));
+    }
     out
 }
 

@@ -58,6 +58,11 @@ pub struct StackConfig {
     /// Fragalysis stack workflow deploys to production.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_tags: Option<String>,
+    /// The image the stack's build pushes, tagged with the stack version, e.g.
+    /// "docker.io/xchem/fragalysis-stack": once the stack build succeeds it must be in its
+    /// registry, and its digest is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -80,6 +85,11 @@ pub struct ComponentConfig {
     /// (`YYYY.MM.N` with an optional numeric hotfix suffix `-K`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_pattern: Option<String>,
+    /// The image this component's tags name, e.g. "docker.io/xchem/fragalysis-backend" (no tag:
+    /// each release gives it). Preflight checks that `IMAGE:TAG` is in its registry, and its
+    /// digest is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

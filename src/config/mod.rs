@@ -15,6 +15,7 @@ pub use schedule::Schedule;
 pub use template::{placeholders, render_template};
 
 use crate::component_tag::TagRule;
+use crate::registry::ImageRef;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -64,6 +65,8 @@ pub struct Stack {
     pub ci_timeout: Duration,
     /// Which stack tags are production releases.
     pub production_tags: TagRule,
+    /// The image the stack's build pushes, tagged with the stack version.
+    pub image: Option<ImageRef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +82,8 @@ pub struct Component {
     pub ci_timeout: Duration,
     /// What a version of this component must look like.
     pub tag_rule: TagRule,
+    /// The image its tags name, checked in its registry at preflight.
+    pub image: Option<ImageRef>,
 }
 
 /// How a cut release reaches production.
@@ -187,6 +192,7 @@ impl Config {
                         .unwrap_or(PRODUCTION_TAGS),
                 ))
                 .map_err(|e| format!("`stack.production_tags`: {e}"))?,
+                image: image_field("stack.image", file.stack.image.as_deref())?,
             },
             components,
             deploy: resolve_deploy(&file.deploy)?,
@@ -240,7 +246,32 @@ fn resolve_component(name: &str, c: &file::ComponentConfig) -> Result<Component,
         )?,
         tag_rule: TagRule::from_pattern(c.tag_pattern.as_deref())
             .map_err(|e| format!("`components.{name}.tag_pattern`: {e}"))?,
+        image: image_field(&format!("components.{name}.image"), c.image.as_deref())?,
     })
+}
+
+fn image_field(field: &str, written: Option<&str>) -> Result<Option<ImageRef>, String> {
+    written
+        .map(|image| {
+            ImageRef::parse(image).map_err(|why| format!("`{field}` = \"{image}\": {why}"))
+        })
+        .transpose()
+}
+
+impl Config {
+    /// Every configured image, by component name (`stack` for the stack's own).
+    pub fn images(&self) -> impl Iterator<Item = (&str, &ImageRef)> {
+        let components = self
+            .components
+            .iter()
+            .filter_map(|(name, c)| Some((name.as_str(), c.image.as_ref()?)));
+        let stack = self
+            .stack
+            .image
+            .as_ref()
+            .map(|i| (crate::release::STACK, i));
+        components.chain(stack)
+    }
 }
 
 /// A duration as people write it: "45m", "1h 30m", "90s".

@@ -592,6 +592,16 @@ fn refusal(method: &str, uri: &str, answer: &Answer) -> ForgeError {
     ))
 }
 
+/// What a deployment carries of its record: the version and commit, and the image digests when
+/// any were found (older deployments have none, and read back without them).
+fn deployment_payload(record: &DeploymentRecord) -> Value {
+    let mut payload = json!({ "version": record.version, "commit": record.commit });
+    if !record.images.is_empty() {
+        payload["images"] = json!(record.images);
+    }
+    payload
+}
+
 fn state_of(status: &str, description: &str) -> DeploymentState {
     match status {
         "success" | "inactive" if description.starts_with("verified") => DeploymentState::Verified,
@@ -1014,10 +1024,12 @@ impl Forge for GithubForge {
                     .or(deployment.reference.as_deref())
                     .unwrap_or_default()
                     .to_string(),
-                commit: deployment.sha.unwrap_or_default(),
+                commit: deployment.sha.clone().unwrap_or_default(),
                 state: state_of(&status.state, &description),
                 at: status.created_at.unwrap_or_default(),
                 detail: description,
+                // Deployments created before images were recorded have none.
+                images: deployment.images(),
             });
         }
         self.known().deployment_ids.extend(newest);
@@ -1159,7 +1171,7 @@ impl GithubForge {
                 "ref": record.version,
                 "environment": self.environment,
                 "description": format!("stackrel: deploying {}", record.version),
-                "payload": { "version": record.version, "commit": record.commit },
+                "payload": deployment_payload(record),
                 "auto_merge": false,
                 "required_contexts": [],
                 "production_environment": true,

@@ -5,8 +5,10 @@
 //! So these are small structs of our own, with `Option` wherever GitHub may leave a field out
 //! or null.
 
+use crate::registry::ImageDigest;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use std::collections::BTreeMap;
 
 /// `GET /repos/{o}/{r}`: what the credentials may do there.
 #[derive(Debug, Deserialize)]
@@ -162,8 +164,16 @@ impl Deployment {
     /// The version in stackrel's payload, when stackrel made this deployment.
     pub fn version(&self) -> Option<&str> {
         match &self.payload {
-            DeploymentPayload::Stackrel { version } => Some(version),
+            DeploymentPayload::Stackrel { version, .. } => Some(version),
             DeploymentPayload::Other(_) => None,
+        }
+    }
+
+    /// The image digests stackrel recorded with it (none on older deployments).
+    pub fn images(&self) -> BTreeMap<String, ImageDigest> {
+        match &self.payload {
+            DeploymentPayload::Stackrel { images, .. } => images.clone(),
+            DeploymentPayload::Other(_) => BTreeMap::new(),
         }
     }
 }
@@ -172,7 +182,11 @@ impl Deployment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum DeploymentPayload {
-    Stackrel { version: String },
+    Stackrel {
+        version: String,
+        #[serde(default)]
+        images: BTreeMap<String, ImageDigest>,
+    },
     Other(IgnoredAny),
 }
 

@@ -12,6 +12,7 @@ pub mod router;
 use crate::config::RepoLocation;
 use crate::release::TicketRef;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A full commit id (40 hex digits for SHA-1 repositories).
 pub type CommitId = String;
@@ -82,6 +83,10 @@ pub struct DeploymentRecord {
     pub at: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// The digest of each configured image the release deployed, by component name (`stack`
+    /// for the stack's own). Absent from records written before images were checked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, crate::registry::ImageDigest>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

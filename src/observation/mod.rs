@@ -4,6 +4,9 @@
 //! traceable to a value that can be printed.
 
 mod evidence;
+mod images;
+
+pub use images::{ImageObservation, ImageState, digests};
 
 use crate::apply::Backends;
 use crate::calver::CalVer;
@@ -136,8 +139,21 @@ pub struct Observation {
     pub components: BTreeMap<String, ComponentObservation>,
     pub stack: StackObservation,
     pub deploy: DeployObservation,
+    /// The configured images at the release's tags, by component name (`stack` for the stack's
+    /// own): what the registry said, and the digest when found. Only the images the release's
+    /// state lets be asked about are here (see `images`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, ImageObservation>,
     /// Things a person should know that do not stop the release (a secret shadowing a pin).
     pub warnings: Vec<String>,
+}
+
+impl Observation {
+    /// The digest of each image found, by component name (`stack` for the stack's own): for
+    /// the ticket, the plan and the deployment record.
+    pub fn image_digests(&self) -> BTreeMap<String, crate::registry::ImageDigest> {
+        digests(&self.images)
+    }
 }
 
 /// Reads the pins of every component from workflow text, by component name.
@@ -172,11 +188,18 @@ pub fn observe(
     let deploy = evidence::observe_deploy(config, release, declared, &stack, backends)?;
     let mut warnings = pin_override_warnings(config, forge)?;
     warnings.extend(double_deploy_warning(config, forge, &stack.branch_head)?);
+    let seen = images::Seen {
+        components: &components,
+        stack: &stack,
+        deploy: &deploy,
+    };
+    let images = images::observe_images(config, release, &seen, backends.registry);
     Ok(Observation {
         warnings,
         components,
         stack,
         deploy,
+        images,
     })
 }
 

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::forge::{CommitId, DeploymentState};
 use crate::observation::Evidence;
 use crate::observation::Observation;
+use crate::registry::ImageDigest;
 use crate::release::Release;
 use chrono::{DateTime, Utc};
 pub use reason::{Hold, Reason};
@@ -147,6 +148,10 @@ pub struct Plan {
     /// Declared releases newer than what is live but older than the desired one: never replayed.
     pub superseded: Vec<CalVer>,
     pub steps: Vec<Step>,
+    /// The digest of each configured image found in its registry, by component name (`stack`
+    /// for the stack's own).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, ImageDigest>,
     /// Things a person should know that do not stop the release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -301,6 +306,7 @@ pub fn plan(
         target: steps::target(&facts).map(String::from),
         superseded,
         steps,
+        images: observed.image_digests(),
         warnings: steps::warnings(&facts),
         held,
     }

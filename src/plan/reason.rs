@@ -39,6 +39,17 @@ pub enum TagProblem {
     NotOnBranch(String),
 }
 
+/// A registry that could not say whether an image exists: never taken as a yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryTrouble {
+    /// `docker.io/xchem/fragalysis-backend:2026.08.1`
+    pub image: String,
+    /// Where the image is configured: `components.backend.image`, `stack.image`.
+    pub setting: String,
+    /// What went wrong, naming the registry (and the credentials' setting, when it is them).
+    pub why: String,
+}
+
 /// Why a step stands where it does: one family per step, so each renders with an exhaustive match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
@@ -117,6 +128,12 @@ pub enum ComponentReason {
         waited: Duration,
         running: bool,
     },
+    /// The tag is fine, but its image is not in the registry.
+    ImageMissing {
+        component: String,
+        image: String,
+    },
+    RegistryUnreachable(RegistryTrouble),
 }
 
 /// `preflight order`: the declared version against what is live.
@@ -224,6 +241,17 @@ pub enum BuildReason {
         waited: Duration,
         running: bool,
     },
+    /// The build is done, but the stack's image is not in the registry; `waited` when there is
+    /// no CI gate and it stayed missing past the stack's `ci_timeout`.
+    StackImageMissing {
+        image: String,
+        waited: Option<Duration>,
+    },
+    /// No CI gate says the build is done: the stack's image is waited for.
+    StackImagePending {
+        image: String,
+    },
+    RegistryUnreachable(RegistryTrouble),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,6 +400,8 @@ impl ComponentReason {
             ComponentReason::CiWaived { .. } => "ci-waived",
             ComponentReason::CiNeverRuns { .. } => "ci-never-runs",
             ComponentReason::CiTimedOut { .. } => "ci-timed-out",
+            ComponentReason::ImageMissing { .. } => "image-missing",
+            ComponentReason::RegistryUnreachable(_) => "registry-unreachable",
         }
     }
 }
@@ -421,6 +451,9 @@ impl BuildReason {
             BuildReason::Missing { .. } => "stack-ci-missing",
             BuildReason::Waived { .. } => "stack-ci-waived",
             BuildReason::TimedOut { .. } => "stack-ci-timed-out",
+            BuildReason::StackImageMissing { .. } => "stack-image-missing",
+            BuildReason::StackImagePending { .. } => "stack-image-pending",
+            BuildReason::RegistryUnreachable(_) => "registry-unreachable",
         }
     }
 }
@@ -596,6 +629,9 @@ impl fmt::Display for ComponentReason {
                     waited_text(*waited)
                 )
             }
+            ComponentReason::ImageMissing { .. } | ComponentReason::RegistryUnreachable(_) => {
+                self.fmt_image(f)
+            }
         }
     }
 }
@@ -742,6 +778,9 @@ impl fmt::Display for BuildReason {
                     waited_text(*waited)
                 )
             }
+            BuildReason::StackImageMissing { .. }
+            | BuildReason::StackImagePending { .. }
+            | BuildReason::RegistryUnreachable(_) => self.fmt_image(f),
         }
     }
 }
@@ -894,6 +933,51 @@ impl fmt::Display for Hold {
                 f.write_str("suspended by [daemon] suspended = true in stackrel.toml")
             }
         }
+    }
+}
+
+/// The image families of the preflight and build reasons.
+impl ComponentReason {
+    fn fmt_image(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ComponentReason::ImageMissing { component, image } => write!(
+                f,
+                "{image} is not in its registry: push it (its build may have failed to), or release a tag whose image exists; `components.{component}.image` names the image"
+            ),
+            ComponentReason::RegistryUnreachable(trouble) => write!(f, "{trouble}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl BuildReason {
+    fn fmt_image(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildReason::StackImageMissing { image, waited } => {
+                write!(f, "{image} is not in its registry")?;
+                if let Some(waited) = waited {
+                    write!(f, " after {}", waited_text(*waited))?;
+                }
+                f.write_str(
+                    ": check that the stack's build pushes it; `stack.image` names the image",
+                )
+            }
+            BuildReason::StackImagePending { image } => {
+                write!(f, "waiting for the stack's build to push {image}")
+            }
+            BuildReason::RegistryUnreachable(trouble) => write!(f, "{trouble}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for RegistryTrouble {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot tell whether {} exists: {} (the image is `{}`; a registry that cannot answer blocks the release)",
+            self.image, self.why, self.setting
+        )
     }
 }
 

@@ -272,6 +272,7 @@ pub fn apply_with(
         forge,
         deployer: Some(&deployer),
         verifier: Some(&verifier),
+        registry: None,
     };
     apply(
         &w.config,
@@ -296,6 +297,7 @@ pub fn plan_with(w: &World, forge: &dyn Forge) -> Plan {
         forge,
         deployer: Some(&deployer),
         verifier: Some(&verifier),
+        registry: None,
     };
     preview(
         &w.config,

@@ -11,4 +11,5 @@ pub mod fragalysis;
 pub mod github_world;
 pub mod http;
 pub mod http_server;
+pub mod registry;
 pub mod sandbox;

@@ -123,6 +123,7 @@ fn run_with(
         forge,
         deployer: Some(&deployer),
         verifier: Some(&verifier),
+        registry: None,
     };
     let release = releases.last().expect("a release is declared");
     apply(config, release, releases, &backends, &options, progress)

@@ -429,6 +429,7 @@ fn a_history_of_deployments_is_read_once_not_on_every_observation() {
                 state,
                 at: String::new(),
                 detail: String::new(),
+                images: Default::default(),
             };
             earlier.record_deployment(&stack, &record).unwrap();
         }

@@ -14,6 +14,7 @@ mod history;
 mod http_verify;
 mod plan;
 mod project_releases;
+mod registry;
 mod schema;
 mod snapshots;
 mod validate_diagnostics;

@@ -96,6 +96,7 @@ fn record(version: &str, commit: &str, state: DeploymentState) -> DeploymentReco
         state,
         at: "2026-08-20T10:00:00.000000Z".into(),
         detail: String::new(),
+        images: Default::default(),
     }
 }
 
@@ -143,6 +144,7 @@ fn fresh() -> Observation {
             verify_detail: String::new(),
             deployer: None,
         },
+        images: BTreeMap::new(),
         warnings: Vec::new(),
     }
 }

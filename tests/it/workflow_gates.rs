@@ -56,6 +56,7 @@ fn plan_of(sandbox: &stackrel::demo::Sandbox) -> Plan {
         forge: &forge,
         deployer: None,
         verifier: None,
+        registry: None,
     };
     let release = releases.last().unwrap().clone();
     preview(

@@ -1,11 +1,12 @@
 //! Cutting the release: the pins on the stack branch, the tag at exactly the commit that holds
-//! them, and the stack's build of that tag.
+//! them, and the stack's build of that tag (with its image, when `[stack] image` is set).
 
 use super::{Facts, action, gate};
 use crate::forge::CiStatus;
-use crate::observation::TagObservation;
+use crate::observation::{ImageState, TagObservation};
 use crate::plan::reason::{
-    Adds, BuildReason, PinChange, PinReason, Reason, ReleaseReason, TagConflict, TagProblem,
+    Adds, BuildReason, PinChange, PinReason, Reason, RegistryTrouble, ReleaseReason, TagConflict,
+    TagProblem,
 };
 use crate::plan::{Action, Gate, Status, Step};
 use crate::release::STACK;
@@ -169,7 +170,47 @@ pub(in crate::plan) fn build(facts: &Facts<'_>) -> Step {
         ),
         (Some(_), Some((workflow, ci))) => stack_ci(facts, workflow.clone(), ci),
     };
+    let (status, reason) = match status {
+        Status::Done => stack_image(facts).unwrap_or((status, reason)),
+        _ => (status, reason),
+    };
     gate(Gate::Build, status, Reason::Build(reason))
+}
+
+/// Once the build is done, the stack's own image (`[stack] image`) must be in the registry.
+/// Without a CI gate nothing says when the build ends, so a missing image is waited for within
+/// the stack's `ci_timeout`; after a gate that succeeded, it is missing for good.
+fn stack_image(facts: &Facts<'_>) -> Option<(Status, BuildReason)> {
+    let observed = facts.observed.images.get(STACK)?;
+    let image = observed.image.clone();
+    Some(match &observed.state {
+        ImageState::Found { .. } | ImageState::Unknown => return None,
+        ImageState::Unreachable { why, .. } => (
+            Status::Blocked,
+            BuildReason::RegistryUnreachable(RegistryTrouble {
+                image,
+                setting: "stack.image".into(),
+                why: why.clone(),
+            }),
+        ),
+        ImageState::Missing if facts.config.stack.ci.is_some() => (
+            Status::Blocked,
+            BuildReason::StackImageMissing {
+                image,
+                waited: None,
+            },
+        ),
+        ImageState::Missing => match facts.waited_past("build", facts.config.stack.ci_timeout) {
+            Some(waited) => (
+                Status::Blocked,
+                BuildReason::StackImageMissing {
+                    image,
+                    waited: Some(waited),
+                },
+            ),
+            None => (Status::Waiting, BuildReason::StackImagePending { image }),
+        },
+    })
 }
 
 fn stack_ci(facts: &Facts<'_>, workflow: String, ci: &CiStatus) -> (Status, BuildReason) {

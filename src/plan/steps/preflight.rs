@@ -1,11 +1,11 @@
 //! The read-only checks before anything is written: each component's tag (it exists, is on its
-//! branch, its CI succeeded — or the release waives that), and the release's order against what
+//! branch, its CI succeeded — or the release waives that — and its image is in the registry), and the release's order against what
 //! is live and everything released.
 
 use super::{Facts, gate};
 use crate::forge::CiStatus;
-use crate::observation::{ComponentObservation, tag_number};
-use crate::plan::reason::{ComponentReason, OrderReason, Reason};
+use crate::observation::{ComponentObservation, ImageState, tag_number};
+use crate::plan::reason::{ComponentReason, OrderReason, Reason, RegistryTrouble};
 use crate::plan::{Gate, Status, Step};
 
 /// A component's tag: it exists, is on the component's branch, and its CI succeeded.
@@ -74,7 +74,45 @@ pub(in crate::plan) fn preflight(
             }
         },
     };
+    let (status, reason) = with_image(facts, name, status, reason);
     gate(kind, status, Reason::Component(reason))
+}
+
+/// A tag that is fine so far is still blocked by an image problem.
+fn with_image(
+    facts: &Facts<'_>,
+    name: &str,
+    status: Status,
+    reason: ComponentReason,
+) -> (Status, ComponentReason) {
+    match (status, image_problem(facts, name)) {
+        (Status::Done, Some(problem)) => (Status::Blocked, problem),
+        _ => (status, reason),
+    }
+}
+
+/// What stops a component whose tag is otherwise fine: its image missing from the registry,
+/// or a registry that cannot say. Only before the release is cut: after that the images are
+/// settled, whatever the registry says now.
+fn image_problem(facts: &Facts<'_>, name: &str) -> Option<ComponentReason> {
+    if facts.observed.stack.tag.is_some() {
+        return None;
+    }
+    let observed = facts.observed.images.get(name)?;
+    match &observed.state {
+        ImageState::Missing => Some(ComponentReason::ImageMissing {
+            component: name.to_string(),
+            image: observed.image.clone(),
+        }),
+        ImageState::Unreachable { why, .. } => {
+            Some(ComponentReason::RegistryUnreachable(RegistryTrouble {
+                image: observed.image.clone(),
+                setting: format!("components.{name}.image"),
+                why: why.clone(),
+            }))
+        }
+        ImageState::Found { .. } | ImageState::Unknown => None,
+    }
 }
 
 /// One component's CI gate, as words.
