@@ -110,10 +110,13 @@ pub struct DeployConfig {
     /// `awx`, `command` or `none`.
     #[serde(default)]
     pub kind: DeployKind,
-    /// AWX: base URL of the controller, e.g. `https://awx.example.org`.
+    /// AWX: the controller, e.g. `https://awx.example.org`: its API is found from `/api/`
+    /// (behind the AAP gateway, `/api/controller/`). A URL that ends in the API's path
+    /// (`https://aap.example.org/api/controller/v2`) names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// AWX: API path prefix; `/api/v2` by default, `/api/controller/v2` behind the AAP gateway.
+    /// AWX: API path under `url` (`/api/v2`, `/api/controller/v2` behind the AAP gateway);
+    /// found from `/api/` when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_prefix: Option<String>,
     /// AWX: name of the job template to launch.

@@ -4,11 +4,13 @@
 //! for its spans and diagnostics; because validation has already judged it, resolving cannot
 //! meet a value it has not seen, and nothing later re-parses a string.
 
+mod awx_api;
 pub mod file;
 mod repo;
 mod schedule;
 mod template;
 
+pub use awx_api::{AwxApi, DISCOVERY_ROOTS};
 pub use file::{ConfigFile, LaunchedBy};
 pub use repo::RepoLocation;
 pub use schedule::Schedule;
@@ -24,9 +26,6 @@ pub const RESERVED_NAMES: &[&str] = &["ticket", "notes", "version", "waive_ci", 
 
 /// GitHub's REST API root when `[github] api_url` is not set.
 pub const GITHUB_API_URL: &str = "https://api.github.com";
-/// Where the controller's API lives on plain AWX, when `[deploy] api_prefix` is not set; behind
-/// the AAP 2.5+ gateway it is `/api/controller/v2`.
-pub const AWX_API_PREFIX: &str = "/api/v2";
 /// How long a deploy may run when `[deploy] timeout_seconds` is not set: a stack deploy pulls
 /// images and restarts services.
 pub const DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -104,10 +103,10 @@ pub struct CommandDeploy {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwxDeploy {
-    /// The controller's base URL, without a trailing `/`.
+    /// The controller's origin (`https://host[:port]`), without a path or a trailing `/`.
     pub url: String,
-    /// `/api/v2`, or `/api/controller/v2` behind the AAP gateway; starts with `/`, no trailing `/`.
-    pub api_prefix: String,
+    /// Where its API is under that origin: written, or discovered from `/api/`.
+    pub api: AwxApi,
     pub template: String,
     /// Template names are unique per organization only.
     pub organization: Option<String>,
@@ -307,31 +306,22 @@ fn resolve_deploy(deploy: &file::DeployConfig) -> Result<Deploy, String> {
                 .ok_or("`deploy.command` is required when kind = \"command\"".to_string())?,
             timeout,
         }),
-        file::DeployKind::Awx => Deploy::Awx(AwxDeploy {
-            url: required(&deploy.url, "deploy.url")?
-                .trim_end_matches('/')
-                .to_string(),
-            api_prefix: api_prefix(deploy.api_prefix.as_deref()),
-            template: required(&deploy.template, "deploy.template")?.to_string(),
-            organization: deploy.organization.clone().filter(|o| !o.is_empty()),
-            variable: required(&deploy.variable, "deploy.variable")?.to_string(),
-            timeout,
-            launched_by: deploy.launched_by.unwrap_or_default(),
-        }),
+        file::DeployKind::Awx => {
+            let (url, api) = awx_api::resolve(
+                required(&deploy.url, "deploy.url")?,
+                deploy.api_prefix.as_deref(),
+            );
+            Deploy::Awx(AwxDeploy {
+                url,
+                api,
+                template: required(&deploy.template, "deploy.template")?.to_string(),
+                organization: deploy.organization.clone().filter(|o| !o.is_empty()),
+                variable: required(&deploy.variable, "deploy.variable")?.to_string(),
+                timeout,
+                launched_by: deploy.launched_by.unwrap_or_default(),
+            })
+        }
     })
-}
-
-/// `api/controller/v2/` and `/api/controller/v2` mean the same prefix.
-fn api_prefix(written: Option<&str>) -> String {
-    let prefix = written
-        .unwrap_or(AWX_API_PREFIX)
-        .trim()
-        .trim_end_matches('/');
-    if prefix.is_empty() || prefix.starts_with('/') {
-        prefix.to_string()
-    } else {
-        format!("/{prefix}")
-    }
 }
 
 fn resolve_verify(verify: &file::VerifyConfig) -> Result<Verify, String> {

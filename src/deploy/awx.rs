@@ -13,15 +13,28 @@
 //!   settled by looking for the job, and only when there is none is the launch sent again (once).
 //!   GETs are retried on transport errors and 5xx; POSTs never are.
 //!
+//! - A job's output is served by renderers chosen with `?format=`; the `Accept` header must
+//!   admit the chosen one (`text/plain` for `txt`) or AWX answers 406, and output over its
+//!   display limit comes back as a "too large" message, so the tail is then read from the
+//!   download instead.
+//!
+//! What a process has learnt and need not ask again — where the API is (`GET /api/` names it,
+//! and behind the AAP 2.5+ gateway it is `/api/controller/v2/`) and the template's id — is kept
+//! for the deployer's life; a template that answers 404 is looked up again.
+//!
 //! The bearer token never appears in errors, details or `Debug` output.
 
+mod output;
+
 use super::{DeployError, DeployOutcome, Deployed, Deployer, DeployerView, ReleaseContext};
-use crate::config::AwxDeploy;
+use crate::config::{AwxApi, AwxDeploy, DISCOVERY_ROOTS};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often a running job is polled: AWX jobs take minutes, there is no hurry.
@@ -32,11 +45,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tries per GET (the first plus retries), backing off from `retry_backoff`, doubling each time.
 const GET_ATTEMPTS: u32 = 3;
 const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
-/// How many of the template's newest jobs are searched for one of this version. A deploy that
-/// is older than the last 50 jobs of its template is history, not something to follow.
-const RECENT_JOBS: &str = "50";
+/// Jobs asked for per page: AWX's `MAX_PAGE_SIZE` (`awx/settings/defaults.py`); a larger
+/// `page_size` is cut to it.
+const JOBS_PAGE_SIZE: &str = "200";
+/// How many of the template's newest jobs are searched for one of this version, following
+/// `next`. A deploy older than the last 1000 jobs of its template is history, not something
+/// to follow.
+const MAX_JOBS_SCANNED: usize = 1000;
+/// Pages of templates read for one name (a name is unique per organization).
+const MAX_TEMPLATE_PAGES: usize = 10;
 /// Enough of a failed job's output to see the failing task and the play recap.
 const STDOUT_TAIL_LINES: usize = 20;
+/// The end of a job's `result_traceback` that goes into the report.
+const TRACEBACK_TAIL_LINES: usize = 10;
+/// `format=txt` admits only a text renderer: this Accept header must admit it (else 406).
+const ACCEPT_TEXT: &str = "text/plain";
+const ACCEPT_JSON: &str = "application/json";
 /// Bodies of error answers are cut to this in messages: enough for AWX's JSON, not a whole page.
 const MAX_ERROR_BODY_CHARS: usize = 300;
 
@@ -45,11 +69,25 @@ const ACTIVE_STATUSES: &[&str] = &["new", "pending", "waiting", "running"];
 /// A job in one of these states has ended for good.
 const TERMINAL_STATUSES: &[&str] = &["successful", "failed", "error", "canceled"];
 
-/// AWX's list views: `{"count": …, "results": [...]}`; only the results are read.
+/// AWX's list views: `{"count": …, "next": …, "previous": …, "results": [...]}`; `next` is a
+/// path (`/api/v2/…?page=2`) or null.
 #[derive(Debug, Deserialize)]
 struct Listing<T> {
     #[serde(default = "Vec::new")]
     results: Vec<T>,
+    next: Option<String>,
+}
+
+/// `GET /api/`: the versions root, naming the current API root.
+#[derive(Debug, Deserialize)]
+struct VersionsRoot {
+    current_version: Option<String>,
+}
+
+/// `GET /api/v2/`: the API root, listing its resources; the controller's lists job templates.
+#[derive(Debug, Deserialize)]
+struct ApiRoot {
+    job_templates: Option<String>,
 }
 
 /// A job template in `GET /job_templates/`.
@@ -109,6 +147,10 @@ struct JobPayload {
     extra_vars: Value,
     created: Option<String>,
     job_explanation: Option<String>,
+    started: Option<String>,
+    finished: Option<String>,
+    elapsed: Option<f64>,
+    result_traceback: Option<String>,
 }
 
 /// AWX's error bodies: `{"detail": "..."}`, or field → messages (400s), or anything else.
@@ -121,7 +163,7 @@ enum ErrorBody {
 }
 
 /// One AWX job of the template, as seen from its list or detail view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AwxJob {
     pub id: u64,
     /// `new|pending|waiting|running|successful|failed|error|canceled`.
@@ -130,6 +172,13 @@ pub struct AwxJob {
     pub version: Option<String>,
     pub created: String,
     pub job_explanation: String,
+    /// When it started and finished running (ISO 8601), when it has.
+    pub started: Option<String>,
+    pub finished: Option<String>,
+    /// Seconds it ran.
+    pub elapsed: Option<f64>,
+    /// The controller's own traceback for a job that ended `error`.
+    pub result_traceback: String,
 }
 
 impl AwxJob {
@@ -154,7 +203,26 @@ impl AwxJob {
             version: variable_in(&job.extra_vars, variable),
             created: job.created.unwrap_or_default(),
             job_explanation: job.job_explanation.unwrap_or_default(),
+            started: job.started.filter(|s| !s.is_empty()),
+            finished: job.finished.filter(|s| !s.is_empty()),
+            elapsed: job.elapsed,
+            result_traceback: job.result_traceback.unwrap_or_default(),
         })
+    }
+
+    /// `started …, finished …, ran 12.3s`, from what the job has.
+    fn timing(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(started) = &self.started {
+            parts.push(format!("started {started}"));
+        }
+        if let Some(finished) = &self.finished {
+            parts.push(format!("finished {finished}"));
+        }
+        if let Some(elapsed) = self.elapsed.filter(|e| *e > 0.0) {
+            parts.push(format!("ran {elapsed:.1}s"));
+        }
+        parts.join(", ")
     }
 }
 
@@ -215,8 +283,14 @@ enum Launch {
 /// `[deploy] kind = "awx"`.
 pub struct AwxDeployer {
     agent: ureq::Agent,
-    /// Base URL plus API prefix, without a trailing slash: `https://awx.example.org/api/v2`.
-    api_root: String,
+    /// `https://awx.example.org`: where the API and the links AWX answers (`next`) are.
+    origin: String,
+    /// How the API root is found under the origin.
+    api: AwxApi,
+    /// The API root once found, without a trailing slash: `/api/v2`, `/api/controller/v2`.
+    api_root: OnceLock<String>,
+    /// The template once found; forgotten when AWX answers 404 for it.
+    known_template: Mutex<Option<Template>>,
     token: String,
     template: String,
     organization: Option<String>,
@@ -230,7 +304,8 @@ pub struct AwxDeployer {
 impl std::fmt::Debug for AwxDeployer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AwxDeployer")
-            .field("api_root", &self.api_root)
+            .field("origin", &self.origin)
+            .field("api", &self.api)
             .field("token", &"<redacted>")
             .field("template", &self.template)
             .field("organization", &self.organization)
@@ -265,7 +340,10 @@ impl AwxDeployer {
         }
         Ok(AwxDeployer {
             agent: build_agent(DEFAULT_REQUEST_TIMEOUT),
-            api_root: format!("{}{}", config.url, config.api_prefix),
+            origin: config.url.clone(),
+            api: config.api.clone(),
+            api_root: OnceLock::new(),
+            known_template: Mutex::new(None),
             token: token.trim().to_string(),
             template: config.template.clone(),
             organization: config.organization.clone(),
@@ -314,8 +392,9 @@ impl AwxDeployer {
     /// The template's newest successful job that names a version, and that version.
     fn last_successful_job(&self) -> Result<Option<(u64, String)>, DeployError> {
         let run = || {
-            let template = self.find_template()?;
-            let jobs = self.list_jobs(template.id, Some("successful"))?;
+            let (_, jobs) = self.template_jobs(Some("successful"), &mut |job| {
+                job.succeeded() && job.version.is_some()
+            })?;
             Ok(jobs
                 .into_iter()
                 .filter(AwxJob::succeeded)
@@ -328,17 +407,23 @@ impl AwxDeployer {
     /// succeeded, else the newest (failed or canceled).
     pub fn job_for_version(&self, version: &str) -> Result<Option<AwxJob>, DeployError> {
         let run = || {
-            let template = self.find_template()?;
-            let jobs = self.list_jobs(template.id, None)?;
+            let (_, jobs) = self.jobs_for_version(version)?;
             Ok(relevant_job(&jobs, version).cloned())
         };
         run().map_err(|e| self.redact_error(e))
     }
 
+    /// The template and its newest jobs, newest first, read until one for `version` that is
+    /// active or succeeded settles the question (a newer one of those outranks older ones).
+    fn jobs_for_version(&self, version: &str) -> Result<(Template, Vec<AwxJob>), DeployError> {
+        self.template_jobs(None, &mut |job| {
+            job.version.as_deref() == Some(version) && (job.is_active() || job.succeeded())
+        })
+    }
+
     fn deploy_version(&self, version: &str) -> Result<DeployOutcome, DeployError> {
         let started = Instant::now();
-        let template = self.find_template()?;
-        let jobs = self.list_jobs(template.id, None)?;
+        let (template, jobs) = self.jobs_for_version(version)?;
         if let Some(job) = relevant_job(&jobs, version) {
             if job.is_active() {
                 tracing::info!(
@@ -372,7 +457,7 @@ impl AwxDeployer {
                         "AWX launch outcome unclear; looking for the job"
                     );
                     unclear.push(why);
-                    let jobs = self.list_jobs(template.id, None)?;
+                    let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
                     let launched = jobs
                         .iter()
                         .filter(|job| job.id > newest_seen)
@@ -394,17 +479,156 @@ impl AwxDeployer {
         }
     }
 
-    /// The template by its exact name (and organization, when configured).
-    fn find_template(&self) -> Result<Template, DeployError> {
+    /// The API root, found once: written in the configuration, or named by a versions root.
+    fn api_root(&self) -> Result<&str, DeployError> {
+        if let Some(root) = self.api_root.get() {
+            return Ok(root);
+        }
+        let root = match &self.api {
+            AwxApi::Root(root) => root.clone(),
+            AwxApi::Versions(versions) => self.discover(&[versions.as_str()])?,
+            AwxApi::Discover => self.discover(DISCOVERY_ROOTS)?,
+        };
+        Ok(self.api_root.get_or_init(|| root))
+    }
+
+    /// The first of `candidates` (versions roots) whose `current_version` is a controller API.
+    fn discover(&self, candidates: &[&str]) -> Result<String, DeployError> {
+        let mut tried = Vec::new();
+        for versions in candidates {
+            match self.controller_root(versions) {
+                Ok(root) => {
+                    tracing::info!(root, "found the AWX controller's API");
+                    return Ok(root);
+                }
+                Err(why) => tried.push(format!("{}{versions} {why}", self.origin)),
+            }
+        }
+        Err(DeployError::Refused(self.redact(format!(
+            "cannot find the AWX controller's API: {}; set [deploy] url to the API itself, e.g. {origin}/api/v2 (AWX) or {origin}/api/controller/v2 (behind the AAP gateway)",
+            tried.join("; "),
+            origin = self.origin
+        ))))
+    }
+
+    /// The API root a versions root names in `current_version`, if that root lists job
+    /// templates (the AAP gateway's own `/api/` names the gateway's API, not the controller's).
+    fn controller_root(&self, versions: &str) -> Result<String, String> {
+        let read = |url: &str| -> Result<String, String> {
+            let answer = self
+                .get(url, &[], ACCEPT_JSON)
+                .map_err(|e| format!("got no answer ({e})"))?;
+            if (200..300).contains(&answer.status) {
+                Ok(answer.body)
+            } else {
+                Err(format!(
+                    "answered HTTP {} ({})",
+                    answer.status,
+                    describe_body(&answer.body)
+                ))
+            }
+        };
+        let body = read(&format!("{}{versions}", self.origin))?;
+        let current = serde_json::from_str::<VersionsRoot>(&body)
+            .ok()
+            .and_then(|root| root.current_version)
+            .ok_or("names no current_version")?;
+        let root = self
+            .same_origin_path(&current)
+            .ok_or_else(|| format!("names {current}, which is not under {}", self.origin))?
+            .trim_end_matches('/')
+            .to_string();
+        let listing = read(&format!("{}{root}/", self.origin))?;
+        match serde_json::from_str::<ApiRoot>(&listing) {
+            Ok(ApiRoot {
+                job_templates: Some(_),
+            }) => Ok(root),
+            _ => Err(format!(
+                "names {root}/, which lists no job_templates: not the controller's API"
+            )),
+        }
+    }
+
+    /// The path of a link AWX answered: a path already, or a URL on the configured origin.
+    /// Anything elsewhere is not followed: the token is only ever sent to the origin.
+    fn same_origin_path<'a>(&self, link: &'a str) -> Option<&'a str> {
+        if link.starts_with('/') {
+            return Some(link);
+        }
+        link.strip_prefix(self.origin.as_str())
+            .filter(|path| path.starts_with('/'))
+    }
+
+    /// `https://awx.example.org/api/v2{path}` (the origin alone before the root is known).
+    fn url(&self, path: &str) -> String {
+        let root = self.api_root.get().map_or("", String::as_str);
+        format!("{}{root}{path}", self.origin)
+    }
+
+    /// The template, looked up once per process.
+    fn template(&self) -> Result<Template, DeployError> {
+        let known = self
+            .known_template
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(template) = known {
+            return Ok(template);
+        }
+        let template = self.find_template()?;
+        *self
+            .known_template
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(template.clone());
+        Ok(template)
+    }
+
+    /// After a 404 for the template: it was deleted or recreated, so look it up again.
+    fn forget_template(&self) {
+        *self
+            .known_template
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Every template of that name (and organization), following `next`.
+    fn templates_named(&self, what: &str) -> Result<Vec<TemplateItem>, DeployError> {
         let mut query = vec![("name", self.template.clone())];
         if let Some(organization) = &self.organization {
             query.push(("organization__name", organization.clone()));
         }
+        self.api_root()?;
+        let mut url = self.url("/job_templates/");
+        let mut found = Vec::new();
+        for _ in 0..MAX_TEMPLATE_PAGES {
+            let listing: Listing<TemplateItem> = self.get_json(&url, &query, what)?;
+            found.extend(listing.results);
+            match listing.next {
+                Some(next) => url = self.next_page(&next, what)?,
+                None => break,
+            }
+            query.clear();
+        }
+        Ok(found)
+    }
+
+    /// The URL of the `next` page AWX linked to.
+    fn next_page(&self, next: &str, what: &str) -> Result<String, DeployError> {
+        match self.same_origin_path(next) {
+            Some(path) => Ok(format!("{}{path}", self.origin)),
+            None => Err(DeployError::Refused(self.redact(format!(
+                "{what}: AWX linked the next page to {next}, which is not under {}; the token is not sent there. Set [deploy] url to the address AWX knows itself by",
+                self.origin
+            )))),
+        }
+    }
+
+    /// The template by its exact name (and organization, when configured).
+    fn find_template(&self) -> Result<Template, DeployError> {
         let what = format!("looking up AWX job template \"{}\"", self.template);
-        let listing: Listing<TemplateItem> = self.get_json("/job_templates/", &query, &what)?;
+        let listed = self.templates_named(&what)?;
         // `name` filters exactly in current AWX, but older releases matched loosely: re-check.
-        let matches: Vec<&TemplateItem> = listing
-            .results
+        let matches: Vec<&TemplateItem> = listed
             .iter()
             .filter(|t| t.name.as_deref() == Some(self.template.as_str()))
             .collect();
@@ -430,7 +654,7 @@ impl AwxDeployer {
     fn no_template(&self) -> String {
         format!(
             "AWX at {} has no job template named \"{}\"{} that this token can see; check [deploy] template{}",
-            self.api_root,
+            self.url(""),
             self.template,
             self.in_organization(),
             if self.organization.is_some() {
@@ -465,7 +689,7 @@ impl AwxDeployer {
     fn preflight(&self, template: &Template) -> Result<(), DeployError> {
         let launch_path = format!("/job_templates/{}/launch/", template.id);
         let info: LaunchSettings = self.get_json(
-            &launch_path,
+            &self.url(&launch_path),
             &[],
             &format!(
                 "reading the launch settings of AWX job template \"{}\"",
@@ -477,7 +701,7 @@ impl AwxDeployer {
         }
         if info.survey_enabled.unwrap_or(false) {
             let survey: Survey = self.get_json(
-                &format!("/job_templates/{}/survey_spec/", template.id),
+                &self.url(&format!("/job_templates/{}/survey_spec/", template.id)),
                 &[],
                 &format!(
                     "reading the survey of AWX job template \"{}\"",
@@ -514,10 +738,20 @@ impl AwxDeployer {
         if answer.status >= 500 {
             return Ok(Launch::Unclear(format!("HTTP {}", answer.status)));
         }
+        if answer.status == 400 {
+            // The survey (type, choices, length, required) or another launch check said no.
+            return Err(DeployError::Refused(self.redact(format!(
+                "AWX refused to launch job template \"{}\" with `{}` = \"{version}\" (HTTP 400: {}); nothing was launched. Fix the template's survey question for `{}` (its type, choices or length) so that it accepts the version",
+                template.name,
+                self.variable,
+                describe_body(&answer.body),
+                self.variable
+            ))));
+        }
         if !(200..300).contains(&answer.status) {
             return Err(self.refusal(
                 &format!("launching AWX job template \"{}\"", template.name),
-                &path,
+                &self.url(&path),
                 &answer,
             ));
         }
@@ -570,7 +804,11 @@ impl AwxDeployer {
         let deadline = started + self.deploy_timeout;
         let path = format!("/jobs/{job_id}/");
         loop {
-            let value = self.get_json(&path, &[], &format!("following AWX job #{job_id}"))?;
+            let value = self.get_json(
+                &self.url(&path),
+                &[],
+                &format!("following AWX job #{job_id}"),
+            )?;
             let job = AwxJob::from_json(value, &self.variable).ok_or_else(|| {
                 DeployError::Refused(format!(
                     "AWX job #{job_id} has no id or status in its answer"
@@ -582,8 +820,11 @@ impl AwxDeployer {
             let now = Instant::now();
             if now >= deadline {
                 return Err(DeployError::Refused(format!(
-                    "AWX job #{job_id} of \"{}\" for {version} did not finish within {:?} (still {}); it keeps running in AWX and the next deploy follows it rather than launching another: {}{path}",
-                    template.name, self.deploy_timeout, job.status, self.api_root
+                    "AWX job #{job_id} of \"{}\" for {version} did not finish within {:?} (still {}); it keeps running in AWX and the next deploy follows it rather than launching another: {}",
+                    template.name,
+                    self.deploy_timeout,
+                    job.status,
+                    self.url(&path)
                 )));
             }
             std::thread::sleep(self.poll_interval.min(deadline - now));
@@ -604,31 +845,26 @@ impl AwxDeployer {
             "AWX job #{} of \"{}\" for {version} ended {}",
             job.id, template.name, job.status
         );
+        let timing = job.timing();
+        if !timing.is_empty() {
+            detail.push_str(&format!(" ({timing})"));
+        }
         if !job.job_explanation.trim().is_empty() {
             detail.push_str(&format!(": {}", job.job_explanation.trim()));
         }
-        let stdout = self
-            .get(
-                &format!("/jobs/{}/stdout/", job.id),
-                &[("format", "txt".to_string())],
-            )
-            .map_err(|e| e.to_string())
-            .and_then(|answer| {
-                if (200..300).contains(&answer.status) {
-                    Ok(answer.body)
-                } else {
-                    Err(format!("HTTP {}", answer.status))
-                }
-            });
-        match stdout {
-            Ok(text) => {
-                let tail = tail_lines(&text, STDOUT_TAIL_LINES);
-                if !tail.is_empty() {
-                    detail.push_str("\nlast lines of its output:\n");
-                    detail.push_str(&tail);
-                }
+        let traceback =
+            output::tail(job.result_traceback.as_bytes(), TRACEBACK_TAIL_LINES).unwrap_or_default();
+        if !traceback.is_empty() {
+            detail.push_str("\nits traceback ends:\n");
+            detail.push_str(&traceback);
+        }
+        match self.output_tail(job.id) {
+            Ok(tail) if !tail.is_empty() => {
+                detail.push_str("\nlast lines of its output:\n");
+                detail.push_str(&tail);
             }
-            Err(e) => detail.push_str(&format!(" (its output could not be read: {e})")),
+            Ok(_) => {}
+            Err(e) => detail.push_str(&format!("\n(its output could not be read: {e})")),
         }
         DeployOutcome {
             succeeded: false,
@@ -636,42 +872,172 @@ impl AwxDeployer {
         }
     }
 
-    /// The template's newest jobs, newest first. Never filtered on `extra_vars`: AWX forbids it.
-    fn list_jobs(&self, template: u64, status: Option<&str>) -> Result<Vec<AwxJob>, DeployError> {
+    /// The last lines of a job's output. `format=txt` is served with `text/plain` only, and
+    /// output over AWX's display limit is a "too large" message in every format but the
+    /// downloads: then the tail is read from `txt_download`, streamed, in bounded memory.
+    fn output_tail(&self, job: u64) -> Result<String, String> {
+        let url = self.url(&format!("/jobs/{job}/stdout/"));
+        let text = self.read_output(&url, "txt")?;
+        if !output::is_too_large(&text) {
+            return Ok(text);
+        }
+        tracing::info!(
+            job,
+            "AWX job output too large to display; reading the download"
+        );
+        self.read_output(&url, "txt_download")
+    }
+
+    /// The tail of one stdout format, or why it could not be read.
+    fn read_output(&self, url: &str, format: &str) -> Result<String, String> {
+        let query = [("format", format.to_string())];
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .request("GET", url, &query, ACCEPT_TEXT)
+                .call()
+                .map_err(|e| format!("no answer: {e}"))
+                .and_then(|mut response| {
+                    let status = response.status().as_u16();
+                    let reader = response.body_mut().as_reader();
+                    if (200..300).contains(&status) {
+                        return output::tail(reader, STDOUT_TAIL_LINES)
+                            .map_err(|e| format!("reading it failed: {e}"));
+                    }
+                    let mut body = String::new();
+                    let _ = reader.take(4096).read_to_string(&mut body);
+                    Err(format!("HTTP {status}: {}", describe_body(&body)))
+                });
+            let retryable =
+                matches!(&result, Err(e) if e.starts_with("no answer") || e.starts_with("HTTP 5"));
+            if result.is_ok() || !retryable || attempt >= GET_ATTEMPTS {
+                return result;
+            }
+            std::thread::sleep(self.retry_backoff * 2u32.pow(attempt - 1));
+        }
+    }
+
+    /// The template and its newest jobs, newest first, following `next` until `enough` says a
+    /// job settles the question or `MAX_JOBS_SCANNED` were read. `status` narrows the list.
+    /// Never filtered on `extra_vars`: AWX forbids it. A template AWX no longer has (404) is
+    /// looked up again, once.
+    fn template_jobs(
+        &self,
+        status: Option<&str>,
+        enough: &mut dyn FnMut(&AwxJob) -> bool,
+    ) -> Result<(Template, Vec<AwxJob>), DeployError> {
+        let mut again = true;
+        loop {
+            let template = self.template()?;
+            match self.scan_jobs(&template, status, enough)? {
+                Some(jobs) => return Ok((template, jobs)),
+                None if again => {
+                    tracing::info!(
+                        template = template.id,
+                        "AWX job template gone; looking it up again"
+                    );
+                    self.forget_template();
+                    again = false;
+                }
+                None => {
+                    return Err(DeployError::Refused(format!(
+                        "AWX answered 404 for the jobs of job template \"{}\" (id {}) just after listing it; try again",
+                        template.name, template.id
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The template's jobs list, page by page; `None` when AWX answers 404 for it.
+    fn scan_jobs(
+        &self,
+        template: &Template,
+        status: Option<&str>,
+        enough: &mut dyn FnMut(&AwxJob) -> bool,
+    ) -> Result<Option<Vec<AwxJob>>, DeployError> {
         let mut query = vec![
-            ("job_template", template.to_string()),
             ("order_by", "-created".to_string()),
-            ("page_size", RECENT_JOBS.to_string()),
+            ("page_size", JOBS_PAGE_SIZE.to_string()),
         ];
         if let Some(status) = status {
             query.push(("status", status.to_string()));
         }
-        let listing: Listing<Value> = self.get_json(
-            "/jobs/",
-            &query,
-            &format!("listing the jobs of AWX job template \"{}\"", self.template),
-        )?;
-        Ok(listing
-            .results
-            .into_iter()
-            .filter_map(|job| AwxJob::from_json(job, &self.variable))
-            .collect())
+        let what = format!("listing the jobs of AWX job template \"{}\"", template.name);
+        let mut url = self.url(&format!("/job_templates/{}/jobs/", template.id));
+        let mut jobs = Vec::new();
+        let mut read = 0;
+        loop {
+            let Some(listing) = self.get_listing(&url, &query, &what)? else {
+                return Ok(None);
+            };
+            read += listing.results.len();
+            for job in listing.results {
+                if let Some(job) = AwxJob::from_json(job, &self.variable) {
+                    let settles = enough(&job);
+                    jobs.push(job);
+                    if settles {
+                        return Ok(Some(jobs));
+                    }
+                }
+            }
+            match listing.next {
+                Some(next) if read < MAX_JOBS_SCANNED => url = self.next_page(&next, &what)?,
+                _ => return Ok(Some(jobs)),
+            }
+            query.clear();
+        }
+    }
+
+    /// A page of a list, or `None` when AWX answers 404 for the list.
+    fn get_listing(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        what: &str,
+    ) -> Result<Option<Listing<Value>>, DeployError> {
+        let answer = self.get_answer(url, query, what)?;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        self.decode(answer, url, what).map(Some)
     }
 
     /// A GET whose answer must be 2xx JSON of the documented shape; anything else becomes a
     /// readable error.
     fn get_json<T: DeserializeOwned>(
         &self,
-        path: &str,
+        url: &str,
         query: &[(&str, String)],
         what: &str,
     ) -> Result<T, DeployError> {
-        let answer = self.get(path, query).map_err(|e| DeployError::Http {
-            what: format!("{what}: no answer from {}{path}", self.api_root),
-            source: Box::new(e),
-        })?;
+        let answer = self.get_answer(url, query, what)?;
+        self.decode(answer, url, what)
+    }
+
+    /// A GET's answer, whatever its status; no answer at all is an error.
+    fn get_answer(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        what: &str,
+    ) -> Result<Answer, DeployError> {
+        self.get(url, query, ACCEPT_JSON)
+            .map_err(|e| DeployError::Http {
+                what: format!("{what}: no answer from {url}"),
+                source: Box::new(e),
+            })
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        answer: Answer,
+        url: &str,
+        what: &str,
+    ) -> Result<T, DeployError> {
         if !(200..300).contains(&answer.status) {
-            return Err(self.refusal(what, path, &answer));
+            return Err(self.refusal(what, url, &answer));
         }
         serde_json::from_str(&answer.body).map_err(|source| {
             let what = if serde_json::from_str::<serde::de::IgnoredAny>(&answer.body).is_ok() {
@@ -695,10 +1061,15 @@ impl AwxDeployer {
     }
 
     /// A GET, retried with backoff on transport errors and 5xx (reading changes nothing).
-    fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, ureq::Error> {
+    fn get(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        accept: &str,
+    ) -> Result<Answer, ureq::Error> {
         let mut attempt = 0;
         loop {
-            let result = self.send("GET", path, query, None);
+            let result = self.send(self.request("GET", url, query, accept).call());
             attempt += 1;
             let retryable = match &result {
                 Ok(answer) => answer.status >= 500,
@@ -711,38 +1082,43 @@ impl AwxDeployer {
         }
     }
 
-    /// A POST, sent exactly once: what to do about an unclear outcome is the caller's call.
+    /// A POST to a path under the API root, sent exactly once: what to do about an unclear
+    /// outcome is the caller's call.
     fn post(&self, path: &str, body: &Value) -> Result<Answer, ureq::Error> {
-        self.send("POST", path, &[], Some(body))
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let request = self
+            .agent
+            .post(self.url(path))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Accept", ACCEPT_JSON);
+        self.send(request.send_json(body))
+    }
+
+    /// A GET with the token and an Accept header that admits the format asked for.
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        query: &[(&str, String)],
+        accept: &str,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        debug_assert_eq!(method, "GET");
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut request = self
+            .agent
+            .get(url)
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Accept", accept);
+        for (key, value) in query {
+            request = request.query(*key, value);
+        }
+        request
     }
 
     fn send(
         &self,
-        method: &str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Answer, ureq::Error> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = format!("{}{path}", self.api_root);
-        let authorization = format!("Bearer {}", self.token);
-        let result = if method == "POST" {
-            self.agent
-                .post(&url)
-                .header("Authorization", &authorization)
-                .header("Accept", "application/json")
-                .send_json(body.unwrap_or(&Value::Null))
-        } else {
-            let mut request = self
-                .agent
-                .get(&url)
-                .header("Authorization", &authorization)
-                .header("Accept", "application/json");
-            for (key, value) in query {
-                request = request.query(*key, value);
-            }
-            request.call()
-        };
         // ureq's errors name the URL and what failed, never a header: the token cannot leak.
         let mut response = result?;
         let status = response.status().as_u16();
@@ -764,7 +1140,7 @@ impl AwxDeployer {
     }
 
     /// Turns a non-2xx answer into an error that says what to do about it.
-    fn refusal(&self, what: &str, path: &str, answer: &Answer) -> DeployError {
+    fn refusal(&self, what: &str, url: &str, answer: &Answer) -> DeployError {
         let said = describe_body(&answer.body);
         let message = match answer.status {
             300..=399 => format!(
@@ -778,10 +1154,13 @@ impl AwxDeployer {
             403 => format!(
                 "{what}: AWX refused (HTTP 403: {said}); the token's user needs Execute permission on the template and the token write scope"
             ),
-            404 => format!(
-                "{what}: AWX answered HTTP 404 ({said}) for {}{path}; check [deploy] url and api_prefix (`/api/v2`, or `/api/controller/v2` behind the AAP gateway)",
-                self.api_root
-            ),
+            404 => {
+                // The template may be gone or renumbered: look it up again next time.
+                self.forget_template();
+                format!(
+                    "{what}: AWX answered HTTP 404 ({said}) for {url}; check [deploy] url and api_prefix (leave both to the origin, https://awx.example.org, and the API is found from /api/; `/api/controller/v2` behind the AAP gateway)"
+                )
+            }
             status => format!("{what}: AWX answered HTTP {status}: {said}"),
         };
         DeployError::Refused(self.redact(message))
@@ -909,11 +1288,6 @@ fn describe_ignored(ignored: Option<&Value>) -> String {
         .join(", ")
 }
 
-fn tail_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -925,6 +1299,10 @@ mod tests {
             version: Some(version.into()),
             created: String::new(),
             job_explanation: String::new(),
+            started: None,
+            finished: None,
+            elapsed: None,
+            result_traceback: String::new(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! the deployer returns and by what the emulator saw (its jobs and its request log), because
 //! the point of most of these behaviours is a request that must *not* be sent.
 
-use stackrel::config::{AWX_API_PREFIX, AwxDeploy, LaunchedBy};
+use stackrel::config::{AwxApi, AwxDeploy, LaunchedBy};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
@@ -18,7 +18,7 @@ const VARIABLE: &str = "stack_image_tag";
 fn config(emulator: &AwxEmulator, organization: Option<&str>) -> AwxDeploy {
     AwxDeploy {
         url: emulator.url(),
-        api_prefix: emulator.prefix(),
+        api: AwxApi::Root(emulator.prefix()),
         template: TEMPLATE.into(),
         organization: organization.map(str::to_string),
         variable: VARIABLE.into(),
@@ -377,7 +377,7 @@ fn the_aap_gateway_prefix_works() {
 
     // The default prefix against a gateway is a 404 that points at api_prefix.
     let mut plain = config(&emulator, Some(ORG));
-    plain.api_prefix = AWX_API_PREFIX.into();
+    plain.api = AwxApi::Root("/api/v2".into());
     let err = fast(AwxDeployer::new(&plain, TOKEN).unwrap())
         .deploy(&release("2026.08.4"))
         .unwrap_err()

@@ -4,12 +4,22 @@
 //! - a launch with a variable the template does not prompt for answers **201** anyway, runs the job
 //!   without it and lists it under `ignored_fields.extra_vars`;
 //! - a job's `extra_vars` is a JSON *string*, and filtering jobs on it answers 403;
-//! - job status moves `pending → running → successful|failed`, here one step per poll of the
-//!   job, so a test controls the lifecycle without waiting;
-//! - bearer-token auth (401 with DRF's body), trailing-slash redirects, paging, cancel (202/405),
-//!   plain-text stdout;
-//! - the API under a configurable prefix (`/api/v2`, or `/api/controller/v2` behind the AAP
-//!   gateway), and a `/version/` page outside it standing in for the deployed application.
+//! - job status moves `pending → waiting → running → successful|failed|error`, here one step per
+//!   poll of the job, so a test controls the lifecycle without waiting; jobs carry `started`,
+//!   `finished`, `elapsed`, `result_traceback` and `related` links, templates `related` links;
+//! - bearer-token auth (401 with DRF's body), trailing-slash redirects, cancel (202/405);
+//! - paging as `awx/api/pagination.py` does: `page_size` up to `MAX_PAGE_SIZE` (200, default
+//!   25), `count`/`next`/`previous`/`results`, links that are paths with the query sorted;
+//! - DRF's content negotiation (`?format=` picks the renderers, then `Accept` must admit one, or
+//!   406 — rendered by the view's first renderer, the browsable API's HTML for stdout), and the
+//!   stdout view's formats, "too large to display" over `STDOUT_MAX_BYTES_DISPLAY` except for the
+//!   downloads, `start_line`/`end_line` in `format=json`;
+//! - survey validation at launch (`_survey_element_validation` in `awx/main/models/mixins.py`):
+//!   400 with `variables_needed_to_start`;
+//! - the versions root `/api/` and the API root under a configurable prefix (`/api/v2`, or
+//!   `/api/controller/v2` as AAP 2.5+ serves it behind its gateway, whose own `/api/` then names
+//!   the gateway's API — a stand-in: its exact shape is not taken from a source), and a
+//!   `/version/` page outside it standing in for the deployed application.
 //!
 //! It logs every request (never the Authorization header) and injects faults: an error status,
 //! a dropped connection, or a response lost *after* its side effect happened.
@@ -21,10 +31,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The variable `/version/` and `fail_version` read from jobs unless told otherwise.
 pub const DEFAULT_VERSION_VARIABLE: &str = "stack_image_tag";
-/// AWX's `MAX_PAGE_SIZE`.
-const MAX_PAGE_SIZE: usize = 200;
-const DEFAULT_PAGE_SIZE: usize = 25;
+/// AWX's `MAX_PAGE_SIZE` and `REST_FRAMEWORK['PAGE_SIZE']` (`awx/settings/defaults.py`).
+pub const MAX_PAGE_SIZE: usize = 200;
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+/// AWX's `STDOUT_MAX_BYTES_DISPLAY`: more output than this is only served as a download.
+pub const STDOUT_MAX_BYTES_DISPLAY: usize = 1_048_576;
 const ACTIVE_STATUSES: &[&str] = &["new", "pending", "waiting", "running"];
+const NOT_ACCEPTABLE: &str = "Could not satisfy the request Accept header.";
 
 /// A fault to inject into matching requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +70,9 @@ pub struct EmulatedJob {
     pub extra_vars: String,
     pub created: String,
     pub job_explanation: String,
+    pub started: Option<String>,
+    pub finished: Option<String>,
+    pub result_traceback: String,
     /// Polls of the job's detail view so far; the lifecycle advances on each.
     pub polls: u32,
 }
@@ -71,6 +87,40 @@ impl EmulatedJob {
     fn is_active(&self) -> bool {
         ACTIVE_STATUSES.contains(&self.status.as_str())
     }
+
+    /// Moves the job to `status`, stamping `started` when it leaves the queue and `finished`
+    /// when it ends, as AWX's task runner does.
+    fn set_status(&mut self, status: &str) {
+        self.status = status.to_string();
+        let queued = matches!(status, "new" | "pending" | "waiting");
+        if !queued && self.started.is_none() {
+            self.started = Some(now());
+        }
+        if !self.is_active() && self.finished.is_none() {
+            self.finished = Some(now());
+        }
+    }
+
+    /// Seconds between `started` and `finished` (or now), 0 before it started.
+    fn elapsed(&self) -> f64 {
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        let Some(started) = self.started.as_deref().and_then(parse) else {
+            return 0.0;
+        };
+        let end = self
+            .finished
+            .as_deref()
+            .and_then(parse)
+            .unwrap_or_else(|| chrono::Utc::now().into());
+        (end - started).num_milliseconds().max(0) as f64 / 1000.0
+    }
+}
+
+/// A timestamp as AWX's serializers write them.
+fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +129,8 @@ struct Template {
     name: String,
     organization: String,
     ask_variables_on_launch: bool,
-    survey_variables: Vec<String>,
+    /// The survey's questions (`survey_spec.spec`); an enabled survey when not empty.
+    survey: Vec<Value>,
     /// Applied right after the next launch preflight: a template edited between the
     /// preflight and the launch.
     ask_variables_after_preflight: Option<bool>,
@@ -101,6 +152,9 @@ struct State {
     next_job_id: u64,
     polls_to_finish: u32,
     failing_versions: BTreeSet<String>,
+    erroring_versions: BTreeSet<String>,
+    /// Lines of routine output before the failing task, to make output large.
+    padding_lines: usize,
     version_variable: String,
     version_fields: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
@@ -121,7 +175,7 @@ impl SomeoneElse {
         let vars = json!({ variable: version }).to_string();
         let id = state.create_job(template, vars);
         if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
-            job.status = status.to_string();
+            job.set_status(status);
         }
         id
     }
@@ -129,7 +183,7 @@ impl SomeoneElse {
     /// Moves a job on, as AWX does while it runs.
     pub fn set_status(&self, job: u64, status: &str) {
         if let Some(j) = lock(&self.state).jobs.iter_mut().find(|j| j.id == job) {
-            j.status = status.to_string();
+            j.set_status(status);
         }
     }
 }
@@ -165,6 +219,8 @@ impl AwxEmulator {
             next_job_id: 100,
             polls_to_finish: 2,
             failing_versions: BTreeSet::new(),
+            erroring_versions: BTreeSet::new(),
+            padding_lines: 0,
             version_variable: DEFAULT_VERSION_VARIABLE.to_string(),
             version_fields: BTreeMap::new(),
             faults: Vec::new(),
@@ -205,10 +261,28 @@ impl AwxEmulator {
             name: name.to_string(),
             organization: organization.to_string(),
             ask_variables_on_launch,
-            survey_variables: survey_variables.iter().map(|v| v.to_string()).collect(),
+            // As AWX's survey editor writes a text question: required, 0 to 1024 characters.
+            survey: survey_variables
+                .iter()
+                .map(|v| {
+                    json!({"variable": v, "question_name": v, "question_description": "",
+                        "type": "text", "required": true, "default": "", "min": 0, "max": 1024})
+                })
+                .collect(),
             ask_variables_after_preflight: None,
         });
         id
+    }
+
+    /// Puts a survey question (as in `survey_spec.spec`) on the template, replacing the one
+    /// for the same variable; the survey is then enabled.
+    pub fn set_survey_question(&self, template: u64, question: Value) {
+        let mut state = lock(&self.state);
+        if let Some(t) = state.templates.iter_mut().find(|t| t.id == template) {
+            let variable = question.get("variable").cloned();
+            t.survey.retain(|q| q.get("variable") != variable.as_ref());
+            t.survey.push(question);
+        }
     }
 
     /// Simulates a template edited between the launch preflight and the launch: the next
@@ -232,6 +306,20 @@ impl AwxEmulator {
         lock(&self.state)
             .failing_versions
             .insert(version.to_string());
+    }
+
+    /// Jobs for this version end `error`, as when the controller itself fails (with a
+    /// `result_traceback`).
+    pub fn error_version(&self, version: &str) {
+        lock(&self.state)
+            .erroring_versions
+            .insert(version.to_string());
+    }
+
+    /// Adds `lines` lines of routine output before the failing task of every job, e.g. enough
+    /// to go over `STDOUT_MAX_BYTES_DISPLAY`.
+    pub fn pad_output(&self, lines: usize) {
+        lock(&self.state).padding_lines = lines;
     }
 
     /// The extra variable that carries the version (default `stack_image_tag`).
@@ -262,7 +350,7 @@ impl AwxEmulator {
     /// Sets a job's status, as an operator or AWX itself would.
     pub fn set_job_status(&self, job: u64, status: &str) {
         if let Some(j) = lock(&self.state).jobs.iter_mut().find(|j| j.id == job) {
-            j.status = status.to_string();
+            j.set_status(status);
         }
     }
 
@@ -314,10 +402,11 @@ impl State {
             template,
             status: "pending".into(),
             extra_vars,
-            created: chrono::Utc::now()
-                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                .to_string(),
+            created: now(),
             job_explanation: String::new(),
+            started: None,
+            finished: None,
+            result_traceback: String::new(),
             polls: 0,
         });
         id
@@ -351,16 +440,27 @@ impl State {
     }
 
     fn template_json(&self, t: &Template) -> Value {
+        let url = format!("{}/job_templates/{}/", self.prefix, t.id);
+        let organization = self.organization_id(&t.organization);
         json!({
             "id": t.id,
             "type": "job_template",
-            "url": format!("{}/job_templates/{}/", self.prefix, t.id),
+            "url": url,
+            "related": {
+                "organization": format!("{}/organizations/{organization}/", self.prefix),
+                "launch": format!("{url}launch/"),
+                "jobs": format!("{url}jobs/"),
+                "survey_spec": format!("{url}survey_spec/"),
+            },
+            "summary_fields": {"organization": {"id": organization, "name": t.organization}},
             "name": t.name,
-            "organization": self.organization_id(&t.organization),
+            "description": "",
+            "job_type": "run",
+            "organization": organization,
             "ask_variables_on_launch": t.ask_variables_on_launch,
-            "survey_enabled": !t.survey_variables.is_empty(),
+            "survey_enabled": !t.survey.is_empty(),
             "allow_simultaneous": false,
-            "summary_fields": {"organization": {"name": t.organization}},
+            "status": "successful",
         })
     }
 
@@ -377,17 +477,26 @@ impl State {
             "related": {
                 "stdout": format!("{url}stdout/"),
                 "cancel": format!("{url}cancel/"),
+                "relaunch": format!("{url}relaunch/"),
+                "job_events": format!("{url}job_events/"),
+                "unified_job_template": format!("{}/job_templates/{}/", self.prefix, job.template),
                 "job_template": format!("{}/job_templates/{}/", self.prefix, job.template),
             },
             "summary_fields": {"job_template": {"id": job.template, "name": name}},
             "name": name,
             "job_template": job.template,
+            "unified_job_template": job.template,
             "launch_type": "manual",
+            "job_type": "run",
             "status": job.status,
             "failed": matches!(job.status.as_str(), "failed" | "error" | "canceled"),
             "extra_vars": job.extra_vars,
             "created": job.created,
+            "started": job.started,
+            "finished": job.finished,
+            "elapsed": job.elapsed(),
             "job_explanation": job.job_explanation,
+            "result_traceback": job.result_traceback,
         })
     }
 
@@ -401,8 +510,9 @@ impl State {
     }
 }
 
+/// DRF's `JSONRenderer` has no charset: the content type is bare.
 fn json_reply(status: u16, value: Value) -> Response {
-    Response::json(status, &value)
+    Response::new(status, "application/json", value.to_string())
 }
 
 fn detail(status: u16, message: &str) -> Response {
@@ -451,23 +561,44 @@ fn route(state: &mut State, request: &Request) -> Response {
     if path == "/version/" || path == "/version" {
         return version_page(state);
     }
+    if let Some(root) = versions_root(state, path) {
+        return root;
+    }
     let Some(rest) = path
         .strip_prefix(state.prefix.as_str())
         .filter(|rest| rest.starts_with('/'))
     else {
         return not_found();
     };
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    // DRF negotiates before it authenticates: a 406 comes first.
+    let renderers = if matches!(segments.as_slice(), ["jobs", _, "stdout"]) {
+        STDOUT_RENDERERS
+    } else {
+        API_RENDERERS
+    };
+    let renderer = match negotiate(request, renderers) {
+        Ok(renderer) => renderer,
+        Err(refusal) => return refusal,
+    };
+    if rest == "/" {
+        // The API root lists its resources to anyone (`ApiVersionRootView`, AllowAny).
+        return render(renderer, 200, &api_root(state));
+    }
     let expected = format!("Bearer {}", state.token);
     if request.header("authorization") != Some(expected.as_str()) {
-        return detail(401, "Authentication credentials were not provided.")
-            .with_header("www-authenticate", "Bearer realm=\"api\"");
+        // AWX's `finalize_response` adds where to log in to a 401's detail.
+        return json_reply(
+            401,
+            json!({"detail": "Authentication credentials were not provided. To establish a login session, visit /api/login/."}),
+        )
+        .with_header("www-authenticate", "Bearer realm=\"api\"");
     }
     // Like Django's APPEND_SLASH: AWX redirects a path without its trailing slash.
     if !rest.ends_with('/') {
         return Response::new(301, "text/html; charset=utf-8", Vec::new())
             .with_header("location", format!("{path}/"));
     }
-    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let method = request.method.as_str();
     let id = |s: &str| s.parse::<u64>().ok();
     match (method, segments.as_slice()) {
@@ -493,7 +624,7 @@ fn route(state: &mut State, request: &Request) -> Response {
             None => not_found(),
         },
         ("POST", ["jobs", j, "cancel"]) => cancel(state, id(j)),
-        ("GET", ["jobs", j, "stdout"]) => stdout(state, id(j), request),
+        ("GET", ["jobs", j, "stdout"]) => stdout(state, id(j), request, renderer),
         (
             _,
             ["job_templates"]
@@ -505,6 +636,206 @@ fn route(state: &mut State, request: &Request) -> Response {
         ) => method_not_allowed(method),
         _ => not_found(),
     }
+}
+
+/// `GET /api/` (`ApiRootView`, AllowAny): the versions and where the current one is. Under the
+/// AAP gateway prefix the controller's own root is `/api/controller/` (without `oauth2`, as
+/// `is_optional_api_urlpattern_prefix_request` drops it), and `/api/` is the gateway's.
+fn versions_root(state: &State, path: &str) -> Option<Response> {
+    let controller = state.prefix.strip_suffix("/v2").unwrap_or("/api");
+    let current = format!("{}/", state.prefix);
+    let root = |oauth2: bool| {
+        let mut root = json!({
+            "description": "AWX REST API",
+            "current_version": current,
+            "available_versions": {"v2": current},
+            "custom_logo": "",
+            "custom_login_info": "",
+            "login_redirect_override": "",
+        });
+        if oauth2 {
+            root["oauth2"] = json!("/api/o/");
+        }
+        json_reply(200, root)
+    };
+    match path {
+        _ if path == format!("{controller}/") => Some(root(controller == "/api")),
+        "/api/" => Some(json_reply(
+            200,
+            json!({
+                "description": "Gateway REST API (stand-in)",
+                "current_version": "/api/gateway/v1/",
+                "available_versions": {"v1": "/api/gateway/v1/"},
+            }),
+        )),
+        "/api/gateway/v1/" if controller != "/api" => Some(json_reply(
+            200,
+            json!({"tokens": "/api/gateway/v1/tokens/", "users": "/api/gateway/v1/users/"}),
+        )),
+        _ => None,
+    }
+}
+
+/// `GET /api/v2/` (`ApiVersionRootView`): the top-level resources, as paths.
+fn api_root(state: &State) -> Value {
+    let mut root = Map::new();
+    for resource in [
+        "ping",
+        "config",
+        "me",
+        "organizations",
+        "inventory",
+        "job_templates",
+        "jobs",
+        "unified_job_templates",
+        "unified_jobs",
+    ] {
+        root.insert(
+            resource.into(),
+            json!(format!("{}/{resource}/", state.prefix)),
+        );
+    }
+    Value::Object(root)
+}
+
+/// A DRF renderer: what `?format=` calls it and the media type `Accept` must admit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Renderer {
+    format: &'static str,
+    media_type: &'static str,
+}
+
+/// `DEFAULT_RENDERER_CLASSES`: JSON, then the browsable API.
+const API_RENDERERS: &[Renderer] = &[
+    Renderer {
+        format: "json",
+        media_type: "application/json",
+    },
+    Renderer {
+        format: "api",
+        media_type: "text/html",
+    },
+];
+
+/// `UnifiedJobStdout.renderer_classes`, in AWX's order.
+const STDOUT_RENDERERS: &[Renderer] = &[
+    Renderer {
+        format: "api",
+        media_type: "text/html",
+    },
+    Renderer {
+        format: "html",
+        media_type: "text/html",
+    },
+    Renderer {
+        format: "txt",
+        media_type: "text/plain",
+    },
+    Renderer {
+        format: "ansi",
+        media_type: "text/plain",
+    },
+    Renderer {
+        format: "json",
+        media_type: "application/json",
+    },
+    Renderer {
+        format: "txt_download",
+        media_type: "text/plain",
+    },
+    Renderer {
+        format: "ansi_download",
+        media_type: "text/plain",
+    },
+];
+
+/// DRF's `DefaultContentNegotiation.select_renderer`: `?format=` keeps the renderers of that
+/// format (none: 404), then the most specific `Accept` media types are tried first, each against
+/// the renderers in order (none: 406). A refusal is rendered by the view's first renderer, as
+/// `finalize_response` forces it when negotiation failed.
+fn negotiate(request: &Request, renderers: &'static [Renderer]) -> Result<Renderer, Response> {
+    let refuse =
+        |status: u16, message: &str| render(renderers[0], status, &json!({"detail": message}));
+    let candidates: Vec<Renderer> = match request.query_param("format") {
+        Some(format) => {
+            let kept: Vec<Renderer> = renderers
+                .iter()
+                .copied()
+                .filter(|r| r.format == format)
+                .collect();
+            if kept.is_empty() {
+                return Err(refuse(404, "Not found."));
+            }
+            kept
+        }
+        None => renderers.to_vec(),
+    };
+    let accept = request.header("accept").unwrap_or("*/*");
+    let mut accepted: Vec<(u8, &str)> = accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let media_type = parts.next().filter(|m| !m.is_empty())?;
+            let has_params = parts.any(|p| !p.starts_with("q="));
+            let precedence = match media_type {
+                "*/*" => 0,
+                m if m.ends_with("/*") => 1,
+                _ if has_params => 3,
+                _ => 2,
+            };
+            Some((precedence, media_type))
+        })
+        .collect();
+    accepted.sort_by(|a, b| b.0.cmp(&a.0));
+    for precedence in (0..=3).rev() {
+        let group: Vec<&str> = accepted
+            .iter()
+            .filter(|a| a.0 == precedence)
+            .map(|a| a.1)
+            .collect();
+        for renderer in &candidates {
+            if group
+                .iter()
+                .any(|m| media_type_matches(renderer.media_type, m))
+            {
+                return Ok(*renderer);
+            }
+        }
+    }
+    Err(refuse(406, NOT_ACCEPTABLE))
+}
+
+fn media_type_matches(renderer: &str, accepted: &str) -> bool {
+    let split = |m: &str| {
+        let (main, sub) = m.split_once('/').unwrap_or((m, "*"));
+        (main.to_ascii_lowercase(), sub.to_ascii_lowercase())
+    };
+    let (rmain, rsub) = split(renderer);
+    let (amain, asub) = split(accepted);
+    (amain == "*" || amain == rmain) && (asub == "*" || asub == rsub)
+}
+
+/// Data rendered as `renderer` renders it: JSON bare, the browsable API as an HTML page.
+fn render(renderer: Renderer, status: u16, data: &Value) -> Response {
+    match renderer.media_type {
+        "text/html" => Response::new(
+            status,
+            "text/html; charset=utf-8",
+            format!(
+                "<!DOCTYPE html>\n<html><head><title>AWX REST API</title></head><body><pre>HTTP {status}\n\n{}</pre></body></html>",
+                html_escape(&serde_json::to_string_pretty(data).unwrap_or_default())
+            ),
+        ),
+        "text/plain" => Response::text(status, &data.to_string()),
+        _ => json_reply(status, data.clone()),
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Query pairs, decoded, in order.
@@ -519,6 +850,8 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// DRF's `_positive_int(strict=True, cutoff=MAX_PAGE_SIZE)`: anything but a positive integer
+/// is the default, anything over the maximum is the maximum.
 fn page_size(request: &Request) -> usize {
     request
         .query_param("page_size")
@@ -528,38 +861,69 @@ fn page_size(request: &Request) -> usize {
         .min(MAX_PAGE_SIZE)
 }
 
-/// AWX's list envelope over one page of `items`; `next` and `previous` keep the filters.
+/// AWX's list envelope over one page of `items`. `next` and `previous` are the request's path
+/// and query with `page` replaced (and a too large `page_size` capped), the query re-encoded
+/// sorted by key, as DRF's `replace_query_param` does.
 fn paged(request: &Request, items: Vec<Value>) -> Response {
     let size = page_size(request);
-    let page = request
-        .query_param("page")
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(1);
     let count = items.len();
-    let start = (page - 1).saturating_mul(size);
-    if start > 0 && start >= count {
-        return detail(404, "Invalid page.");
-    }
+    let pages = count.div_ceil(size).max(1);
+    let page = match request.query_param("page").as_deref() {
+        None => 1,
+        Some("last") => pages,
+        Some(p) => match p.parse::<usize>() {
+            Ok(n) if n >= 1 && n <= pages => n,
+            _ => return detail(404, "Invalid page."),
+        },
+    };
+    let start = (page - 1) * size;
     let results: Vec<Value> = items.into_iter().skip(start).take(size).collect();
-    let filters: String = request
-        .query
-        .split('&')
-        .filter(|pair| {
-            !pair.is_empty() && !pair.starts_with("page=") && !pair.starts_with("page_size=")
-        })
-        .map(|pair| format!("&{pair}"))
-        .collect();
-    let link = |p: usize| format!("{}?page={p}&page_size={size}{filters}", request.path);
+    let link = |p: usize| {
+        let mut pairs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, value) in query_pairs(&request.query) {
+            pairs.entry(key).or_default().push(value);
+        }
+        pairs.insert("page".into(), vec![p.to_string()]);
+        let asked = request
+            .query_param("page_size")
+            .and_then(|s| s.parse::<usize>().ok());
+        if asked.is_some_and(|n| n > MAX_PAGE_SIZE) {
+            pairs.insert("page_size".into(), vec![MAX_PAGE_SIZE.to_string()]);
+        }
+        let query: Vec<String> = pairs
+            .iter()
+            .flat_map(|(key, values)| {
+                values
+                    .iter()
+                    .map(move |value| format!("{}={}", form_encode(key), form_encode(value)))
+            })
+            .collect();
+        format!("{}?{}", request.path, query.join("&"))
+    };
     json_reply(
         200,
         json!({
             "count": count,
-            "next": if start + size < count { Value::from(link(page + 1)) } else { Value::Null },
+            "next": if page < pages { Value::from(link(page + 1)) } else { Value::Null },
             "previous": if page > 1 { Value::from(link(page - 1)) } else { Value::Null },
             "results": results,
         }),
     )
+}
+
+/// Python's `urlencode` (`quote_plus`): unreserved characters kept, space as `+`.
+fn form_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 fn list_templates(state: &State, request: &Request) -> Response {
@@ -628,8 +992,11 @@ fn launch_info(state: &mut State, template: Option<u64>) -> Response {
         "ask_variables_on_launch": t.ask_variables_on_launch,
         "ask_inventory_on_launch": false,
         "ask_limit_on_launch": false,
-        "survey_enabled": !t.survey_variables.is_empty(),
-        "variables_needed_to_start": [],
+        "survey_enabled": !t.survey.is_empty(),
+        "variables_needed_to_start": t.survey.iter()
+            .filter(|q| q.get("required").and_then(Value::as_bool).unwrap_or(false))
+            .filter_map(|q| q.get("variable").cloned())
+            .collect::<Vec<_>>(),
         "passwords_needed_to_start": [],
         "inventory_needed_to_start": false,
         "credential_needed_to_start": false,
@@ -647,16 +1014,14 @@ fn survey_spec(state: &State, template: Option<u64>) -> Response {
     let Some(t) = template.and_then(|id| state.template(id)) else {
         return not_found();
     };
-    if t.survey_variables.is_empty() {
+    if t.survey.is_empty() {
         // AWX answers an empty object for a template without a survey.
         return json_reply(200, json!({}));
     }
-    let spec: Vec<Value> = t
-        .survey_variables
-        .iter()
-        .map(|v| json!({"variable": v, "question_name": v, "type": "text", "required": true, "default": ""}))
-        .collect();
-    json_reply(200, json!({"name": "", "description": "", "spec": spec}))
+    json_reply(
+        200,
+        json!({"name": "", "description": "", "spec": t.survey}),
+    )
 }
 
 fn launch(state: &mut State, template: Option<u64>, body: &[u8]) -> Response {
@@ -677,6 +1042,7 @@ fn launch(state: &mut State, template: Option<u64>, body: &[u8]) -> Response {
     let mut accepted = Map::new();
     let mut ignored = Map::new();
     let mut ignored_vars = Map::new();
+    let mut launch_vars = Map::new();
     for (field, value) in fields {
         if field != "extra_vars" {
             // No other prompt is enabled on emulated templates: AWX ignores them all.
@@ -702,12 +1068,26 @@ fn launch(state: &mut State, template: Option<u64>, body: &[u8]) -> Response {
                 );
             }
         };
-        for (key, value) in vars {
-            if t.ask_variables_on_launch || t.survey_variables.contains(&key) {
-                accepted.insert(key, value);
-            } else {
-                ignored_vars.insert(key, value);
-            }
+        launch_vars.extend(vars);
+    }
+    let errors: Vec<String> = t
+        .survey
+        .iter()
+        .flat_map(|question| survey_errors(question, &launch_vars))
+        .collect();
+    if !errors.is_empty() {
+        return json_reply(400, json!({ "variables_needed_to_start": errors }));
+    }
+    let asked = |key: &str| {
+        t.survey
+            .iter()
+            .any(|q| q.get("variable").and_then(Value::as_str) == Some(key))
+    };
+    for (key, value) in launch_vars {
+        if t.ask_variables_on_launch || asked(&key) {
+            accepted.insert(key, value);
+        } else {
+            ignored_vars.insert(key, value);
         }
     }
     if !ignored_vars.is_empty() {
@@ -726,21 +1106,170 @@ fn launch(state: &mut State, template: Option<u64>, body: &[u8]) -> Response {
     json_reply(201, answer).with_header("location", location)
 }
 
-/// The job's detail view; each poll moves an active job one step along its lifecycle.
+/// AWX's `_survey_element_validation` for one question against the launch's variables, with
+/// its messages (Python's `%s` of the values).
+fn survey_errors(question: &Value, vars: &Map<String, Value>) -> Vec<String> {
+    let Some(variable) = question.get("variable").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let kind = question
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("text");
+    let required = question
+        .get("required")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let bound = |key: &str| -> Option<f64> {
+        match question.get(key)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) if !s.is_empty() => s.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    let Some(value) = vars.get(variable) else {
+        return if required {
+            vec![format!("'{variable}' value missing")]
+        } else {
+            Vec::new()
+        };
+    };
+    let shown = py_str(value);
+    let mut errors = Vec::new();
+    match kind {
+        "text" | "textarea" | "password" => {
+            let Some(text) = value.as_str() else {
+                return vec![format!(
+                    "Value {shown} for '{variable}' expected to be a string."
+                )];
+            };
+            let length = text.chars().count();
+            if bound("min").is_some_and(|min| (length as f64) < min.trunc()) {
+                errors.push(format!(
+                    "'{variable}' value {shown} is too small (length is {length} must be at least {}).",
+                    py_str(&question["min"])
+                ));
+            }
+            if bound("max").is_some_and(|max| (length as f64) > max.trunc()) {
+                errors.push(format!(
+                    "'{variable}' value {shown} is too large (must be no more than {}).",
+                    py_str(&question["max"])
+                ));
+            }
+        }
+        "integer" | "float" => {
+            let number = match value {
+                Value::Number(n) if kind == "float" || n.is_i64() || n.is_u64() => n.as_f64(),
+                _ => None,
+            };
+            let Some(number) = number else {
+                let wanted = if kind == "integer" {
+                    "an integer"
+                } else {
+                    "a numeric type"
+                };
+                return vec![format!(
+                    "Value {shown} for '{variable}' expected to be {wanted}."
+                )];
+            };
+            if bound("min").is_some_and(|min| number < min) {
+                errors.push(format!(
+                    "'{variable}' value {shown} is too small (must be at least {}).",
+                    py_str(&question["min"])
+                ));
+            }
+            if bound("max").is_some_and(|max| number > max) {
+                errors.push(format!(
+                    "'{variable}' value {shown} is too large (must be no more than {}).",
+                    py_str(&question["max"])
+                ));
+            }
+        }
+        "multiplechoice" | "multiselect" => {
+            let choices: Vec<Value> = match question.get("choices") {
+                Some(Value::Array(choices)) => choices.clone(),
+                Some(Value::String(text)) => text
+                    .lines()
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| json!(c))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let listed = py_str(&Value::Array(choices.clone()));
+            let values = match (kind, value) {
+                ("multiselect", Value::Array(values)) => values.clone(),
+                ("multiselect", _) => {
+                    return vec![format!("'{variable}' value is expected to be a list.")];
+                }
+                _ => vec![value.clone()],
+            };
+            for value in values.iter().filter(|v| !choices.contains(v)) {
+                errors.push(format!(
+                    "Value {} for '{variable}' expected to be one of {listed}.",
+                    py_str(value)
+                ));
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+/// Python's `str()` of a JSON value: strings bare at the top, `repr` inside lists.
+fn py_str(value: &Value) -> String {
+    fn repr(value: &Value) -> String {
+        match value {
+            Value::String(s) => format!("'{s}'"),
+            other => py_str(other),
+        }
+    }
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|(k, v)| format!("'{k}': {}", repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The job's detail view; each poll moves an active job one step along its lifecycle:
+/// `pending`, then `waiting` (when it takes more than two polls), `running`, and on the last
+/// poll `successful`, `failed` or `error`.
 fn poll_job(state: &mut State, job: Option<u64>) -> Response {
     let polls_to_finish = state.polls_to_finish;
     let variable = state.version_variable.clone();
     let failing = state.failing_versions.clone();
+    let erroring = state.erroring_versions.clone();
     let Some(j) = state.jobs.iter_mut().find(|j| Some(j.id) == job) else {
         return not_found();
     };
     if j.is_active() {
         j.polls = j.polls.saturating_add(1);
         if j.polls >= polls_to_finish {
-            let fails = j.variable(&variable).is_some_and(|v| failing.contains(&v));
-            j.status = if fails { "failed" } else { "successful" }.into();
+            let version = j.variable(&variable);
+            if version.as_ref().is_some_and(|v| erroring.contains(v)) {
+                j.result_traceback = "Traceback (most recent call last):\n  File \"/var/lib/awx/venv/awx/lib/python3.11/site-packages/awx/main/tasks/jobs.py\", line 604, in run\n    res = receptor_job.run()\nRuntimeError: Pod Running Timeout: the execution environment did not start".into();
+                j.set_status("error");
+            } else if version.as_ref().is_some_and(|v| failing.contains(v)) {
+                j.set_status("failed");
+            } else {
+                j.set_status("successful");
+            }
+        } else if j.polls == 1 && polls_to_finish > 2 && j.status == "pending" {
+            j.set_status("waiting");
         } else {
-            j.status = "running".into();
+            j.set_status("running");
         }
     }
     let j = j.clone();
@@ -758,10 +1287,8 @@ fn cancel(state: &mut State, job: Option<u64>) -> Response {
     Response::new(202, "application/json", Vec::new())
 }
 
-fn stdout(state: &State, job: Option<u64>, request: &Request) -> Response {
-    let Some(j) = state.jobs.iter().find(|j| Some(j.id) == job) else {
-        return not_found();
-    };
+/// The job's output as AWX stores it: with terminal colours (`ansi`).
+fn raw_output(state: &State, j: &EmulatedJob) -> String {
     let version = j
         .variable(&state.version_variable)
         .unwrap_or_else(|| "(unset)".into());
@@ -771,14 +1298,21 @@ fn stdout(state: &State, job: Option<u64>, request: &Request) -> Response {
         "PLAY [Deploy the Fragalysis stack] *********************************************".into(),
         String::new(),
         "TASK [Gathering Facts] *********************************************************".into(),
-        "ok: [production]".into(),
+        "\u{1b}[0;32mok: [production]\u{1b}[0m".into(),
     ];
     for step in 1..=12 {
         lines.push(String::new());
         lines.push(format!(
             "TASK [stack : Step {step} of the rollout] ******************************************"
         ));
-        lines.push(format!("ok: [production] => (step {step})"));
+        lines.push(format!(
+            "\u{1b}[0;32mok: [production] => (step {step})\u{1b}[0m"
+        ));
+    }
+    for line in 1..=state.padding_lines {
+        lines.push(format!(
+            "\u{1b}[0;32mok: [production] => (item=volume {line} of the stack's media, checked)\u{1b}[0m"
+        ));
     }
     lines.push(String::new());
     lines.push(
@@ -787,14 +1321,14 @@ fn stdout(state: &State, job: Option<u64>, request: &Request) -> Response {
     let failed = j.status == "failed";
     match j.status.as_str() {
         "failed" => lines.push(format!(
-            "fatal: [production]: FAILED! => {{\"changed\": false, \"msg\": \"Failed to pull image xchem/fragalysis-stack:{version}: manifest unknown\"}}"
+            "\u{1b}[0;31mfatal: [production]: FAILED! => {{\"changed\": false, \"msg\": \"Failed to pull image xchem/fragalysis-stack:{version}: manifest unknown\"}}\u{1b}[0m"
         )),
         "successful" => lines.push(format!(
-            "changed: [production] => (image xchem/fragalysis-stack:{version})"
+            "\u{1b}[0;33mchanged: [production] => (image xchem/fragalysis-stack:{version})\u{1b}[0m"
         )),
         _ => {}
     }
-    if !j.is_active() {
+    if !j.is_active() && j.status != "error" {
         lines.push(String::new());
         lines.push(
             "PLAY RECAP *********************************************************************"
@@ -806,19 +1340,99 @@ fn stdout(state: &State, job: Option<u64>, request: &Request) -> Response {
             u8::from(failed)
         ));
     }
-    let text = lines.join("\n") + "\n";
-    match request.query_param("format").as_deref() {
-        Some("json") => json_reply(
-            200,
-            json!({"range": {"start": 0, "end": lines.len(), "absolute_end": lines.len()}, "content": text}),
-        ),
-        Some("txt" | "ansi" | "txt_download" | "ansi_download") => Response::text(200, &text),
-        Some("html") | None => Response::new(
+    lines.join("\n") + "\n"
+}
+
+/// `re.sub(r'\x1b[^m]*m', '', …)`: what `txt` and `txt_download` take out of the output.
+fn strip_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\u{1b}') {
+        out.push_str(&rest[..at]);
+        match rest[at..].find('m') {
+            Some(end) => rest = &rest[at + end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `UnifiedJobStdout.retrieve`, for the renderer negotiation chose.
+fn stdout(state: &State, job: Option<u64>, request: &Request, renderer: Renderer) -> Response {
+    let Some(j) = state.jobs.iter().find(|j| Some(j.id) == job) else {
+        return render(renderer, 404, &json!({"detail": "Not found."}));
+    };
+    let raw = raw_output(state, j);
+    let format = renderer.format;
+    if raw.len() > STDOUT_MAX_BYTES_DISPLAY && !format.ends_with("_download") {
+        let message = format!(
+            "Standard Output too large to display ({} bytes), only download supported for sizes over {STDOUT_MAX_BYTES_DISPLAY} bytes.",
+            raw.len()
+        );
+        return match format {
+            "json" => json_reply(
+                200,
+                json!({"range": {"start": 0, "end": 1, "absolute_end": 1}, "content": message}),
+            ),
+            "txt" | "ansi" => Response::text(200, &message),
+            _ => Response::new(200, "text/html; charset=utf-8", message),
+        };
+    }
+    match format {
+        "json" => {
+            let lines: Vec<&str> = raw.split_inclusive('\n').collect();
+            let total = lines.len() as i64;
+            let bound = |name: &str| {
+                request
+                    .query_param(name)
+                    .and_then(|s| s.parse::<i64>().ok())
+            };
+            // Python slicing: negative counts from the end.
+            let index = |n: i64| {
+                if n < 0 {
+                    (total + n).max(0)
+                } else {
+                    n.min(total)
+                }
+            };
+            let start = bound("start_line").unwrap_or(0);
+            let end = bound("end_line");
+            let (from, to) = (index(start), end.map_or(total, index));
+            let content: String = lines
+                .get(from as usize..to.max(from) as usize)
+                .unwrap_or_default()
+                .concat();
+            let (start_actual, end_actual) = if start < 0 {
+                (total + start, total)
+            } else {
+                (start, end.map_or(total, |e| e.min(total)))
+            };
+            json_reply(
+                200,
+                json!({"range": {"start": start_actual, "end": end_actual, "absolute_end": total}, "content": content}),
+            )
+        }
+        "txt" => Response::text(200, &strip_colours(&raw)),
+        "ansi" => Response::text(200, &raw),
+        "txt_download" | "ansi_download" => {
+            let (body, suffix) = if format == "txt_download" {
+                (strip_colours(&raw), "")
+            } else {
+                (raw, ".ansi")
+            };
+            Response::new(200, "text/plain", body).with_header(
+                "content-disposition",
+                format!("attachment; filename=\"job_{}{suffix}.txt\"", j.id),
+            )
+        }
+        _ => Response::new(
             200,
             "text/html; charset=utf-8",
-            format!("<pre>{text}</pre>"),
+            format!("<pre>{}</pre>", html_escape(&strip_colours(&raw))),
         ),
-        Some(other) => detail(400, &format!("Unsupported format: {other}")),
     }
 }
 
