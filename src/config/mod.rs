@@ -10,7 +10,7 @@ mod repo;
 mod schedule;
 mod template;
 
-pub use awx_api::{AwxApi, DISCOVERY_ROOTS};
+pub use awx_api::{AwxApi, DISCOVERY_ROOTS, resolve as resolve_awx_api};
 pub use file::{ConfigFile, LaunchedBy};
 pub use repo::RepoLocation;
 pub use schedule::Schedule;

@@ -2,7 +2,7 @@
 //! the deployer returns and by what the emulator saw (its jobs and its request log), because
 //! the point of most of these behaviours is a request that must *not* be sent.
 
-use stackrel::config::{AwxApi, AwxDeploy, LaunchedBy};
+use stackrel::config::{AwxApi, AwxDeploy, LaunchedBy, resolve_awx_api};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
 use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
@@ -190,7 +190,268 @@ fn a_failed_job_reports_the_tail_of_its_output() {
         "{}",
         outcome.detail
     );
-    assert_eq!(emulator.count("GET", "/stdout/"), 1);
+    assert!(
+        !outcome.detail.contains("could not be read"),
+        "{}",
+        outcome.detail
+    );
+    assert!(!outcome.detail.contains('\u{1b}'), "{}", outcome.detail);
+    // AWX serves `format=txt` only to an Accept that admits text/plain; anything else is 406.
+    let reads: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/stdout/"))
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0].status, Some(200), "{reads:?}");
+}
+
+#[test]
+fn output_over_awxs_display_limit_is_tailed_from_the_download() {
+    let (emulator, _) = emulator();
+    emulator.fail_version("2026.08.3");
+    emulator.pad_output(20_000);
+
+    let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
+    assert!(!outcome.succeeded);
+    assert!(
+        outcome.detail.contains("fatal: [production]: FAILED!"),
+        "{}",
+        outcome.detail
+    );
+    assert!(outcome.detail.contains("PLAY RECAP"), "{}", outcome.detail);
+    assert!(!outcome.detail.contains("too large"), "{}", outcome.detail);
+    assert!(
+        outcome.detail.len() < 8_000,
+        "bounded: {}",
+        outcome.detail.len()
+    );
+    let formats: Vec<String> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/stdout/"))
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(formats, ["format=txt", "format=txt_download"]);
+}
+
+#[test]
+fn a_job_that_ends_in_error_reports_when_it_ran_and_its_traceback() {
+    let (emulator, _) = emulator();
+    emulator.error_version("2026.08.3");
+
+    let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
+    assert!(!outcome.succeeded);
+    let detail = &outcome.detail;
+    assert!(detail.contains("ended error ("), "{detail}");
+    assert!(detail.contains("started 20"), "{detail}");
+    assert!(detail.contains("finished 20"), "{detail}");
+    assert!(detail.contains("ran "), "{detail}");
+    assert!(detail.contains("its traceback ends:"), "{detail}");
+    assert!(
+        detail.contains("RuntimeError: Pod Running Timeout"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_survey_that_rejects_the_version_is_reported_with_awxs_reason() {
+    let emulator = AwxEmulator::start(TOKEN).unwrap();
+    let template = emulator.add_template(TEMPLATE, ORG, false, &[VARIABLE]);
+    emulator.set_survey_question(
+        template,
+        serde_json::json!({"variable": VARIABLE, "type": "multiplechoice", "required": true,
+            "choices": ["2026.08.1", "2026.08.2"]}),
+    );
+
+    let err = deployer(&emulator)
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HTTP 400"), "{err}");
+    assert!(
+        err.contains("Value 2026.08.3 for 'stack_image_tag' expected to be one of ['2026.08.1', '2026.08.2']."),
+        "{err}"
+    );
+    assert!(err.contains("survey question"), "{err}");
+    assert_eq!(emulator.launches(), 1);
+    assert!(emulator.jobs().is_empty());
+}
+
+#[test]
+fn a_versions_job_past_the_first_page_is_found() {
+    let (emulator, template) = emulator();
+    emulator.seed_job(template, "2026.08.3", "successful");
+    // More newer jobs than AWX's largest page (200), none for this version.
+    for n in 0..450 {
+        emulator.seed_job(template, &format!("2026.07.{n}"), "failed");
+    }
+
+    let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert!(
+        outcome.detail.contains("already deployed"),
+        "{}",
+        outcome.detail
+    );
+    assert_eq!(emulator.launches(), 0);
+    let pages: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/jobs/"))
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages.iter().all(|p| p.status == Some(200)), "{pages:?}");
+}
+
+#[test]
+fn templates_sharing_a_name_are_counted_past_the_first_page() {
+    let emulator = AwxEmulator::start(TOKEN).unwrap();
+    for n in 0..30 {
+        emulator.add_template(TEMPLATE, &format!("org-{n}"), true, &[]);
+    }
+    let unscoped = fast(AwxDeployer::new(&config(&emulator, None), TOKEN).unwrap());
+
+    let err = unscoped
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("30 job templates named"), "{err}");
+}
+
+#[test]
+fn the_template_is_looked_up_once_per_process() {
+    let (emulator, template) = emulator();
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap();
+    deployer.deploy(&release("2026.08.4")).unwrap();
+    deployer.observe(&release("2026.08.4")).unwrap();
+    deployer.last_successful_version().unwrap();
+
+    let lookups = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == format!("{}/job_templates/", emulator.prefix()))
+        .count();
+    assert_eq!(lookups, 1);
+    assert!(emulator.jobs().iter().all(|j| j.template == template));
+}
+
+#[test]
+fn a_template_recreated_under_a_new_id_is_looked_up_again() {
+    let (emulator, old) = emulator();
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap();
+    emulator.remove_template(old);
+    let new = emulator.add_template(TEMPLATE, ORG, true, &[]);
+
+    let outcome = deployer.deploy(&release("2026.08.4")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    let job = emulator.jobs().into_iter().last().unwrap();
+    assert_eq!(job.template, new);
+    assert_eq!(job.variable(VARIABLE).as_deref(), Some("2026.08.4"));
+}
+
+#[test]
+fn the_api_is_discovered_from_the_versions_root() {
+    let (emulator, _) = emulator();
+    let mut discovering = config(&emulator, Some(ORG));
+    discovering.api = AwxApi::Discover;
+
+    let outcome = fast(AwxDeployer::new(&discovering, TOKEN).unwrap())
+        .deploy(&release("2026.08.3"))
+        .unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    let paths: Vec<String> = emulator.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[..2], ["/api/", "/api/v2/"], "{paths:?}");
+}
+
+#[test]
+fn behind_the_aap_gateway_the_controller_api_is_discovered() {
+    let emulator = AwxEmulator::start_with_prefix(TOKEN, "/api/controller/v2").unwrap();
+    emulator.add_template(TEMPLATE, ORG, true, &[]);
+    let (url, api) = resolve_awx_api(&emulator.url(), None);
+    assert_eq!(api, AwxApi::Discover);
+    let discovering = AwxDeploy {
+        url,
+        api,
+        ..config(&emulator, Some(ORG))
+    };
+
+    let outcome = fast(AwxDeployer::new(&discovering, TOKEN).unwrap())
+        .deploy(&release("2026.08.3"))
+        .unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    let paths: Vec<String> = emulator.requests().into_iter().map(|r| r.path).collect();
+    // The gateway's own /api/ names the gateway's API, which lists no job templates.
+    assert!(paths.contains(&"/api/controller/".to_string()), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .filter(|p| p.contains("/job_templates/") || p.contains("/jobs/"))
+            .all(|p| p.starts_with("/api/controller/v2/")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn a_url_that_names_the_api_root_is_used_as_it_is() {
+    let emulator = AwxEmulator::start_with_prefix(TOKEN, "/api/controller/v2").unwrap();
+    emulator.add_template(TEMPLATE, ORG, true, &[]);
+    let (url, api) = resolve_awx_api(&format!("{}/api/controller/v2/", emulator.url()), None);
+    let named = AwxDeploy {
+        url,
+        api,
+        ..config(&emulator, Some(ORG))
+    };
+
+    let outcome = fast(AwxDeployer::new(&named, TOKEN).unwrap())
+        .deploy(&release("2026.08.3"))
+        .unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert!(
+        emulator
+            .requests()
+            .iter()
+            .all(|r| r.path.starts_with("/api/controller/v2/job")),
+        "{:?}",
+        emulator.requests()
+    );
+}
+
+#[test]
+fn no_controller_api_anywhere_is_a_clear_error() {
+    let emulator = AwxEmulator::start_with_prefix(TOKEN, "/elsewhere/v2").unwrap();
+    let mut discovering = config(&emulator, Some(ORG));
+    discovering.api = AwxApi::Discover;
+
+    let err = fast(AwxDeployer::new(&discovering, TOKEN).unwrap())
+        .deploy(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot find the AWX controller's API"),
+        "{err}"
+    );
+    assert!(err.contains("/api/controller/v2"), "{err}");
+    assert!(!err.contains(TOKEN), "{err}");
+}
+
+#[test]
+fn a_queued_job_is_followed_through_waiting_to_its_end() {
+    let (emulator, template) = emulator();
+    let queued = emulator.seed_job(template, "2026.08.3", "new");
+    emulator.set_polls_to_finish(4);
+    let deployer = deployer(&emulator);
+    assert!(matches!(
+        deployer.observe(&release("2026.08.3")).unwrap().unwrap(),
+        DeployerView::Running(d) if d.contains("is new")
+    ));
+
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 0);
+    assert_eq!(emulator.job(queued).unwrap().status, "successful");
 }
 
 #[test]

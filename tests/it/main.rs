@@ -5,6 +5,7 @@
 
 mod apply_local;
 mod awx;
+mod awx_emulator;
 mod cli_plan_apply;
 mod corpus;
 mod fragalysis;

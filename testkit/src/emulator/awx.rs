@@ -274,6 +274,11 @@ impl AwxEmulator {
         id
     }
 
+    /// Deletes a template, as an operator would (its jobs stay, as AWX keeps them).
+    pub fn remove_template(&self, template: u64) {
+        lock(&self.state).templates.retain(|t| t.id != template);
+    }
+
     /// Puts a survey question (as in `survey_spec.spec`) on the template, replacing the one
     /// for the same variable; the survey is then enabled.
     pub fn set_survey_question(&self, template: u64, question: Value) {
@@ -771,7 +776,7 @@ fn negotiate(request: &Request, renderers: &'static [Renderer]) -> Result<Render
         None => renderers.to_vec(),
     };
     let accept = request.header("accept").unwrap_or("*/*");
-    let mut accepted: Vec<(u8, &str)> = accept
+    let accepted: Vec<(u8, &str)> = accept
         .split(',')
         .filter_map(|item| {
             let mut parts = item.split(';').map(str::trim);
@@ -786,7 +791,6 @@ fn negotiate(request: &Request, renderers: &'static [Renderer]) -> Result<Render
             Some((precedence, media_type))
         })
         .collect();
-    accepted.sort_by(|a, b| b.0.cmp(&a.0));
     for precedence in (0..=3).rev() {
         let group: Vec<&str> = accepted
             .iter()
