@@ -6,6 +6,7 @@
 mod apply_local;
 mod awx;
 mod awx_emulator;
+mod awxkit;
 mod cli_plan_apply;
 mod corpus;
 mod fragalysis;
