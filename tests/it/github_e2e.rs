@@ -556,13 +556,14 @@ impl Kind {
     fn github(self) -> FaultKind {
         match self {
             Kind::Status502 => FaultKind::Status(502),
+            // GitHub's secondary limit often comes as a 403 with no retry-after at all.
             Kind::RateLimited403 => FaultKind::RateLimited {
                 status: 403,
-                retry_after_secs: 0,
+                retry_after_secs: None,
             },
             Kind::RateLimited429 => FaultKind::RateLimited {
                 status: 429,
-                retry_after_secs: 1,
+                retry_after_secs: Some(1),
             },
             Kind::Drop => FaultKind::DropConnection,
             Kind::LoseResponse => FaultKind::LoseResponse,
@@ -809,7 +810,7 @@ fn a_429_on_a_read_is_waited_out_for_its_retry_after() {
         path_contains: "/git/matching-refs/tags/".into(),
         kind: FaultKind::RateLimited {
             status: 429,
-            retry_after_secs: 1,
+            retry_after_secs: Some(1),
         },
         times: 1,
     });
