@@ -288,6 +288,27 @@ fn next_link(headers: &http::HeaderMap) -> Option<String> {
     })
 }
 
+/// The `per_page` a list URI asks for.
+fn per_page(uri: &str) -> Option<usize> {
+    let (_, query) = uri.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("per_page="))
+        .and_then(|n| n.parse().ok())
+}
+
+/// `uri` asking for page `n`.
+fn with_page(uri: &str, n: usize) -> String {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    pairs.push(format!("page={n}"));
+    format!("{path}?{}", pairs.join("&"))
+}
+
 /// `owner/name` of a `/repos/{owner}/{name}/…` path.
 fn repo_of(uri: &str) -> Option<(&str, &str)> {
     let rest = uri.strip_prefix("/repos/")?;
@@ -564,9 +585,14 @@ impl GithubForge {
                 Fetched::Missing => break,
                 Fetched::Refused { error, .. } => return Err(error),
             };
-            all.extend(items(decode("GET", &page_uri, &page.body)?));
+            let found = items(decode("GET", &page_uri, &page.body)?);
+            let full = per_page(&page_uri).is_some_and(|n| found.len() == n);
+            all.extend(found);
             next = match page.next {
                 Some(url) if pages < MAX_PAGES => Some(self.same_origin(&url)?),
+                // A full last page may have grown a successor that its cached `Link` (and an
+                // unchanged page's 304) does not tell of: ask for it.
+                None if full && pages < MAX_PAGES => Some(with_page(&page_uri, pages + 1)),
                 _ => None,
             };
         }
@@ -792,16 +818,19 @@ impl GithubForge {
     /// `/repos/{owner}/{name}` of a repository, by its canonical name once known.
     fn repo_path(&self, repo: &RepoLocation) -> ForgeResult<String> {
         match repo {
-            RepoLocation::GitHub { owner, name } => {
-                let key = format!("{owner}/{name}").to_ascii_lowercase();
-                Ok(match self.known().canonical.get(&key) {
-                    Some(full) => format!("/repos/{full}"),
-                    None => format!("/repos/{owner}/{name}"),
-                })
-            }
+            RepoLocation::GitHub { owner, name } => Ok(self.path_of(owner, name)),
             RepoLocation::Local(path) => Err(ForgeError::Unsupported(format!(
                 "{path} is a local repository, not a GitHub one"
             ))),
+        }
+    }
+
+    /// `/repos/{owner}/{name}`, by the canonical name once known.
+    fn path_of(&self, owner: &str, name: &str) -> String {
+        let key = format!("{owner}/{name}").to_ascii_lowercase();
+        match self.known().canonical.get(&key) {
+            Some(full) => format!("/repos/{full}"),
+            None => format!("/repos/{owner}/{name}"),
         }
     }
 
@@ -1238,8 +1267,12 @@ impl Forge for GithubForge {
                 Ok(Fetched::Found(page)) => {
                     let first: Secrets = decode("GET", &uri, &page.body)?;
                     let mut names = names_of(kind, first);
-                    if let Some(next) = page.next {
-                        let next = self.same_origin(&next)?;
+                    let next = match page.next {
+                        Some(next) => Some(self.same_origin(&next)?),
+                        None if names.len() == per_page => Some(with_page(&uri, 2)),
+                        None => None,
+                    };
+                    if let Some(next) = next {
                         let rest = self.get_pages(&next, |p: Secrets| names_of(kind, p))?;
                         names.extend(rest.unwrap_or_default());
                     }
@@ -1267,7 +1300,7 @@ impl Forge for GithubForge {
         body: &str,
         label: Option<&str>,
     ) -> ForgeResult<()> {
-        let base = format!("/repos/{}/{}", ticket.owner, ticket.repo);
+        let base = self.path_of(&ticket.owner, &ticket.repo);
         let text = format!("{body}\n\n{marker}");
         let key = format!("{ticket}{marker}");
         // The comment this forge wrote is edited directly; it is looked for only when this

@@ -390,6 +390,27 @@ impl GithubEmulator {
             .unwrap_or_default()
     }
 
+    /// Comments on an issue as `user` would; false for an unknown issue.
+    pub fn add_comment(&self, repo: &str, number: u64, user: &str, body: &str) -> bool {
+        let mut st = lock(&self.state);
+        let id = st.next_id();
+        let now = iso(now_secs());
+        let Some(issue) = st
+            .repo_mut(repo)
+            .and_then(|r| r.issues.iter_mut().find(|i| i.number == number))
+        else {
+            return false;
+        };
+        issue.comments.push(IssueComment {
+            id,
+            body: body.to_string(),
+            user: user.to_string(),
+            created_at: now.clone(),
+            updated_at: now,
+        });
+        true
+    }
+
     /// Opens an issue as someone else would; returns its number (0 for an unknown repository).
     pub fn add_issue(&self, repo: &str, title: &str, body: &str) -> u64 {
         let mut st = lock(&self.state);
