@@ -210,6 +210,8 @@ struct Known {
     comments: HashMap<String, (u64, String)>,
     /// `{ticket}:{label}` for labels this forge added.
     labels: HashSet<String>,
+    /// `{repo}@{tag}` → whether stackrel cut it, for releases this forge created.
+    releases: HashMap<String, bool>,
     /// The `X-OAuth-Scopes` of the newest answer that carried them (classic tokens only).
     scopes: Option<String>,
     /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
@@ -922,6 +924,10 @@ fn deployment_payload(record: &DeploymentRecord) -> Value {
     payload
 }
 
+fn released_by_stackrel(body: Option<&str>) -> bool {
+    body.is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY))
+}
+
 /// The names in one page of secrets or variables.
 fn names_of(kind: &str, page: Secrets) -> Vec<super::github_answers::Named> {
     if kind == "secrets" {
@@ -947,17 +953,11 @@ fn state_of(status: &str, description: &str) -> DeploymentState {
 impl Forge for GithubForge {
     fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
         let base = self.repo_path(repo)?;
-        // Matching refs answers a missing tag with an empty list that carries an ETag, so a
-        // release waiting to be cut re-checks its tag for free; the single-ref endpoint's 404
-        // would be charged on every check. The prefix also matches longer names: pick ours.
+        // One conditional read of all the tags answers this and `tags` alike: an observation
+        // asks both of the stack, so each change of its tags costs one request, not two; and
+        // a missing tag is an unchanged list, which re-checks for free (a 404 is charged).
         let name = format!("refs/tags/{tag}");
-        let refs: Vec<GitRef> = self
-            .get(&format!(
-                "{base}/git/matching-refs/tags/{}",
-                encode_path(tag)
-            ))?
-            .unwrap_or_default();
-        let Some(reference) = refs.into_iter().find(|r| r.name == name) else {
+        let Some(reference) = self.tag_refs(&base)?.into_iter().find(|r| r.name == name) else {
             return Ok(None);
         };
         self.peel(&base, tag, reference.object).map(Some)
@@ -1118,25 +1118,17 @@ impl Forge for GithubForge {
 
     fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
         let base = self.repo_path(repo)?;
-        let refs: Vec<GitRef> = self
-            .get_list(&format!("{base}/git/matching-refs/tags"))?
-            .unwrap_or_default();
         let mut tags = Vec::new();
-        for reference in refs {
+        for reference in self.tag_refs(&base)? {
             let Some(name) = reference.name.strip_prefix("refs/tags/") else {
                 continue;
             };
-            let commit = match reference.object.kind.as_str() {
-                "commit" => Some(reference.object.sha.clone()),
-                // Annotated: peeled through the tag object (immutable, so asked once).
-                _ => self.resolve_tag(repo, name)?,
-            };
-            if let Some(commit) = commit {
-                tags.push(TagRef {
-                    name: name.to_string(),
-                    commit,
-                });
-            }
+            // Annotated: peeled through the tag object (immutable, so asked once).
+            let commit = self.peel(&base, name, reference.object.clone())?;
+            tags.push(TagRef {
+                name: name.to_string(),
+                commit,
+            });
         }
         Ok(tags)
     }
@@ -1229,7 +1221,15 @@ impl Forge for GithubForge {
             }),
         )?;
         match answer.status {
-            201 => Ok(()),
+            201 => {
+                // Only stackrel edits the release it made: it is not asked about again.
+                let tag = release.tag;
+                let by_stackrel = released_by_stackrel(Some(release.body));
+                self.known()
+                    .releases
+                    .insert(format!("{base}@{tag}"), by_stackrel);
+                Ok(())
+            }
             422 if answer.has_error_code("already_exists") => Ok(()),
             _ => Err(refusal("POST", &uri, &answer)),
         }
@@ -1237,12 +1237,14 @@ impl Forge for GithubForge {
 
     fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
         let base = self.repo_path(repo)?;
+        let key = format!("{base}@{tag}");
+        if let Some(by_stackrel) = self.known().releases.get(&key).copied() {
+            return Ok(Some(ReleaseInfo { by_stackrel }));
+        }
         let release: Option<Release> =
             self.get(&format!("{base}/releases/tags/{}", encode_path(tag)))?;
         Ok(release.map(|r| ReleaseInfo {
-            by_stackrel: r
-                .body
-                .is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY)),
+            by_stackrel: released_by_stackrel(r.body.as_deref()),
         }))
     }
 
@@ -1279,6 +1281,17 @@ impl Forge for GithubForge {
                     names
                 }
                 Ok(Fetched::Missing | Fetched::Refused { .. }) => {
+                    // For a classic or OAuth token, variables need the same access to the
+                    // repository as secrets ("collaborator access" and `repo`): not asked.
+                    if kind == "secrets"
+                        && matches!(
+                            self.credential,
+                            Credential::Token(TokenKind::Classic | TokenKind::OAuth)
+                        )
+                    {
+                        let variables = format!("{base}/actions/variables?per_page=30");
+                        self.known().refused.insert(variables, Instant::now());
+                    }
                     self.known().refused.insert(uri, Instant::now());
                     continue;
                 }
@@ -1333,6 +1346,11 @@ impl Forge for GithubForge {
             None => {
                 let id = self.create_deployment(&base, record)?;
                 self.known().deployment_ids.insert(key, id);
+                // A deployment of stackrel's without a status is one just started: an
+                // `in_progress` status would say no more, at the cost of a request.
+                if record.state == DeploymentState::Started {
+                    return Ok(());
+                }
                 id
             }
         };
@@ -1379,8 +1397,15 @@ impl Forge for GithubForge {
                     .entry(format!("{base}@{version}"))
                     .or_insert(deployment.id);
             }
-            let Some(status) = self.newest_status(&base, deployment.id)? else {
-                continue;
+            let status = match self.newest_status(&base, deployment.id)? {
+                Some(status) => status,
+                None if deployment.version().is_some() => DeploymentStatus {
+                    id: 0,
+                    state: "in_progress".into(),
+                    description: None,
+                    created_at: deployment.created_at.clone(),
+                },
+                None => continue,
             };
             let description = status.description.unwrap_or_default();
             records.push(DeploymentRecord {
@@ -1405,6 +1430,13 @@ impl Forge for GithubForge {
 
 /// The parts of reporting on a ticket and recording deployments.
 impl GithubForge {
+    /// Every tag ref of a repository (`matching-refs` lists them all, unpaginated).
+    fn tag_refs(&self, base: &str) -> ForgeResult<Vec<GitRef>> {
+        Ok(self
+            .get_list(&format!("{base}/git/matching-refs/tags"))?
+            .unwrap_or_default())
+    }
+
     /// The commit a ref's object is, peeling annotated tags (a tag of a tag too, within reason).
     fn peel(&self, base: &str, tag: &str, mut object: GitObject) -> ForgeResult<CommitId> {
         for _ in 0..5 {

@@ -167,6 +167,7 @@ pub struct Deployment {
     pub sha: Option<String>,
     #[serde(default)]
     pub payload: DeploymentPayload,
+    pub created_at: Option<String>,
 }
 
 impl Deployment {

@@ -303,7 +303,7 @@ fn a_secondary_limit_without_retry_after_is_waited_out_with_exponential_backoff(
     let w = world();
     w.github.inject(Fault {
         method: Some("GET".into()),
-        path_contains: "/git/matching-refs/tags/".into(),
+        path_contains: "/git/matching-refs/tags".into(),
         kind: FaultKind::RateLimited {
             status: 403,
             retry_after_secs: None,
