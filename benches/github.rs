@@ -136,7 +136,7 @@ fn main() {
     );
     println!();
     println!(
-        "GitHub requests for a whole release: {counted} counted against the rate limit (target <= 30); {total} in all, the other {} free 304s",
+        "GitHub requests for a whole release: {counted} counted against the rate limit (target <= 25); {total} in all, the other {} free 304s",
         total - counted
     );
     println!(

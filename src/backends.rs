@@ -112,8 +112,8 @@ fn github(
         .map_err(BackendsError::GithubConnect)?;
     for repo in on_github {
         let is_stack = *repo == config.stack.repo;
-        let (read, push) = forge.permissions(repo).map_err(BackendsError::Github)?;
-        preflight.push(match (read, push, is_stack) {
+        let access = forge.permissions(repo).map_err(BackendsError::Github)?;
+        preflight.push(match (access.read, access.push, is_stack) {
             (false, _, _) => format!("github: cannot read {repo} (not found, or the credentials have no access)"),
             (true, false, true) => {
                 format!("github: can read {repo} but cannot push to it: the pin and release steps will be refused")
@@ -121,6 +121,17 @@ fn github(
             (true, true, true) => format!("github: can read and push to {repo}"),
             (true, _, false) => format!("github: can read {repo}"),
         });
+        if let Some(canonical) = &access.renamed_to {
+            preflight.push(format!(
+                "github: {repo} was renamed or transferred to {canonical}: stackrel uses {canonical}; update stackrel.toml to say so"
+            ));
+        }
+        if is_stack && access.push {
+            let workflow = forge
+                .workflow_access(repo, &config.stack.workflow)
+                .map_err(BackendsError::Github)?;
+            preflight.push(format!("github: {workflow}"));
+        }
     }
     Ok(Some(forge))
 }

@@ -5,9 +5,11 @@
 //! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
 //! retry is off, since it would re-send POSTs.
 
+use super::github_access::{self, TokenKind, WorkflowAccess};
 use super::github_answers::{
     Comment, Comparison, Content, ContentEntry, Created, Deployment, DeploymentStatus, ErrorBody,
-    FileUpdate, GitObject, GitRef, Release, Repository, Secrets, TagObject, WorkflowRuns,
+    FileUpdate, GitObject, GitRef, Installation, Release, Repository, Secrets, TagObject,
+    WorkflowRuns,
 };
 use super::{
     CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, DeploymentState,
@@ -38,7 +40,8 @@ pub struct RequestPolicy {
     pub backoff: Duration,
     /// The longest a rate limit may be waited out inside one request; longer is an error.
     pub max_rate_limit_wait: Duration,
-    /// Used when a secondary limit gives no `retry-after` (GitHub says: at least a minute).
+    /// The first wait when a secondary limit gives no `retry-after` (GitHub says: at least a
+    /// minute, then back off exponentially); doubles with each limit in a row.
     pub secondary_limit_wait: Duration,
 }
 
@@ -61,11 +64,23 @@ pub struct RequestStats {
     pub counted: u64,
     pub not_modified: u64,
     pub rate_limit_remaining: Option<u64>,
+    /// The rate-limit waits, in milliseconds, most recent last (the last 32).
+    pub rate_limit_waits_ms: Vec<u64>,
 }
 
-/// Bounded cache of GET bodies by URI for conditional requests.
+/// The most pages a list is followed for: bounded memory, whatever a repository holds.
+const MAX_PAGES: usize = 50;
+
+/// One page of a GET's answer: its body, and the next page's URL from its `Link` header.
+#[derive(Clone)]
+struct Page {
+    body: Vec<u8>,
+    next: Option<String>,
+}
+
+/// Bounded cache of GET answers by URI for conditional requests.
 struct EtagCache {
-    entries: HashMap<String, (String, Vec<u8>)>,
+    entries: HashMap<String, (String, Page)>,
     order: VecDeque<String>,
     capacity: usize,
 }
@@ -79,12 +94,12 @@ impl EtagCache {
         }
     }
 
-    fn get(&self, uri: &str) -> Option<&(String, Vec<u8>)> {
+    fn get(&self, uri: &str) -> Option<&(String, Page)> {
         self.entries.get(uri)
     }
 
-    fn put(&mut self, uri: String, etag: String, body: Vec<u8>) {
-        if self.entries.insert(uri.clone(), (etag, body)).is_none() {
+    fn put(&mut self, uri: String, etag: String, page: Page) {
+        if self.entries.insert(uri.clone(), (etag, page)).is_none() {
             self.order.push_back(uri);
             while self.order.len() > self.capacity {
                 if let Some(oldest) = self.order.pop_front() {
@@ -95,12 +110,15 @@ impl EtagCache {
     }
 }
 
-/// What a GET found: the body of a 2xx answer, as GitHub sent it (or as cached).
+/// What a GET found: a 2xx answer, as GitHub sent it (or as cached).
 enum Fetched {
-    Found(Vec<u8>),
+    Found(Page),
     Missing,
     /// GitHub answered, and said no.
-    Refused(ForgeError),
+    Refused {
+        status: u16,
+        error: ForgeError,
+    },
 }
 
 struct Answer {
@@ -163,6 +181,19 @@ pub struct GithubForge {
     /// What this forge wrote or read that cannot have changed behind its back, so that it is
     /// not asked for again (see `Known`).
     known: Mutex<Known>,
+    /// `scheme://host[:port]` of the API: `Link` headers are followed only there.
+    origin: String,
+    /// Who the credentials are, for deciding whether they may write workflow files.
+    credential: Credential,
+}
+
+/// The kind of credential, and for an App the client that may ask about its installation.
+enum Credential {
+    Token(TokenKind),
+    App {
+        jwt: Box<Octocrab>,
+        installation: u64,
+    },
 }
 
 /// Facts this process learned that GitHub need not be asked for again: each is either about
@@ -179,6 +210,15 @@ struct Known {
     comments: HashMap<String, (u64, String)>,
     /// `{ticket}:{label}` for labels this forge added.
     labels: HashSet<String>,
+    /// `{repo}@{tag}` → whether stackrel cut it, for releases this forge created.
+    releases: HashMap<String, bool>,
+    /// The `X-OAuth-Scopes` of the newest answer that carried them (classic tokens only).
+    scopes: Option<String>,
+    /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
+    /// transferred repositories (GitHub redirects reads, but not writes).
+    canonical: HashMap<String, String>,
+    /// Whether the credentials may write workflow files, once found out.
+    workflow_access: Option<WorkflowAccess>,
 }
 
 /// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
@@ -233,13 +273,51 @@ fn encode_path(path: &str) -> String {
         .join("/")
 }
 
-fn repo_path(repo: &RepoLocation) -> ForgeResult<String> {
-    match repo {
-        RepoLocation::GitHub { owner, name } => Ok(format!("/repos/{owner}/{name}")),
-        RepoLocation::Local(path) => Err(ForgeError::Unsupported(format!(
-            "{path} is a local repository, not a GitHub one"
-        ))),
-    }
+/// The next page's URL in a `Link` header (`<url>; rel="next", <url>; rel="last"`).
+fn next_link(headers: &http::HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.trim().split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+/// The `per_page` a list URI asks for.
+fn per_page(uri: &str) -> Option<usize> {
+    let (_, query) = uri.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("per_page="))
+        .and_then(|n| n.parse().ok())
+}
+
+/// `uri` asking for page `n`.
+fn with_page(uri: &str, n: usize) -> String {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    pairs.push(format!("page={n}"));
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// `owner/name` of a `/repos/{owner}/{name}/…` path.
+fn repo_of(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("/repos/")?;
+    let mut parts = rest.splitn(3, '/');
+    let owner = parts.next()?;
+    let name = parts.next()?.split('?').next()?;
+    Some((owner, name))
 }
 
 fn now() -> u64 {
@@ -284,11 +362,14 @@ impl GithubForge {
         // octocrab's client spawns its buffer worker onto the runtime when built (outside a
         // runtime context, building panics).
         let _context = runtime.enter();
-        let octo = match auth {
-            GithubAuth::Token(token) => builder
-                .personal_token(token.expose().to_string())
-                .build()
-                .map_err(client("building the GitHub client"))?,
+        let (octo, credential) = match auth {
+            GithubAuth::Token(token) => (
+                builder
+                    .personal_token(token.expose().to_string())
+                    .build()
+                    .map_err(client("building the GitHub client"))?,
+                Credential::Token(TokenKind::of(token.expose())),
+            ),
             GithubAuth::App {
                 app_id,
                 private_key,
@@ -310,10 +391,21 @@ impl GithubForge {
                 let Some(id) = installation_id else {
                     return Err(ForgeError::Other("set GITHUB_APP_INSTALLATION_ID (the App's installation on the stack's organisation)".into()));
                 };
-                app.installation(octocrab::models::InstallationId(*id))
-                    .map_err(client(&format!("using installation {id}")))?
+                let installation = app
+                    .installation(octocrab::models::InstallationId(*id))
+                    .map_err(client(&format!("using installation {id}")))?;
+                let credential = Credential::App {
+                    jwt: Box::new(app),
+                    installation: *id,
+                };
+                (installation, credential)
             }
         };
+        let origin = api_url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?)))
+            .unwrap_or_default();
         Ok(GithubForge {
             octo,
             runtime,
@@ -322,6 +414,8 @@ impl GithubForge {
             policy,
             environment: "production".into(),
             known: Mutex::new(Known::default()),
+            origin,
+            credential,
         })
     }
 
@@ -344,10 +438,18 @@ impl GithubForge {
                 stats.rate_limit_remaining = Some(remaining);
             }
         }
+        if let Some(scopes) = answer
+            .headers
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.known().scopes = Some(scopes.to_string());
+        }
     }
 
-    /// How long to wait before retrying a rate-limited answer, if it is one.
-    fn rate_limit_wait(&self, answer: &Answer) -> Option<Duration> {
+    /// How long to wait before retrying a rate-limited answer, if it is one; `streak` is how
+    /// many secondary limits this request met before, for the exponential backoff GitHub asks.
+    fn rate_limit_wait(&self, answer: &Answer, streak: u32) -> Option<Duration> {
         if answer.status != 403 && answer.status != 429 {
             return None;
         }
@@ -363,7 +465,7 @@ impl GithubForge {
             || message.contains("secondary rate limit")
             || message.contains("abuse")
         {
-            return Some(self.policy.secondary_limit_wait);
+            return Some(self.policy.secondary_limit_wait * 2u32.saturating_pow(streak.min(16)));
         }
         None
     }
@@ -381,6 +483,13 @@ impl GithubForge {
             wait_seconds = wait.as_secs(),
             "GitHub rate limit: waiting"
         );
+        if let Ok(mut stats) = self.stats.lock() {
+            let waits = &mut stats.rate_limit_waits_ms;
+            waits.push(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            if waits.len() > 32 {
+                waits.remove(0);
+            }
+        }
         std::thread::sleep(wait);
         Ok(())
     }
@@ -392,17 +501,30 @@ impl GithubForge {
         body: Option<&Value>,
         etag: Option<&str>,
     ) -> Result<Answer, HttpError> {
+        send_on(&self.octo, method, uri, body, etag).await
+    }
+}
+
+/// One request on `octo` (the installation's client, or an App's JWT client), read whole.
+async fn send_on(
+    octo: &Octocrab,
+    method: &str,
+    uri: &str,
+    body: Option<&Value>,
+    etag: Option<&str>,
+) -> Result<Answer, HttpError> {
+    {
         let response = match method {
             "GET" => {
                 let mut headers = http::HeaderMap::new();
                 if let Some(etag) = etag.and_then(|e| http::HeaderValue::from_str(e).ok()) {
                     headers.insert(http::header::IF_NONE_MATCH, etag);
                 }
-                self.octo._get_with_headers(uri, Some(headers)).await
+                octo._get_with_headers(uri, Some(headers)).await
             }
-            "POST" => self.octo._post(uri, body).await,
-            "PUT" => self.octo._put(uri, body).await,
-            _ => self.octo._patch(uri, body).await,
+            "POST" => octo._post(uri, body).await,
+            "PUT" => octo._put(uri, body).await,
+            _ => octo._patch(uri, body).await,
         }
         .map_err(|e| HttpError::Send(Box::new(e)))?;
         let status = response.status().as_u16();
@@ -418,7 +540,9 @@ impl GithubForge {
             body,
         })
     }
+}
 
+impl GithubForge {
     fn known(&self) -> std::sync::MutexGuard<'_, Known> {
         self.known
             .lock()
@@ -431,17 +555,67 @@ impl GithubForge {
         self.runtime.block_on(request)
     }
 
-    /// The ETag and body cached for a GET of `uri`.
-    fn cached(&self, uri: &str) -> Option<(String, Vec<u8>)> {
+    /// The ETag and page cached for a GET of `uri`.
+    fn cached(&self, uri: &str) -> Option<(String, Page)> {
         self.cache.lock().ok()?.get(uri).cloned()
     }
 
     /// A GET: conditional, retried, rate-limit aware, read as `T`. `Ok(None)` on 404.
     fn get<T: DeserializeOwned>(&self, uri: &str) -> ForgeResult<Option<T>> {
         match self.fetch(uri)? {
-            Fetched::Found(body) => decode("GET", uri, &body).map(Some),
+            Fetched::Found(page) => decode("GET", uri, &page.body).map(Some),
             Fetched::Missing => Ok(None),
-            Fetched::Refused(e) => Err(e),
+            Fetched::Refused { error, .. } => Err(error),
+        }
+    }
+
+    /// Every page of a list, following `Link: rel="next"` as GitHub paginates: each page read
+    /// as `T` and its items taken by `items`. `Ok(None)` when the first page is 404.
+    fn get_pages<T: DeserializeOwned, I>(
+        &self,
+        uri: &str,
+        items: impl Fn(T) -> Vec<I>,
+    ) -> ForgeResult<Option<Vec<I>>> {
+        let mut all = Vec::new();
+        let mut next = Some(uri.to_string());
+        let mut pages = 0;
+        while let Some(page_uri) = next.take() {
+            pages += 1;
+            let page = match self.fetch(&page_uri)? {
+                Fetched::Found(page) => page,
+                Fetched::Missing if pages == 1 => return Ok(None),
+                Fetched::Missing => break,
+                Fetched::Refused { error, .. } => return Err(error),
+            };
+            let found = items(decode("GET", &page_uri, &page.body)?);
+            let full = per_page(&page_uri).is_some_and(|n| found.len() == n);
+            all.extend(found);
+            next = match page.next {
+                Some(url) if pages < MAX_PAGES => Some(self.same_origin(&url)?),
+                // A full last page may have grown a successor that its cached `Link` (and an
+                // unchanged page's 304) does not tell of: ask for it.
+                None if full && pages < MAX_PAGES => Some(with_page(&page_uri, pages + 1)),
+                _ => None,
+            };
+        }
+        Ok(Some(all))
+    }
+
+    /// `get_pages` for an endpoint that answers a bare array.
+    fn get_list<T: DeserializeOwned>(&self, uri: &str) -> ForgeResult<Option<Vec<T>>> {
+        self.get_pages(uri, |page: Vec<T>| page)
+    }
+
+    /// A `Link` URL, only when it is on the API's own origin: the token goes nowhere else.
+    fn same_origin(&self, url: &str) -> ForgeResult<String> {
+        let rest = url
+            .strip_prefix(&self.origin)
+            .filter(|rest| rest.starts_with('/'));
+        match rest {
+            Some(_) if !self.origin.is_empty() => Ok(url.to_string()),
+            _ => Err(ForgeError::Other(format!(
+                "GitHub's Link header points outside the API ({url}); not followed"
+            ))),
         }
     }
 
@@ -449,12 +623,13 @@ impl GithubForge {
     /// commit) is answered from the cache without asking at all.
     fn fetch(&self, uri: &str) -> ForgeResult<Fetched> {
         if immutable(uri)
-            && let Some(body) = self.cached(uri).map(|(_, body)| body)
+            && let Some(page) = self.cached(uri).map(|(_, page)| page)
         {
-            return Ok(Fetched::Found(body));
+            return Ok(Fetched::Found(page));
         }
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;
+        let mut limited = 0;
         loop {
             attempt += 1;
             let cached_etag = self.cached(uri).map(|(etag, _)| etag);
@@ -477,33 +652,44 @@ impl GithubForge {
             self.record("GET", &answer);
             match answer.status {
                 304 => match self.cached(uri) {
-                    Some((_, body)) => return Ok(Fetched::Found(body)),
+                    Some((_, page)) => return Ok(Fetched::Found(page)),
                     // Evicted between request and answer: ask again, unconditionally.
                     None => continue,
                 },
                 200..=299 => {
+                    let page = Page {
+                        next: next_link(&answer.headers),
+                        body: answer.body,
+                    };
                     if let Some(etag) = answer.headers.get("etag").and_then(|v| v.to_str().ok())
                         && let Ok(mut cache) = self.cache.lock()
                     {
-                        cache.put(uri.to_string(), etag.to_string(), answer.body.clone());
+                        cache.put(uri.to_string(), etag.to_string(), page.clone());
                     }
-                    return Ok(Fetched::Found(answer.body));
+                    return Ok(Fetched::Found(page));
                 }
                 404 => return Ok(Fetched::Missing),
+                // A comparison too long to compute is answered 503 every time: not retried.
+                503 if answer.message().contains("too long") => {}
                 500..=599 if attempt < self.policy.get_attempts => {
                     std::thread::sleep(backoff);
                     backoff *= 2;
+                    continue;
                 }
                 _ => {
-                    if let Some(wait) = self.rate_limit_wait(&answer)
-                        && attempt < self.policy.get_attempts + 2
+                    if let Some(wait) = self.rate_limit_wait(&answer, limited)
+                        && limited < self.policy.get_attempts + 2
                     {
+                        limited += 1;
                         self.wait_out(uri, wait)?;
                         continue;
                     }
-                    return Ok(Fetched::Refused(refusal("GET", uri, &answer)));
                 }
             }
+            return Ok(Fetched::Refused {
+                status: answer.status,
+                error: refusal("GET", uri, &answer),
+            });
         }
     }
 
@@ -512,7 +698,10 @@ impl GithubForge {
     /// the caller to interpret (409, 422).
     fn write(&self, method: &str, uri: &str, body: &Value) -> ForgeResult<Answer> {
         let mut waits = 0;
+        let mut uri = uri.to_string();
+        let mut moved = false;
         loop {
+            let uri = &mut uri;
             let answer = match self.block_on(self.send(method, uri, Some(body), None)) {
                 Ok(answer) => answer,
                 Err(e) => return Err(ForgeError::Unclear(format!("{method} {uri} ({e})"))),
@@ -524,7 +713,16 @@ impl GithubForge {
                     answer.status
                 )));
             }
-            if let Some(wait) = self.rate_limit_wait(&answer)
+            // A renamed or transferred repository: GitHub redirects writes with 307, which the
+            // client cannot resend with its body. GitHub did nothing; resend to the new name.
+            if matches!(answer.status, 301 | 307 | 308) && !moved {
+                moved = true;
+                if let Some(canonical) = self.follow_move(uri)? {
+                    *uri = canonical;
+                    continue;
+                }
+            }
+            if let Some(wait) = self.rate_limit_wait(&answer, waits)
                 && waits < 3
             {
                 waits += 1;
@@ -548,33 +746,157 @@ impl GithubForge {
         }
     }
 
-    /// What the credentials can do on each repository, for the startup preflight: `(repo,
-    /// can read, can push)`.
-    pub fn permissions(&self, repo: &RepoLocation) -> ForgeResult<(bool, bool)> {
-        match self.get::<Repository>(&repo_path(repo)?)? {
-            None => Ok((false, false)),
-            Some(body) => {
-                let push = body.permissions.and_then(|p| p.push).unwrap_or(false);
-                Ok((true, push))
+    /// What the credentials can do on a repository, and its canonical name, for the startup
+    /// preflight. The name is kept: writes go to it from then on.
+    pub fn permissions(&self, repo: &RepoLocation) -> ForgeResult<RepoAccess> {
+        let RepoLocation::GitHub { owner, name } = repo else {
+            return Err(self
+                .repo_path(repo)
+                .err()
+                .unwrap_or(ForgeError::Unsupported(format!(
+                    "{repo} is not a GitHub repository"
+                ))));
+        };
+        let Some(body) = self.get::<Repository>(&format!("/repos/{owner}/{name}"))? else {
+            return Ok(RepoAccess::default());
+        };
+        let renamed_to = body
+            .full_name
+            .filter(|full| !full.eq_ignore_ascii_case(&format!("{owner}/{name}")));
+        if let Some(full) = &renamed_to {
+            self.moved(owner, name, full);
+        }
+        Ok(RepoAccess {
+            read: true,
+            push: body.permissions.and_then(|p| p.push).unwrap_or(false),
+            renamed_to,
+        })
+    }
+
+    /// Whether the credentials may write the workflow file `path` of `repo`, found out once:
+    /// from the token's kind, the `X-OAuth-Scopes` GitHub sends a classic token, or the App
+    /// installation's permissions.
+    pub fn workflow_access(&self, repo: &RepoLocation, path: &str) -> ForgeResult<WorkflowAccess> {
+        if let Some(known) = self.known().workflow_access.clone() {
+            return Ok(known);
+        }
+        let access = match &self.credential {
+            Credential::Token(kind) => match github_access::from_token_kind(path, *kind) {
+                Some(access) => access,
+                None => {
+                    if self.known().scopes.is_none() {
+                        self.permissions(repo)?;
+                    }
+                    match self.known().scopes.clone() {
+                        Some(scopes) => github_access::from_scopes(path, &scopes),
+                        None => WorkflowAccess::Unknown(
+                            "GitHub sent no X-OAuth-Scopes for this token: it needs the `workflow` scope (or Workflows: write)",
+                        ),
+                    }
+                }
+            },
+            Credential::App { jwt, installation } => {
+                let installation = self.installation(jwt, *installation)?;
+                github_access::from_installation(path, &installation.permissions)
             }
+        };
+        self.known().workflow_access = Some(access.clone());
+        Ok(access)
+    }
+
+    /// `GET /app/installations/{id}`, with the App's own JWT.
+    fn installation(&self, jwt: &Octocrab, id: u64) -> ForgeResult<Installation> {
+        let uri = format!("/app/installations/{id}");
+        let answer = self
+            .block_on(send_on(jwt, "GET", &uri, None, None))
+            .map_err(|source| ForgeError::Http {
+                request: format!("GET {uri}"),
+                source,
+            })?;
+        self.record("GET", &answer);
+        self.expect_ok("GET", &uri, answer)
+    }
+
+    /// `/repos/{owner}/{name}` of a repository, by its canonical name once known.
+    fn repo_path(&self, repo: &RepoLocation) -> ForgeResult<String> {
+        match repo {
+            RepoLocation::GitHub { owner, name } => Ok(self.path_of(owner, name)),
+            RepoLocation::Local(path) => Err(ForgeError::Unsupported(format!(
+                "{path} is a local repository, not a GitHub one"
+            ))),
         }
     }
 
+    /// `/repos/{owner}/{name}`, by the canonical name once known.
+    fn path_of(&self, owner: &str, name: &str) -> String {
+        let key = format!("{owner}/{name}").to_ascii_lowercase();
+        match self.known().canonical.get(&key) {
+            Some(full) => format!("/repos/{full}"),
+            None => format!("/repos/{owner}/{name}"),
+        }
+    }
+
+    /// Remembers that `owner/name` is now `full`, and tells the person to say so.
+    fn moved(&self, owner: &str, name: &str, full: &str) {
+        tracing::warn!(
+            configured = %format!("{owner}/{name}"),
+            canonical = full,
+            "GitHub repository renamed or transferred: update stackrel.toml to the new name"
+        );
+        self.known().canonical.insert(
+            format!("{owner}/{name}").to_ascii_lowercase(),
+            full.to_string(),
+        );
+    }
+
+    /// The URI a write redirected by a rename should go to: `GET /repos/{o}/{r}` (whose 301 the
+    /// client follows) names the repository as it is now.
+    fn follow_move(&self, uri: &str) -> ForgeResult<Option<String>> {
+        let Some((owner, name)) = repo_of(uri) else {
+            return Ok(None);
+        };
+        let old = format!("/repos/{owner}/{name}");
+        let Some(body) = self.get::<Repository>(&old)? else {
+            return Ok(None);
+        };
+        match body.full_name {
+            Some(full) if !full.eq_ignore_ascii_case(&format!("{owner}/{name}")) => {
+                let (owner, name) = (owner.to_string(), name.to_string());
+                self.moved(&owner, &name, &full);
+                let rest = &uri[old.len()..];
+                Ok(Some(format!("/repos/{full}{rest}")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Every deployment to the environment (of one tag, when given), newest first by id: GitHub
+    /// does not document the order it lists them in.
     fn deployment_list(
         &self,
         repo: &RepoLocation,
         tag: Option<&str>,
     ) -> ForgeResult<Vec<Deployment>> {
         let mut uri = format!(
-            "{}/deployments?environment={}&per_page=20",
-            repo_path(repo)?,
+            "{}/deployments?environment={}&per_page=100",
+            self.repo_path(repo)?,
             self.environment
         );
         if let Some(tag) = tag {
             uri.push_str(&format!("&ref={}", encode_path(tag)));
         }
-        Ok(self.get(&uri)?.unwrap_or_default())
+        let mut deployments: Vec<Deployment> = self.get_list(&uri)?.unwrap_or_default();
+        deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+        Ok(deployments)
     }
+}
+
+/// What the credentials may do on a repository, and its name now if it was renamed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoAccess {
+    pub read: bool,
+    pub push: bool,
+    pub renamed_to: Option<String>,
 }
 
 fn refusal(method: &str, uri: &str, answer: &Answer) -> ForgeError {
@@ -602,6 +924,19 @@ fn deployment_payload(record: &DeploymentRecord) -> Value {
     payload
 }
 
+fn released_by_stackrel(body: Option<&str>) -> bool {
+    body.is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY))
+}
+
+/// The names in one page of secrets or variables.
+fn names_of(kind: &str, page: Secrets) -> Vec<super::github_answers::Named> {
+    if kind == "secrets" {
+        page.secrets
+    } else {
+        page.variables
+    }
+}
+
 fn state_of(status: &str, description: &str) -> DeploymentState {
     match status {
         "success" | "inactive" if description.starts_with("verified") => DeploymentState::Verified,
@@ -617,25 +952,19 @@ fn state_of(status: &str, description: &str) -> DeploymentState {
 
 impl Forge for GithubForge {
     fn resolve_tag(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<CommitId>> {
-        let base = repo_path(repo)?;
-        // Matching refs answers a missing tag with an empty list that carries an ETag, so a
-        // release waiting to be cut re-checks its tag for free; the single-ref endpoint's 404
-        // would be charged on every check. The prefix also matches longer names: pick ours.
+        let base = self.repo_path(repo)?;
+        // One conditional read of all the tags answers this and `tags` alike: an observation
+        // asks both of the stack, so each change of its tags costs one request, not two; and
+        // a missing tag is an unchanged list, which re-checks for free (a 404 is charged).
         let name = format!("refs/tags/{tag}");
-        let refs: Vec<GitRef> = self
-            .get(&format!(
-                "{base}/git/matching-refs/tags/{}",
-                encode_path(tag)
-            ))?
-            .unwrap_or_default();
-        let Some(reference) = refs.into_iter().find(|r| r.name == name) else {
+        let Some(reference) = self.tag_refs(&base)?.into_iter().find(|r| r.name == name) else {
             return Ok(None);
         };
         self.peel(&base, tag, reference.object).map(Some)
     }
 
     fn branch_head(&self, repo: &RepoLocation, branch: &str) -> ForgeResult<CommitId> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let reference: GitRef = self
             .get(&format!("{base}/git/ref/heads/{}", encode_path(branch)))?
             .ok_or_else(|| ForgeError::NotFound {
@@ -645,15 +974,27 @@ impl Forge for GithubForge {
     }
 
     fn is_reachable(&self, repo: &RepoLocation, commit: &str, branch: &str) -> ForgeResult<bool> {
-        let base = repo_path(repo)?;
-        let compare: Comparison = self
-            .get(&format!(
-                "{base}/compare/{commit}...{}?per_page=1",
-                encode_path(branch)
-            ))?
-            .ok_or_else(|| ForgeError::NotFound {
-                what: format!("commit {commit} or branch {branch}"),
-            })?;
+        let base = self.repo_path(repo)?;
+        let branch = encode_path(branch);
+        let missing = || ForgeError::NotFound {
+            what: format!("commit {commit} or branch {branch}"),
+        };
+        let uri = format!("{base}/compare/{commit}...{branch}?per_page=1");
+        let compare: Comparison = match self.fetch(&uri)? {
+            Fetched::Found(page) => decode("GET", &uri, &page.body)?,
+            Fetched::Missing => return Err(missing()),
+            // GitHub gives up on a comparison whose diff takes too long (503). The other way
+            // round has no diff when the commit is on the branch (head is the merge base).
+            Fetched::Refused { status: 503, .. } => {
+                let reverse = format!("{base}/compare/{branch}...{commit}?per_page=1");
+                let compare: Comparison = self.get(&reverse)?.ok_or_else(missing)?;
+                return Ok(matches!(
+                    compare.status.as_deref(),
+                    Some("identical" | "behind")
+                ));
+            }
+            Fetched::Refused { error, .. } => return Err(error),
+        };
         Ok(matches!(
             compare.status.as_deref(),
             Some("identical" | "ahead")
@@ -666,13 +1007,14 @@ impl Forge for GithubForge {
         commit: &str,
         workflow: &str,
     ) -> ForgeResult<CiStatus> {
-        let base = repo_path(repo)?;
-        let runs: Option<WorkflowRuns> = self.get(&format!(
-            "{base}/actions/runs?head_sha={commit}&per_page=100"
-        ))?;
+        let base = self.repo_path(repo)?;
+        let runs = self.get_pages(
+            &format!("{base}/actions/runs?head_sha={commit}&per_page=100"),
+            |page: WorkflowRuns| page.workflow_runs,
+        )?;
         let newest = runs
             .into_iter()
-            .flat_map(|runs| runs.workflow_runs)
+            .flatten()
             .filter(|run| run.name.as_deref() == Some(workflow))
             .max_by_key(|run| run.id);
         Ok(match newest {
@@ -695,7 +1037,7 @@ impl Forge for GithubForge {
         commit: &str,
         path: &str,
     ) -> ForgeResult<Option<FileAtCommit>> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let Some(item) = self.get::<Content>(&format!(
             "{base}/contents/{}?ref={commit}",
             encode_path(path)
@@ -722,7 +1064,17 @@ impl Forge for GithubForge {
     }
 
     fn write_file(&self, repo: &RepoLocation, write: &FileWrite<'_>) -> ForgeResult<CommitId> {
-        let uri = format!("{}/contents/{}", repo_path(repo)?, encode_path(write.path));
+        // Without the workflow permission GitHub answers a bare 404 or 403: say why instead.
+        if write.path.starts_with(".github/workflows/")
+            && let WorkflowAccess::Missing(missing) = self.workflow_access(repo, write.path)?
+        {
+            return Err(missing.into());
+        }
+        let uri = format!(
+            "{}/contents/{}",
+            self.repo_path(repo)?,
+            encode_path(write.path)
+        );
         let body = json!({
             "message": write.message,
             "content": base64::engine::general_purpose::STANDARD.encode(write.content),
@@ -746,7 +1098,10 @@ impl Forge for GithubForge {
                     cache.put(
                         format!("{uri}?ref={commit}"),
                         String::new(),
-                        item.to_string().into_bytes(),
+                        Page {
+                            body: item.to_string().into_bytes(),
+                            next: None,
+                        },
                     );
                 }
                 Ok(commit)
@@ -762,26 +1117,18 @@ impl Forge for GithubForge {
     }
 
     fn tags(&self, repo: &RepoLocation) -> ForgeResult<Vec<TagRef>> {
-        let base = repo_path(repo)?;
-        let refs: Vec<GitRef> = self
-            .get(&format!("{base}/git/matching-refs/tags"))?
-            .unwrap_or_default();
+        let base = self.repo_path(repo)?;
         let mut tags = Vec::new();
-        for reference in refs {
+        for reference in self.tag_refs(&base)? {
             let Some(name) = reference.name.strip_prefix("refs/tags/") else {
                 continue;
             };
-            let commit = match reference.object.kind.as_str() {
-                "commit" => Some(reference.object.sha.clone()),
-                // Annotated: peeled through the tag object (immutable, so asked once).
-                _ => self.resolve_tag(repo, name)?,
-            };
-            if let Some(commit) = commit {
-                tags.push(TagRef {
-                    name: name.to_string(),
-                    commit,
-                });
-            }
+            // Annotated: peeled through the tag object (immutable, so asked once).
+            let commit = self.peel(&base, name, reference.object.clone())?;
+            tags.push(TagRef {
+                name: name.to_string(),
+                commit,
+            });
         }
         Ok(tags)
     }
@@ -793,7 +1140,7 @@ impl Forge for GithubForge {
         head: &str,
         limit: usize,
     ) -> ForgeResult<CommitRange> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let compare: Comparison = self
             .get(&format!(
                 "{base}/compare/{base_commit}...{head}?per_page={}",
@@ -824,7 +1171,7 @@ impl Forge for GithubForge {
     }
 
     fn list_files(&self, repo: &RepoLocation, commit: &str, dir: &str) -> ForgeResult<Vec<String>> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let listing: Vec<ContentEntry> = self
             .get(&format!(
                 "{base}/contents/{}?ref={commit}",
@@ -839,7 +1186,7 @@ impl Forge for GithubForge {
     }
 
     fn create_release(&self, repo: &RepoLocation, release: &NewRelease<'_>) -> ForgeResult<()> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         // The tag first, at exactly the pin commit: a release created from a branch name could
         // tag whatever landed in between.
         let uri = format!("{base}/git/refs");
@@ -874,30 +1221,42 @@ impl Forge for GithubForge {
             }),
         )?;
         match answer.status {
-            201 => Ok(()),
+            201 => {
+                // Only stackrel edits the release it made: it is not asked about again.
+                let tag = release.tag;
+                let by_stackrel = released_by_stackrel(Some(release.body));
+                self.known()
+                    .releases
+                    .insert(format!("{base}@{tag}"), by_stackrel);
+                Ok(())
+            }
             422 if answer.has_error_code("already_exists") => Ok(()),
             _ => Err(refusal("POST", &uri, &answer)),
         }
     }
 
     fn find_release(&self, repo: &RepoLocation, tag: &str) -> ForgeResult<Option<ReleaseInfo>> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
+        let key = format!("{base}@{tag}");
+        if let Some(by_stackrel) = self.known().releases.get(&key).copied() {
+            return Ok(Some(ReleaseInfo { by_stackrel }));
+        }
         let release: Option<Release> =
             self.get(&format!("{base}/releases/tags/{}", encode_path(tag)))?;
         Ok(release.map(|r| ReleaseInfo {
-            by_stackrel: r
-                .body
-                .is_some_and(|body| body.lines().any(|l| l.trim() == RELEASED_BY)),
+            by_stackrel: released_by_stackrel(r.body.as_deref()),
         }))
     }
 
     fn pin_overrides(&self, repo: &RepoLocation, pins: &[&str]) -> ForgeResult<Vec<String>> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let mut found = Vec::new();
         for kind in ["secrets", "variables"] {
             // Listing secrets needs admin rights; without them the check is skipped, not failed,
             // and not asked again for a while: a refusal costs rate limit on every reconcile.
-            let uri = format!("{base}/actions/{kind}?per_page=100");
+            // GitHub lists at most 100 secrets, and 30 variables, a page.
+            let per_page = if kind == "secrets" { 100 } else { 30 };
+            let uri = format!("{base}/actions/{kind}?per_page={per_page}");
             if self
                 .known()
                 .refused
@@ -906,18 +1265,37 @@ impl Forge for GithubForge {
             {
                 continue;
             }
-            let listed: Secrets = match self.fetch(&uri) {
-                Ok(Fetched::Found(body)) => decode("GET", &uri, &body)?,
-                Ok(Fetched::Missing | Fetched::Refused(_)) => {
+            let names = match self.fetch(&uri) {
+                Ok(Fetched::Found(page)) => {
+                    let first: Secrets = decode("GET", &uri, &page.body)?;
+                    let mut names = names_of(kind, first);
+                    let next = match page.next {
+                        Some(next) => Some(self.same_origin(&next)?),
+                        None if names.len() == per_page => Some(with_page(&uri, 2)),
+                        None => None,
+                    };
+                    if let Some(next) = next {
+                        let rest = self.get_pages(&next, |p: Secrets| names_of(kind, p))?;
+                        names.extend(rest.unwrap_or_default());
+                    }
+                    names
+                }
+                Ok(Fetched::Missing | Fetched::Refused { .. }) => {
+                    // For a classic or OAuth token, variables need the same access to the
+                    // repository as secrets ("collaborator access" and `repo`): not asked.
+                    if kind == "secrets"
+                        && matches!(
+                            self.credential,
+                            Credential::Token(TokenKind::Classic | TokenKind::OAuth)
+                        )
+                    {
+                        let variables = format!("{base}/actions/variables?per_page=30");
+                        self.known().refused.insert(variables, Instant::now());
+                    }
                     self.known().refused.insert(uri, Instant::now());
                     continue;
                 }
                 Err(_) => continue,
-            };
-            let names = if kind == "secrets" {
-                listed.secrets
-            } else {
-                listed.variables
             };
             for item in names {
                 if pins.contains(&item.name.as_str()) && !found.contains(&item.name) {
@@ -935,7 +1313,7 @@ impl Forge for GithubForge {
         body: &str,
         label: Option<&str>,
     ) -> ForgeResult<()> {
-        let base = format!("/repos/{}/{}", ticket.owner, ticket.repo);
+        let base = self.path_of(&ticket.owner, &ticket.repo);
         let text = format!("{body}\n\n{marker}");
         let key = format!("{ticket}{marker}");
         // The comment this forge wrote is edited directly; it is looked for only when this
@@ -960,7 +1338,7 @@ impl Forge for GithubForge {
     }
 
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let key = format!("{base}@{}", record.version);
         let id = match self.deployment_for(repo, &key, record)? {
             Some(id) => id,
@@ -968,6 +1346,11 @@ impl Forge for GithubForge {
             None => {
                 let id = self.create_deployment(&base, record)?;
                 self.known().deployment_ids.insert(key, id);
+                // A deployment of stackrel's without a status is one just started: an
+                // `in_progress` status would say no more, at the cost of a request.
+                if record.state == DeploymentState::Started {
+                    return Ok(());
+                }
                 id
             }
         };
@@ -1004,7 +1387,7 @@ impl Forge for GithubForge {
     }
 
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
-        let base = repo_path(repo)?;
+        let base = self.repo_path(repo)?;
         let mut records = Vec::new();
         let mut newest = HashMap::new();
         for deployment in self.deployment_list(repo, None)? {
@@ -1014,8 +1397,15 @@ impl Forge for GithubForge {
                     .entry(format!("{base}@{version}"))
                     .or_insert(deployment.id);
             }
-            let Some(status) = self.newest_status(&base, deployment.id)? else {
-                continue;
+            let status = match self.newest_status(&base, deployment.id)? {
+                Some(status) => status,
+                None if deployment.version().is_some() => DeploymentStatus {
+                    id: 0,
+                    state: "in_progress".into(),
+                    description: None,
+                    created_at: deployment.created_at.clone(),
+                },
+                None => continue,
             };
             let description = status.description.unwrap_or_default();
             records.push(DeploymentRecord {
@@ -1040,6 +1430,13 @@ impl Forge for GithubForge {
 
 /// The parts of reporting on a ticket and recording deployments.
 impl GithubForge {
+    /// Every tag ref of a repository (`matching-refs` lists them all, unpaginated).
+    fn tag_refs(&self, base: &str) -> ForgeResult<Vec<GitRef>> {
+        Ok(self
+            .get_list(&format!("{base}/git/matching-refs/tags"))?
+            .unwrap_or_default())
+    }
+
     /// The commit a ref's object is, peeling annotated tags (a tag of a tag too, within reason).
     fn peel(&self, base: &str, tag: &str, mut object: GitObject) -> ForgeResult<CommitId> {
         for _ in 0..5 {
@@ -1085,8 +1482,9 @@ impl GithubForge {
         marker: &str,
         text: &str,
     ) -> ForgeResult<Option<u64>> {
+        // Listed oldest first: on a busy ticket, stackrel's comment can be on a later page.
         let comments: Vec<Comment> = self
-            .get(&format!(
+            .get_list(&format!(
                 "{base}/issues/{}/comments?per_page=100",
                 ticket.number
             ))?
@@ -1187,10 +1585,11 @@ impl GithubForge {
         if let Some(status) = self.known().statuses.get(&id).cloned() {
             return Ok(Some(status));
         }
+        // The newest by id: GitHub does not document the order statuses are listed in.
         let statuses: Vec<DeploymentStatus> = self
-            .get(&format!("{base}/deployments/{id}/statuses?per_page=1"))?
+            .get_list(&format!("{base}/deployments/{id}/statuses?per_page=100"))?
             .unwrap_or_default();
-        let Some(status) = statuses.into_iter().next() else {
+        let Some(status) = statuses.into_iter().max_by_key(|s| s.id) else {
             return Ok(None);
         };
         if is_final(&status) {
@@ -1232,9 +1631,30 @@ mod tests {
     #[test]
     fn etag_cache_is_bounded() {
         let mut cache = EtagCache::new(2);
-        cache.put("a".into(), "1".into(), vec![]);
-        cache.put("b".into(), "2".into(), vec![]);
-        cache.put("c".into(), "3".into(), vec![]);
+        cache.put(
+            "a".into(),
+            "1".into(),
+            Page {
+                body: vec![],
+                next: None,
+            },
+        );
+        cache.put(
+            "b".into(),
+            "2".into(),
+            Page {
+                body: vec![],
+                next: None,
+            },
+        );
+        cache.put(
+            "c".into(),
+            "3".into(),
+            Page {
+                body: vec![],
+                next: None,
+            },
+        );
         assert!(cache.get("a").is_none());
         assert!(cache.get("c").is_some());
     }

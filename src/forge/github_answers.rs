@@ -10,10 +10,19 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 
-/// `GET /repos/{o}/{r}`: what the credentials may do there.
+/// `GET /repos/{o}/{r}`: its canonical name (after a rename or transfer), and what the
+/// credentials may do there.
 #[derive(Debug, Deserialize)]
 pub struct Repository {
+    pub full_name: Option<String>,
     pub permissions: Option<Permissions>,
+}
+
+/// `GET /app/installations/{id}`: what the App's installation may do.
+#[derive(Debug, Deserialize)]
+pub struct Installation {
+    #[serde(default)]
+    pub permissions: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +167,7 @@ pub struct Deployment {
     pub sha: Option<String>,
     #[serde(default)]
     pub payload: DeploymentPayload,
+    pub created_at: Option<String>,
 }
 
 impl Deployment {
@@ -199,6 +209,8 @@ impl Default for DeploymentPayload {
 /// A deployment status, as listed or as answered to the one stackrel posts.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeploymentStatus {
+    #[serde(default)]
+    pub id: u64,
     #[serde(default)]
     pub state: String,
     pub description: Option<String>,

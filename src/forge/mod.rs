@@ -5,6 +5,7 @@
 //! unclear outcome can never do the work twice.
 
 pub mod github;
+pub mod github_access;
 mod github_answers;
 pub mod local;
 pub mod router;
@@ -165,6 +166,9 @@ pub enum ForgeError {
         #[source]
         source: serde_json::Error,
     },
+    /// The credentials lack a permission the write needs; found before anything was sent.
+    #[error(transparent)]
+    Permission(#[from] github_access::MissingPermission),
     /// Anything else, with a message that says what was attempted.
     #[error("{0}")]
     Other(String),

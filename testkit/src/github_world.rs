@@ -54,6 +54,8 @@ pub struct World {
     /// Every ref of the component repositories before the release.
     pub component_refs: BTreeMap<String, String>,
     pub ticket: TicketRef,
+    /// The GitHub token the emulator accepts and `connect` uses.
+    pub token: String,
 }
 
 pub fn world() -> World {
@@ -61,10 +63,16 @@ pub fn world() -> World {
 }
 
 /// A world whose release pins `backend` and `frontend`.
-pub fn world_with((backend, frontend): (&str, &str)) -> World {
+pub fn world_with(pins: (&str, &str)) -> World {
+    world_as(pins, TOKEN)
+}
+
+/// A world whose GitHub credential is `token` (its prefix says what kind: `ghp_` classic,
+/// `ghs_` the Actions token, `github_pat_` fine-grained).
+pub fn world_as((backend, frontend): (&str, &str), token: &str) -> World {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
-    let (github, awx) = serve(&sandbox, TOKEN, AWX_TOKEN, backend);
+    let (github, awx) = serve(&sandbox, token, AWX_TOKEN, backend);
     github.succeed_on_tag_push(STACK, "build main");
     let number = github.add_issue(STACK, &format!("Release {VERSION}"), "Planned release");
     let release_text = format!(
@@ -97,6 +105,7 @@ pub fn world_with((backend, frontend): (&str, &str)) -> World {
             repo: "fragalysis-stack".into(),
             number,
         },
+        token: token.to_string(),
     }
 }
 
@@ -218,7 +227,7 @@ pub fn policy() -> RequestPolicy {
 
 /// A new GitHub client with an empty ETag cache: a process (re)starting.
 pub fn connect(w: &World) -> GithubForge {
-    connect_with(w, TOKEN)
+    connect_with(w, &w.token)
 }
 
 pub fn connect_with(w: &World, token: &str) -> GithubForge {

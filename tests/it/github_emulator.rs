@@ -674,7 +674,7 @@ fn an_injected_secondary_rate_limit_carries_retry_after() {
         path_contains: "/contents/".into(),
         kind: FaultKind::RateLimited {
             status: 429,
-            retry_after_secs: 7,
+            retry_after_secs: Some(7),
         },
         times: 1,
     });
@@ -696,7 +696,7 @@ fn an_injected_secondary_rate_limit_carries_retry_after() {
         path_contains: "/repos/".into(),
         kind: FaultKind::RateLimited {
             status: 403,
-            retry_after_secs: 1,
+            retry_after_secs: Some(1),
         },
         times: 1,
     });

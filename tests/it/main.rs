@@ -12,6 +12,7 @@ mod corpus;
 mod fragalysis;
 mod github_e2e;
 mod github_emulator;
+mod github_real_answers;
 mod history;
 mod http_verify;
 mod plan;

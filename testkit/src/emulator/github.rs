@@ -41,8 +41,12 @@ const APP_BOT: &str = "stackrel[bot]";
 pub enum FaultKind {
     /// Answer with this status and GitHub's body for it; the request's side effect is not performed.
     Status(u16),
-    /// A secondary rate limit: 403 or 429 with `retry-after`; no side effect.
-    RateLimited { status: u16, retry_after_secs: u64 },
+    /// A secondary rate limit: 403 or 429, with `retry-after` when given (GitHub often sends
+    /// none: "wait at least a minute"); no side effect.
+    RateLimited {
+        status: u16,
+        retry_after_secs: Option<u64>,
+    },
     /// Close the connection without answering; no side effect.
     DropConnection,
     /// Perform the request (side effect included), then close the connection without answering:
@@ -386,6 +390,27 @@ impl GithubEmulator {
             .unwrap_or_default()
     }
 
+    /// Comments on an issue as `user` would; false for an unknown issue.
+    pub fn add_comment(&self, repo: &str, number: u64, user: &str, body: &str) -> bool {
+        let mut st = lock(&self.state);
+        let id = st.next_id();
+        let now = iso(now_secs());
+        let Some(issue) = st
+            .repo_mut(repo)
+            .and_then(|r| r.issues.iter_mut().find(|i| i.number == number))
+        else {
+            return false;
+        };
+        issue.comments.push(IssueComment {
+            id,
+            body: body.to_string(),
+            user: user.to_string(),
+            created_at: now.clone(),
+            updated_at: now,
+        });
+        true
+    }
+
     /// Opens an issue as someone else would; returns its number (0 for an unknown repository).
     pub fn add_issue(&self, repo: &str, title: &str, body: &str) -> u64 {
         let mut st = lock(&self.state);
@@ -456,6 +481,63 @@ impl GithubEmulator {
 
     pub fn installation_id(&self) -> u64 {
         INSTALLATION_ID
+    }
+
+    /// The configured token's classic scopes (default `repo, workflow`); for a fine-grained
+    /// token, `workflow` stands for its Workflows permission.
+    pub fn set_scopes(&self, scopes: &[&str]) {
+        lock(&self.state).scopes = scopes.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// Sets (or with `None` removes) one of the App installation's permissions.
+    pub fn set_installation_permission(&self, name: &str, level: Option<&str>) {
+        let mut st = lock(&self.state);
+        match level {
+            Some(level) => {
+                st.installation_permissions
+                    .insert(name.to_string(), level.to_string());
+            }
+            None => {
+                st.installation_permissions.remove(name);
+            }
+        }
+    }
+
+    /// Renames (or transfers) `old` to `new` (`owner/name`): the old name redirects, as on
+    /// GitHub — reads with 301, writes with 307 — to `/repositories/{id}`.
+    pub fn rename(&self, old: &str, new: &str) {
+        let mut st = lock(&self.state);
+        let (old_key, new_key) = (old.to_ascii_lowercase(), new.to_ascii_lowercase());
+        let Some(mut repo) = st.repos.remove(&old_key) else {
+            return;
+        };
+        if let Some((owner, name)) = new.split_once('/') {
+            repo.owner = owner.to_string();
+            repo.name = name.to_string();
+        }
+        st.repos.insert(new_key.clone(), repo);
+        for key in st.moved.values_mut() {
+            if *key == old_key {
+                *key = new_key.clone();
+            }
+        }
+        st.moved.insert(old_key, new_key.clone());
+        st.on_tag_push
+            .iter_mut()
+            .filter(|(repo, _)| *repo == old.to_ascii_lowercase())
+            .for_each(|(repo, _)| *repo = new_key.clone());
+    }
+
+    /// Lists deployments and deployment statuses oldest first: GitHub lists them newest first,
+    /// but does not document it.
+    pub fn list_oldest_first(&self) {
+        lock(&self.state).oldest_first = true;
+    }
+
+    /// Comparisons whose diff touches more than `files` files answer 503 ("this diff is taking
+    /// too long to generate"), as GitHub does for large diffs.
+    pub fn set_diff_limit(&self, files: usize) {
+        lock(&self.state).diff_limit = Some(files);
     }
 
     /// Makes every minted installation token expired, so the next use gets 401.
@@ -552,6 +634,29 @@ struct State {
     /// Minted installation token → expiry (epoch seconds).
     installation_tokens: BTreeMap<String, i64>,
     request_counter: u64,
+    /// The configured token's classic scopes (sent as `X-OAuth-Scopes` for a classic token).
+    scopes: Vec<String>,
+    /// The App installation's permissions (`GET /app/installations/{id}`, minted tokens).
+    installation_permissions: BTreeMap<String, String>,
+    /// Renamed or transferred repositories: old lower-cased `owner/name` → current key.
+    moved: BTreeMap<String, String>,
+    /// Lists deployments and their statuses oldest first, which GitHub's description allows.
+    oldest_first: bool,
+    /// A comparison whose diff touches more files than this answers 503, as GitHub does when
+    /// a diff takes too long to generate.
+    diff_limit: Option<usize>,
+}
+
+/// What kind of credential the configured token is, by GitHub's token prefixes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// `ghp_…` (and anything else): scopes in `X-OAuth-Scopes`.
+    Classic,
+    /// `github_pat_…`: permissions not reported; Workflows when `scopes` has `workflow`.
+    FineGrained,
+    /// `ghs_…`: the GitHub Actions `GITHUB_TOKEN`, which never writes workflow files and
+    /// whose tag pushes start no workflows.
+    Actions,
 }
 
 type Answer = Result<Response, Response>;
@@ -570,6 +675,59 @@ impl State {
             log: Vec::new(),
             installation_tokens: BTreeMap::new(),
             request_counter: 0,
+            scopes: vec!["repo".into(), "workflow".into()],
+            installation_permissions: [
+                ("actions", "read"),
+                ("contents", "write"),
+                ("deployments", "write"),
+                ("issues", "write"),
+                ("metadata", "read"),
+                ("secrets", "read"),
+                ("workflows", "write"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            moved: BTreeMap::new(),
+            oldest_first: false,
+            diff_limit: None,
+        }
+    }
+
+    fn token_kind(&self) -> TokenKind {
+        if self.token.starts_with("ghs_") {
+            TokenKind::Actions
+        } else if self.token.starts_with("github_pat_") {
+            TokenKind::FineGrained
+        } else {
+            TokenKind::Classic
+        }
+    }
+
+    /// Whether `identity` may create or update files under `.github/workflows/`: GitHub answers
+    /// a bare 404 to tokens without the `workflow` scope, 403 to Apps without `workflows: write`.
+    fn may_write_workflows(&self, identity: Identity) -> Result<(), Response> {
+        match identity {
+            Identity::Installation | Identity::App => {
+                match self
+                    .installation_permissions
+                    .get("workflows")
+                    .map(String::as_str)
+                {
+                    Some("write") => Ok(()),
+                    _ => Err(error(403, "Resource not accessible by integration")),
+                }
+            }
+            Identity::Token => match self.token_kind() {
+                TokenKind::Actions => Err(error(403, "Resource not accessible by integration")),
+                TokenKind::FineGrained if !self.scopes.iter().any(|s| s == "workflow") => Err(
+                    error(403, "Resource not accessible by personal access token"),
+                ),
+                TokenKind::Classic if !self.scopes.iter().any(|s| s == "workflow") => {
+                    Err(not_found())
+                }
+                _ => Ok(()),
+            },
         }
     }
 
@@ -597,6 +755,77 @@ impl State {
             permissions: r.permissions,
             default_branch: r.default_branch.clone(),
             created_at: r.created_at.clone(),
+        })
+    }
+
+    fn meta_by_id(&self, id: &str) -> Option<RepoMeta> {
+        let id: u64 = id.parse().ok()?;
+        let (owner, name) = self
+            .repos
+            .values()
+            .find(|r| r.id == id)
+            .map(|r| (r.owner.clone(), r.name.clone()))?;
+        self.meta(&owner, &name)
+    }
+
+    /// The answer for a repository that is not here under this name: a renamed or transferred
+    /// one redirects to `/repositories/{id}` — 301 for reads, 307 for writes — else 404.
+    fn moved_answer(&self, req: &Request, owner: &str, name: &str, rest: &[&str]) -> Response {
+        let old = format!("{owner}/{name}").to_ascii_lowercase();
+        let Some(id) = self
+            .moved
+            .get(&old)
+            .and_then(|key| self.repos.get(key))
+            .map(|r| r.id)
+        else {
+            return not_found();
+        };
+        let mut url = format!("{}/repositories/{id}", self.base_url);
+        for segment in rest {
+            url.push('/');
+            url.push_str(segment);
+        }
+        if !req.query.is_empty() {
+            url.push('?');
+            url.push_str(&req.query);
+        }
+        let status = if matches!(req.method.as_str(), "GET" | "HEAD") {
+            301
+        } else {
+            307
+        };
+        Response::json(
+            status,
+            &json!({
+                "message": "Moved Permanently",
+                "url": url,
+                "documentation_url": "https://docs.github.com/v3/#http-redirects",
+            }),
+        )
+        .with_header("location", url)
+    }
+
+    fn app_installation_json(&self) -> Value {
+        json!({
+            "id": INSTALLATION_ID,
+            "account": user_json(&self.base_url, "xchem", 2, "Organization"),
+            "access_tokens_url": format!("{}/app/installations/{INSTALLATION_ID}/access_tokens", self.base_url),
+            "repositories_url": format!("{}/installation/repositories", self.base_url),
+            "html_url": format!("{HTML}/organizations/xchem/settings/installations/{INSTALLATION_ID}"),
+            "app_id": 1,
+            "app_slug": "stackrel",
+            "target_id": 2,
+            "target_type": "Organization",
+            "permissions": self.installation_permissions,
+            "events": [],
+            "repository_selection": "selected",
+            "single_file_name": null,
+            "has_multiple_single_files": false,
+            "single_file_paths": [],
+            "suspended_by": null,
+            "suspended_at": null,
+            "created_at": iso(0),
+            "updated_at": iso(0),
         })
     }
 
@@ -655,8 +884,12 @@ impl State {
         id
     }
 
-    /// A tag now exists at `commit`: the workflows that its push triggers have succeeded.
+    /// A tag now exists at `commit`: the workflows that its push triggers have succeeded —
+    /// unless the Actions token pushed it, whose events start no workflows.
     fn tag_pushed(&mut self, meta: &RepoMeta, commit: Oid) {
+        if self.token_kind() == TokenKind::Actions {
+            return;
+        }
         let commit = commit.to_string();
         let workflows: Vec<String> = self
             .on_tag_push
@@ -714,16 +947,17 @@ impl State {
                     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID {}.",
                     self.request_id()
                 );
-                let response = self
-                    .with_rate_headers(Response::json(
-                        status,
-                        &json!({
-                            "message": message,
-                            "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-                            "status": status.to_string(),
-                        }),
-                    ))
-                    .with_header("retry-after", retry_after_secs.to_string());
+                let mut response = self.with_rate_headers(Response::json(
+                    status,
+                    &json!({
+                        "message": message,
+                        "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                        "status": status.to_string(),
+                    }),
+                ));
+                if let Some(seconds) = retry_after_secs {
+                    response = response.with_header("retry-after", seconds.to_string());
+                }
                 entry.status = response.status;
                 self.log.push(entry);
                 return Reply::Respond(response);
@@ -797,14 +1031,29 @@ impl State {
         let mut response = match self.route(req, &segs, identity) {
             Ok(r) | Err(r) => r,
         };
+        if identity == Identity::Token && self.token_kind() == TokenKind::Classic {
+            response = response
+                .with_header("x-oauth-scopes", self.scopes.join(", "))
+                .with_header("x-accepted-oauth-scopes", "repo");
+        }
         if req.method == "GET" && response.status == 200 {
             let etag = format!("W/\"{:016x}\"", fnv1a(&response.body));
             if etag_matches(req.header("if-none-match"), &etag) {
                 // "Making a conditional request does not count against your primary rate limit if
                 // a 304 response is returned."
+                let mut headers = vec![("etag".to_string(), etag)];
+                headers.extend(
+                    response
+                        .headers
+                        .iter()
+                        .filter(|(name, _)| {
+                            name.starts_with("x-oauth") || name.starts_with("x-accepted")
+                        })
+                        .cloned(),
+                );
                 let not_modified = Response {
                     status: 304,
-                    headers: vec![("etag".to_string(), etag)],
+                    headers,
                     body: Vec::new(),
                 };
                 return (self.with_rate_headers(not_modified), false);
@@ -901,8 +1150,24 @@ impl State {
                 }
                 self.mint_installation_token()
             }
+            ("GET", ["app", "installations", id]) => {
+                if *id != INSTALLATION_ID.to_string() {
+                    return Err(not_found());
+                }
+                ok(self.app_installation_json())
+            }
             (_, ["repos", owner, name, rest @ ..]) => {
-                let meta = self.meta(owner, name).ok_or_else(not_found)?;
+                let Some(meta) = self.meta(owner, name) else {
+                    return Err(self.moved_answer(req, owner, name, rest));
+                };
+                if !meta.permissions.pull {
+                    return Err(not_found());
+                }
+                self.route_repo(req, &meta, rest, identity)
+            }
+            // Where a renamed repository's redirect points.
+            (_, ["repositories", id, rest @ ..]) => {
+                let meta = self.meta_by_id(id).ok_or_else(not_found)?;
                 if !meta.permissions.pull {
                     return Err(not_found());
                 }
@@ -948,6 +1213,9 @@ impl State {
             }
             ("GET", ["contents", path @ ..]) => self.get_contents(req, meta, &path.join("/")),
             ("PUT", ["contents", path @ ..]) if !path.is_empty() => {
+                if path.len() > 2 && path[0] == ".github" && path[1] == "workflows" {
+                    self.may_write_workflows(identity)?;
+                }
                 self.put_contents(req, meta, &path.join("/"))
             }
             ("GET", ["commits"]) => self.list_commits(req, meta),
@@ -1032,7 +1300,7 @@ impl State {
             "app_id": 1,
             "target_id": 2,
             "target_type": "Organization",
-            "permissions": installation_permissions(),
+            "permissions": self.installation_permissions,
             "events": [],
             "repository_selection": "selected",
             "single_file_name": null,
@@ -1051,7 +1319,7 @@ impl State {
             &json!({
                 "token": token,
                 "expires_at": iso(expiry),
-                "permissions": installation_permissions(),
+                "permissions": self.installation_permissions,
                 "repository_selection": "selected",
             }),
         ))
@@ -1269,6 +1537,20 @@ impl State {
             }
             Err(e) => return Err(git_error(e)),
         };
+        if let Some(limit) = self.diff_limit {
+            let files = diff_files(&repo, merge_base, head).map_err(git_error)?;
+            if files > limit {
+                return Err(Response::json(
+                    503,
+                    &json!({
+                        "message": "Server Error: Sorry, this diff is taking too long to generate.",
+                        "errors": [{"resource": "Repository", "field": "diff", "code": "not_available"}],
+                        "documentation_url": DOCS,
+                        "status": "503",
+                    }),
+                ));
+            }
+        }
         let (ahead, behind) = repo.graph_ahead_behind(head, base).map_err(git_error)?;
         let status = match (ahead, behind) {
             (0, 0) => "identical",
@@ -2020,7 +2302,9 @@ impl State {
             .filter(|d| environment.as_ref().is_none_or(|e| &d.environment == e))
             .cloned()
             .collect();
-        deployments.reverse();
+        if !self.oldest_first {
+            deployments.reverse();
+        }
         let (page, link) = self.paginate(req, deployments, 30, 100);
         let items: Vec<Value> = page.iter().map(|d| self.deployment_json(meta, d)).collect();
         Ok(with_link(Response::json(200, &Value::Array(items)), link))
@@ -2044,7 +2328,9 @@ impl State {
     fn list_deployment_statuses(&mut self, req: &Request, meta: &RepoMeta, id: &str) -> Answer {
         let deployment = self.find_deployment(meta, id)?;
         let mut statuses = deployment.statuses.clone();
-        statuses.reverse();
+        if !self.oldest_first {
+            statuses.reverse();
+        }
         let (page, link) = self.paginate(req, statuses, 30, 100);
         let items: Vec<Value> = page
             .iter()
@@ -2702,6 +2988,16 @@ fn guess_head_branch(path: &Path, sha: &str) -> Option<String> {
     branch
 }
 
+/// How many files differ between two commits' trees.
+fn diff_files(repo: &Repository, from: Oid, to: Oid) -> Result<usize, git2::Error> {
+    let from = repo.find_commit(from)?.tree()?;
+    let to = repo.find_commit(to)?.tree()?;
+    Ok(repo
+        .diff_tree_to_tree(Some(&from), Some(&to), None)?
+        .deltas()
+        .len())
+}
+
 fn signature_json(sig: &git2::Signature<'_>) -> Value {
     json!({
         "name": lossy(sig.name_bytes()),
@@ -2712,17 +3008,6 @@ fn signature_json(sig: &git2::Signature<'_>) -> Value {
 
 fn unsigned() -> Value {
     json!({"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null})
-}
-
-fn installation_permissions() -> Value {
-    json!({
-        "actions": "read",
-        "contents": "write",
-        "deployments": "write",
-        "issues": "write",
-        "metadata": "read",
-        "secrets": "read",
-    })
 }
 
 fn actor_login(identity: Identity) -> &'static str {
