@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod diagnostic;
 pub mod forge;
 pub mod history;
+pub mod lock;
 pub mod observation;
 pub mod pin;
 pub mod plan;

@@ -6,6 +6,7 @@
 mod apply_local;
 mod awx;
 mod cli_plan_apply;
+mod concurrency;
 mod corpus;
 mod fragalysis;
 mod github_e2e;
