@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod forge;
 pub mod history;
 pub mod lock;
+pub mod logging;
 pub mod observation;
 pub mod pin;
 pub mod plan;
