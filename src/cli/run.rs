@@ -119,7 +119,8 @@ fn source(repo: &Path, args: &RunArgs) -> miette::Result<Source> {
         url: url.clone(),
         branch,
         cache: args.cache.clone(),
-        token: from_env("GITHUB_TOKEN").map_err(|e| miette::miette!("{e}"))?,
+        token: stackrel::credentials::token_from_env("GITHUB_TOKEN")
+            .map_err(|e| miette::miette!("{e}"))?,
     })
 }
 

@@ -8,6 +8,7 @@ mod awx;
 mod cli_plan_apply;
 mod concurrency;
 mod corpus;
+mod credentials;
 mod fragalysis;
 mod github_e2e;
 mod github_emulator;
