@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod demo;
 pub mod deploy;
 pub mod diagnostic;
+pub mod escape;
 pub mod forge;
 pub mod history;
 pub mod lock;

@@ -19,5 +19,6 @@ mod project_releases;
 mod registry;
 mod schema;
 mod snapshots;
+mod terminal;
 mod validate_diagnostics;
 mod workflow_gates;
