@@ -10,6 +10,7 @@ mod concurrency;
 mod corpus;
 mod credentials;
 mod fragalysis;
+mod fuzz_smoke;
 mod github_e2e;
 mod github_emulator;
 mod history;
