@@ -11,8 +11,11 @@ pub mod release_file;
 pub mod webhook;
 pub mod workflow;
 
+/// A target's property over one input.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for the smoke run.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("pin_editor", pin_editor::run),
     ("release_file", release_file::run),
     ("config", config::run),
