@@ -162,8 +162,8 @@ pub fn build(config: &Config, dir: &Path) -> Result<Backends, BackendsError> {
             command.timeout,
         )))),
         Deploy::Awx(awx) => {
-            let token =
-                crate::credentials::from_env("AWX_TOKEN")?.ok_or(BackendsError::NoAwxToken)?;
+            let token = crate::credentials::token_from_env("AWX_TOKEN")?
+                .ok_or(BackendsError::NoAwxToken)?;
             Some(Box::new(AwxDeployer::new(awx, token.expose())?))
         }
     };

@@ -20,6 +20,19 @@ pub enum CredentialError {
     /// A variable that is set but cannot be what it names (a non-numeric id, a missing half).
     #[error("{0}")]
     Invalid(&'static str),
+    /// A token that cannot go into an HTTP header: where the offending character is, never what
+    /// the token is.
+    #[error(
+        "{origin} holds a token with {problem} at line {line}, column {column}; a token is one line of visible characters: {fix}"
+    )]
+    MalformedToken {
+        /// The variable, or the variable and the file it names.
+        origin: String,
+        problem: &'static str,
+        line: usize,
+        column: usize,
+        fix: &'static str,
+    },
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -87,6 +100,66 @@ pub fn from_lookup(
     Ok(Some(Secret::new(value)))
 }
 
+/// A token (`GITHUB_TOKEN`, `AWX_TOKEN`) from `NAME` or `NAME_FILE`, as [`from_env`] reads
+/// it, and checked to be one line of visible ASCII: it goes into an `Authorization` header,
+/// where a line break or control character would be refused (or worse, split the header).
+pub fn token_from_env(name: &str) -> Result<Option<Secret>, CredentialError> {
+    token_from_lookup(name, |key| std::env::var(key).ok())
+}
+
+/// `token_from_env` with the environment passed in, for tests.
+pub fn token_from_lookup(
+    name: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, CredentialError> {
+    let Some(token) = from_lookup(name, &lookup)? else {
+        return Ok(None);
+    };
+    let Some((at, c)) = token
+        .expose()
+        .char_indices()
+        .find(|&(_, c)| !c.is_ascii_graphic())
+    else {
+        return Ok(Some(token));
+    };
+    let direct = lookup(name).is_some_and(|v| !v.trim().is_empty());
+    let origin = match lookup(&format!("{name}_FILE")) {
+        Some(path) if !direct => format!("{name}_FILE ({path})"),
+        _ => name.to_string(),
+    };
+    let before = token.expose().get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    let (problem, fix) = match c {
+        '\n' | '\r' => (
+            "a line break",
+            "keep only the token's own line in the file (no comments or other lines)",
+        ),
+        ' ' | '\t' => (
+            "a space",
+            "set the token alone, without a prefix such as `token ` or `Bearer `",
+        ),
+        c if c.is_control() => ("a control character", "remove it"),
+        _ => (
+            "a character that is not ASCII",
+            "check the token was copied whole and unchanged",
+        ),
+    };
+    Err(CredentialError::MalformedToken {
+        origin,
+        problem,
+        line,
+        column,
+        fix,
+    })
+}
+
 /// How stackrel authenticates to GitHub.
 #[derive(Debug, Clone)]
 pub enum GithubAuth {
@@ -132,7 +205,7 @@ impl GithubAuth {
                 installation_id,
             }));
         }
-        Ok(from_lookup("GITHUB_TOKEN", &lookup)?.map(GithubAuth::Token))
+        Ok(token_from_lookup("GITHUB_TOKEN", &lookup)?.map(GithubAuth::Token))
     }
 }
 
@@ -177,6 +250,45 @@ pub(crate) mod tests {
         assert!(matches!(err, CredentialError::Unreadable { .. }), "{err}");
         let err = err.to_string();
         assert!(err.contains("T_FILE names /no/such/file"), "{err}");
+    }
+
+    #[test]
+    fn a_token_file_with_a_comment_line_is_refused_saying_where_not_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "ghp_s3cretvalue\n# rotated 2026-08\n").unwrap();
+        let path = file.to_string_lossy().into_owned();
+        let err = GithubAuth::from_lookup(env(&[("GITHUB_TOKEN_FILE", &path)])).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("GITHUB_TOKEN_FILE ({path})"))
+                && text.contains("a line break at line 1, column 16")
+                && text.contains("no comments"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("s3cret") && !text.contains("rotated"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn tokens_with_spaces_controls_or_non_ascii_are_refused_without_printing_them() {
+        for (value, problem) in [
+            ("token ghp_abc", "a space"),
+            ("ghp_a\u{7}bc", "a control character"),
+            ("ghp_a\u{00e9}bc", "not ASCII"),
+            ("ghp_a\rbc", "a line break"),
+        ] {
+            let err = token_from_lookup("AWX_TOKEN", env(&[("AWX_TOKEN", value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("AWX_TOKEN holds a token with"), "{err}");
+            assert!(err.contains(problem), "{value:?}: {err}");
+            assert!(!err.contains("abc") && !err.contains("bc;"), "{err}");
+        }
+        let ok = token_from_lookup("AWX_TOKEN", env(&[("AWX_TOKEN", " ok-Token_1.2 \n")]));
+        assert_eq!(ok.unwrap().unwrap().expose(), "ok-Token_1.2");
     }
 
     #[test]

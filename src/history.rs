@@ -582,7 +582,16 @@ fn format_time(time: git2::Time) -> String {
 /// since; with the stack's tag and deploy state when they were read.
 pub fn render_table(entries: &[HistoryEntry]) -> String {
     let with_stack = entries.iter().any(|e| e.stack.is_some());
-    let rows: Vec<Vec<String>> = entries.iter().map(|e| columns(e, with_stack)).collect();
+    // Authors, subjects and file names are anyone's text: escaped before widths are measured.
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            columns(e, with_stack)
+                .iter()
+                .map(|cell| crate::escape::line(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let mut header: Vec<String> = ["RELEASE", "COMPONENTS", "ENTERED", "COMMIT", "BY"]
         .map(String::from)
         .to_vec();
@@ -602,7 +611,9 @@ pub fn render_table(entries: &[HistoryEntry]) -> String {
     }
     for (entry, row) in entries.iter().zip(&rows) {
         push_row(&mut out, row, &widths);
-        push_notes(&mut out, entry);
+        let mut notes = String::new();
+        push_notes(&mut notes, entry);
+        out.push_str(&crate::escape::text(&notes));
     }
     let changed = entries.iter().filter(|e| !e.is_intact()).count();
     let plural = if entries.len() == 1 { "" } else { "s" };

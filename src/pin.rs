@@ -2692,6 +2692,33 @@ jobs:
     }
 
     #[test]
+    fn rejects_every_line_break_kind_in_a_comment_a_plain_value_and_a_quoted_value() {
+        let kinds = [
+            ('\r', "carriage return"),
+            ('\u{85}', "U+0085"),
+            ('\u{2028}', "U+2028"),
+            ('\u{2029}', "U+2029"),
+        ];
+        for (c, what) in kinds {
+            let places = [
+                format!("env:\n  A: x # c{c}  A: y\n"),
+                format!("env:\n  A: x{c}  B: y\n"),
+                format!("env:\n  A: 'x{c}y'\n"),
+                format!("env:\n  A: \"x{c}y\"\n"),
+                format!("# c{c}env:\nenv:\n  A: x\n"),
+            ];
+            for text in places {
+                let err = read_one(&text, "A").unwrap_err();
+                assert!(
+                    matches!(err, PinError::LineBreak { .. }) && err.to_string().contains(what),
+                    "{text:?}: {err:?}"
+                );
+                assert_eq!(set_one(&text, "A", "2026.08.1"), Err(err), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn rejects_a_second_document() {
         let cases = [
             ("env:\n  A: x\n---\nenv:\n  A: y\n", 3, 1),

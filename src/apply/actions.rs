@@ -191,6 +191,9 @@ fn release(context: &StepContext<'_>) -> Result<StepResult, ForgeError> {
 
 /// Runs the deploy, recording the attempt first: if the process dies during the deploy, the
 /// next run sees an attempt without an outcome and asks production instead of deploying again.
+/// The deploy lock is held from before the records are read again to after the outcome is
+/// recorded, and the deploy goes ahead only if the records are still what the plan was made
+/// from: two runs that both planned a deploy deploy once.
 fn deploy(
     context: &StepContext<'_>,
     progress: &mut dyn Progress,
@@ -204,6 +207,8 @@ fn deploy(
     let repo = &context.config.stack.repo;
     let commit = context.tag_commit()?;
     let version = context.version();
+    let _lock = forge.lock_deploys(repo, &crate::lock::Holder::this_process())?;
+    still_as_observed(context)?;
     forge.record_deployment(
         repo,
         &context.record(commit, DeploymentState::Started, context.window_override()),
@@ -231,6 +236,31 @@ fn deploy(
             succeeded: false,
             what: format!("deploy of {version} failed: {last_line}"),
         },
+    })
+}
+
+/// The compare in the deploy's compare-and-swap: the newest record of the release, read again
+/// under the lock, is the one the plan saw.
+fn still_as_observed(context: &StepContext<'_>) -> Result<(), ForgeError> {
+    let version = context.version();
+    let records = context
+        .backends
+        .forge
+        .deployments(&context.config.stack.repo)?;
+    let now = records.into_iter().rev().find(|r| r.version == version);
+    let seen = context.observed.deploy.latest_for_version.as_ref();
+    if now.as_ref() == seen {
+        return Ok(());
+    }
+    let describe = |r: Option<&DeploymentRecord>| {
+        r.map_or("no record".to_string(), |r| {
+            format!("{:?} at {}", r.state, r.at).to_lowercase()
+        })
+    };
+    Err(ForgeError::Conflict {
+        what: format!("the deployment records of {version}"),
+        expected: describe(seen),
+        found: describe(now.as_ref()),
     })
 }
 

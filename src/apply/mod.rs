@@ -289,9 +289,11 @@ impl Run<'_> {
             Err(
                 ForgeError::Conflict { .. }
                 | ForgeError::AlreadyExists { .. }
+                | ForgeError::Locked { .. }
                 | ForgeError::Unclear(_),
             ) if self.conflicts < MAX_CONFLICTS => {
-                // Lost a race: someone else wrote first. Observe again; the plan decides.
+                // Lost a race: someone else wrote first, or is deploying now. Observe again; the
+                // plan decides (and waits on a deploy in progress).
                 self.conflicts += 1;
                 Ok(None)
             }

@@ -5,6 +5,7 @@ use super::plan::render;
 use super::setup::{backends, load};
 use clap::Args;
 use stackrel::apply::{ApplyOptions, ApplyOutcome, Progress, apply};
+use stackrel::escape;
 use stackrel::plan::{Plan, PlanOptions, Step};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -40,7 +41,7 @@ struct Terminal {
 
 impl Progress for Terminal {
     fn confirm(&mut self, plan: &Plan) -> bool {
-        print!("{}", render(plan));
+        print!("{}", escape::text(&render(plan)));
         if !self.ask {
             return true;
         }
@@ -56,22 +57,25 @@ impl Progress for Terminal {
     }
 
     fn acting(&mut self, step: &Step) {
-        println!("→ {}: {}", step.title(), step.reason);
+        println!(
+            "→ {}",
+            escape::line(&format!("{}: {}", step.title(), step.reason))
+        );
     }
 
     fn acted(&mut self, _step: &Step, what: &str) {
-        println!("  ✓ {what}");
+        println!("  ✓ {}", escape::line(what));
     }
 
     fn failed(&mut self, _step: &Step, what: &str) {
-        println!("  ✗ {what}");
+        println!("  ✗ {}", escape::line(what));
     }
 
     fn waiting(&mut self, step: &Step, next_check: Duration) {
+        let reason = format!("{}: {}", step.title(), step.reason);
         println!(
-            "  … {}: {} (checking again in {}s)",
-            step.title(),
-            step.reason,
+            "  … {} (checking again in {}s)",
+            escape::line(&reason),
             next_check.as_secs().max(1)
         );
     }
@@ -131,14 +135,15 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ApplyOutcome::Blocked { step, .. } => {
-            println!("Blocked at {}: {}", step.title(), step.reason);
+            let reason = format!("{}: {}", step.title(), step.reason);
+            println!("Blocked at {}", escape::line(&reason));
             Ok(ExitCode::from(1))
         }
         ApplyOutcome::TimedOut { step, .. } => {
+            let reason = format!("{}: {}", step.title(), step.reason);
             println!(
-                "Gave up waiting at {}: {}; run `stackrel apply` again to resume.",
-                step.title(),
-                step.reason
+                "Gave up waiting at {}; run `stackrel apply` again to resume.",
+                escape::line(&reason)
             );
             Ok(ExitCode::from(2))
         }
@@ -155,7 +160,10 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         ApplyOutcome::Interrupted { after } => {
-            println!("Stopped after: {after}; run `stackrel apply` again to resume.");
+            println!(
+                "Stopped after: {}; run `stackrel apply` again to resume.",
+                escape::line(&after)
+            );
             Ok(ExitCode::from(1))
         }
     }

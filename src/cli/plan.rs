@@ -160,7 +160,7 @@ pub fn run(repo: &Path, args: PlanArgs) -> miette::Result<ExitCode> {
             serde_json::to_string_pretty(&plan).unwrap_or_default()
         );
     } else {
-        print!("{}", render(&plan));
+        print!("{}", stackrel::escape::text(&render(&plan)));
         let count = |s: Status| plan.steps.iter().filter(|x| x.status == s).count();
         let summary = if let Some(step) = plan.blocked() {
             format!(

@@ -43,14 +43,20 @@ pub struct RunArgs {
 }
 
 fn init_logging(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .and(filter_fn(stackrel::logging::allowed));
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry();
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => registry.with(layer.with_filter(filter)).try_init(),
+        LogFormat::Json => registry
+            .with(layer.json().flatten_event(true).with_filter(filter))
+            .try_init(),
     };
 }
 
@@ -113,7 +119,8 @@ fn source(repo: &Path, args: &RunArgs) -> miette::Result<Source> {
         url: url.clone(),
         branch,
         cache: args.cache.clone(),
-        token: from_env("GITHUB_TOKEN").map_err(|e| miette::miette!("{e}"))?,
+        token: stackrel::credentials::token_from_env("GITHUB_TOKEN")
+            .map_err(|e| miette::miette!("{e}"))?,
     })
 }
 

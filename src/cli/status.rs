@@ -31,7 +31,7 @@ pub fn run(repo: &Path, args: StatusArgs) -> miette::Result<ExitCode> {
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
     } else {
-        print!("{}", render(&rows));
+        print!("{}", stackrel::escape::text(&render(&rows)));
     }
     Ok(ExitCode::SUCCESS)
 }

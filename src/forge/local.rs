@@ -9,9 +9,11 @@ use super::{
     Forge, ForgeError, ForgeResult, NewRelease, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
+use crate::lock::{Holder, Lock, LockError};
 use git2::{ErrorCode, Oid, Repository};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const CI_NOTES_REF: &str = "refs/notes/ci";
 pub const DEPLOYMENTS_NOTES_REF: &str = "refs/notes/stackrel-deployments";
@@ -354,7 +356,7 @@ impl Forge for LocalForge {
         self.count();
         // Appending is read-modify-write of one note, and libgit2 replaces notes unconditionally:
         // hold a lock file so a daemon and a person's `apply` cannot lose each other's records.
-        let _lock = RecordLock::acquire(r.path())?;
+        let _lock = records_lock(r.path())?;
         let target = oid(&record.commit)?;
         let mut records: Vec<DeploymentRecord> = match r
             .find_note(Some(DEPLOYMENTS_NOTES_REF), target)
@@ -393,43 +395,52 @@ impl Forge for LocalForge {
         records.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(records)
     }
-}
 
-/// An exclusive lock file in the repository's git directory, removed on drop.
-struct RecordLock(PathBuf);
-
-impl RecordLock {
-    fn acquire(git_dir: &Path) -> ForgeResult<RecordLock> {
-        let path = git_dir.join("stackrel-deployments.lock");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(_) => return Ok(RecordLock(path)),
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::AlreadyExists
-                        && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => {
-                    return Err(ForgeError::Other(format!(
-                        "cannot lock deployment records ({}): {e}; if no stackrel is running, delete that file",
-                        path.display()
-                    )));
-                }
-            }
+    fn lock_deploys(&self, repo: &RepoLocation, holder: &Holder) -> ForgeResult<Option<Lock>> {
+        let path = self.deploy_lock_path(repo)?;
+        match Lock::try_acquire(&path, holder) {
+            Ok(lock) => Ok(Some(lock)),
+            Err(LockError::Held { holder, .. }) => Err(ForgeError::Locked {
+                what: format!("deploying {repo}"),
+                holder: Box::new(holder),
+            }),
+            Err(e) => Err(ForgeError::other("taking the deploy lock", e)),
         }
     }
+
+    fn deploy_lock_holder(&self, repo: &RepoLocation) -> ForgeResult<Option<Holder>> {
+        let path = self.deploy_lock_path(repo)?;
+        Lock::holder(&path).map_err(|e| ForgeError::other("reading the deploy lock", e))
+    }
 }
 
-impl Drop for RecordLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+impl LocalForge {
+    /// The stack's deploy lock: in its git directory when it is local; in the desired-state
+    /// repository's when it is on GitHub, so that runs sharing one checkout exclude each other.
+    fn deploy_lock_path(&self, repo: &RepoLocation) -> ForgeResult<PathBuf> {
+        let dir = match repo {
+            RepoLocation::Local(_) => self.open(repo)?.commondir().to_path_buf(),
+            RepoLocation::GitHub { .. } => Repository::discover(&self.base_dir)
+                .map(|r| r.commondir().to_path_buf())
+                .unwrap_or_else(|_| self.base_dir.clone()),
+        };
+        Ok(dir.join(DEPLOY_LOCK))
     }
+}
+
+/// The file of the deploy lock, beside the records' lock.
+const DEPLOY_LOCK: &str = "stackrel-deploy.lock";
+
+/// Appending a record is read-modify-write of one note: held by a live process only for that.
+fn records_lock(git_dir: &Path) -> ForgeResult<Lock> {
+    let path = git_dir.join("stackrel-deployments.lock");
+    Lock::acquire(&path, &Holder::this_process(), Duration::from_secs(10)).map_err(|e| match e {
+        LockError::Held { holder, .. } => ForgeError::Locked {
+            what: "the deployment records".into(),
+            holder: Box::new(holder),
+        },
+        e => ForgeError::other("locking the deployment records", e),
+    })
 }
 
 /// A CI note is `success`, `failure`, `pending`, or lines of `<workflow>: <state>` when several

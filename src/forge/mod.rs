@@ -169,6 +169,12 @@ pub enum ForgeError {
     /// The credentials lack a permission the write needs; found before anything was sent.
     #[error(transparent)]
     Permission(#[from] github_access::MissingPermission),
+    /// Another process holds the lock the operation needs (a deploy in progress).
+    #[error("{what} is locked: {holder} holds it")]
+    Locked {
+        what: String,
+        holder: Box<crate::lock::Holder>,
+    },
     /// Anything else, with a message that says what was attempted.
     #[error("{0}")]
     Other(String),
@@ -284,6 +290,19 @@ pub trait Forge {
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()>;
     /// Every deployment record, oldest first.
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>>;
+    /// Takes the stack's deploy lock, if this forge keeps one: a deploy is decided, recorded and
+    /// run under it, so two runs never both deploy. `ForgeError::Locked` names who holds it.
+    fn lock_deploys(
+        &self,
+        _repo: &RepoLocation,
+        _holder: &crate::lock::Holder,
+    ) -> ForgeResult<Option<crate::lock::Lock>> {
+        Ok(None)
+    }
+    /// Who holds the stack's deploy lock now: a deploy in progress.
+    fn deploy_lock_holder(&self, _repo: &RepoLocation) -> ForgeResult<Option<crate::lock::Holder>> {
+        Ok(None)
+    }
 }
 
 /// A compare-and-swap write of one file.

@@ -102,4 +102,15 @@ impl Forge for Router {
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {
         self.pick(repo)?.deployments(repo)
     }
+    // The deploy lock is a file on this machine wherever the records are kept.
+    fn lock_deploys(
+        &self,
+        repo: &RepoLocation,
+        holder: &crate::lock::Holder,
+    ) -> ForgeResult<Option<crate::lock::Lock>> {
+        self.local.lock_deploys(repo, holder)
+    }
+    fn deploy_lock_holder(&self, repo: &RepoLocation) -> ForgeResult<Option<crate::lock::Holder>> {
+        self.local.deploy_lock_holder(repo)
+    }
 }

@@ -25,6 +25,7 @@ pub(super) fn observe_deploy(
     let records = backends.forge.deployments(&config.stack.repo)?;
     let mut deploy = DeployObservation {
         latest_for_version: records.iter().rev().find(|r| r.version == version).cloned(),
+        in_progress: backends.forge.deploy_lock_holder(&config.stack.repo)?,
         ..DeployObservation::default()
     };
     // Before the tag exists the commit only names what the branch holds (verify commands get

@@ -92,6 +92,8 @@ pub struct DeployObservation {
     pub verify_detail: String,
     /// What the deployer itself knows about this version (AWX job history), when it can tell.
     pub deployer: Option<DeployerView>,
+    /// Who holds the deploy lock, when another run is deploying right now.
+    pub in_progress: Option<crate::lock::Holder>,
 }
 
 impl DeployObservation {

@@ -292,6 +292,11 @@ pub enum DeployReason {
         version: CalVer,
         started_at: String,
     },
+    /// Another run holds the deploy lock: it is deploying now.
+    InProgress {
+        version: CalVer,
+        holder: crate::lock::Holder,
+    },
     RetryFailed {
         version: CalVer,
     },
@@ -473,6 +478,7 @@ impl DeployReason {
             DeployReason::UnrecordedButLive => "outcome-unrecorded-but-live",
             DeployReason::RetryInterrupted { .. } => "retry-interrupted",
             DeployReason::Interrupted { .. } => "deploy-interrupted",
+            DeployReason::InProgress { .. } => "deploy-in-progress",
             DeployReason::RetryFailed { .. } => "retry-failed",
             DeployReason::Failed { .. } => "deploy-failed",
             DeployReason::LiveByEvidence { .. } => "live-by-evidence",
@@ -818,6 +824,10 @@ impl fmt::Display for DeployReason {
             } => write!(
                 f,
                 "a deploy of {version} started at {started_at} has no recorded outcome and {version} is not verified live; check production, then run `stackrel apply --retry-deploy`"
+            ),
+            DeployReason::InProgress { version, holder } => write!(
+                f,
+                "a deploy of {version} is in progress: {holder} is deploying; waiting for it to finish (nothing is deployed twice)"
             ),
             DeployReason::RetryFailed { version } => {
                 write!(f, "retry the failed deploy of {version}")

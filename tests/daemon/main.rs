@@ -5,4 +5,5 @@
 
 mod github;
 mod local;
+mod secrets;
 mod status_page;

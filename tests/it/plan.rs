@@ -143,6 +143,7 @@ fn fresh() -> Observation {
             verified: None,
             verify_detail: String::new(),
             deployer: None,
+            in_progress: None,
         },
         images: BTreeMap::new(),
         warnings: Vec::new(),
@@ -804,6 +805,31 @@ fn deploy_started_without_an_outcome_is_done_when_verification_sees_it_live() {
     );
     assert_step(&plan, "verify", Status::Done, "verified", &["2026.08.3"]);
     assert_eq!(next_title(&plan), ("report".to_string(), "act"));
+}
+
+#[test]
+fn a_deploy_another_run_holds_the_lock_for_waits_and_names_it_even_when_a_retry_is_asked() {
+    let mut o = released();
+    o.deploy.latest_for_version = Some(record("2026.08.3", PIN_COMMIT, DeploymentState::Started));
+    o.deploy.in_progress = Some(stackrel::lock::Holder {
+        pid: 4242,
+        host: "ops1".into(),
+        user: "alice".into(),
+        since: "2026-08-20T10:00:00Z".into(),
+    });
+    for plan in [plan_for(&o), retrying(&o)] {
+        assert_step(
+            &plan,
+            "deploy",
+            Status::Waiting,
+            "deploy-in-progress",
+            &[
+                "a deploy of 2026.08.3 is in progress",
+                "alice (pid 4242 on ops1), since 2026-08-20T10:00:00Z",
+            ],
+        );
+        assert_eq!(next_title(&plan), ("deploy".to_string(), "wait"));
+    }
 }
 
 #[test]

@@ -16,6 +16,14 @@ pub(in crate::plan) fn deploy(facts: &Facts<'_>) -> Step {
     let retry = facts.options.retry_deploy;
     let (status, reason) = match &facts.config.deploy {
         Deploy::None => (Status::Done, DeployReason::NoDeployer),
+        // Another run is deploying: whatever this one would decide, it waits for that outcome.
+        _ if let Some(holder) = &facts.observed.deploy.in_progress => (
+            Status::Waiting,
+            DeployReason::InProgress {
+                version: facts.release.version,
+                holder: holder.clone(),
+            },
+        ),
         Deploy::Awx(awx) if awx.launched_by == LaunchedBy::Ci && !retry => {
             follow_ci(facts, &awx.template)
         }

@@ -1,0 +1,9 @@
+//! cargo-fuzz target `workflow`: the property is in `fuzz/bodies/workflow.rs`, shared with the
+//! stable-Rust smoke run (`tests/it/fuzz_smoke.rs`).
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../bodies/mod.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::workflow::run(data));
