@@ -4,5 +4,6 @@
 //! matrices, which would make those waits flaky.
 
 mod github;
+mod hardening;
 mod local;
 mod status_page;
