@@ -59,3 +59,39 @@ fn a_git_sync_swap_amid_churn_is_followed_and_sigterm_still_stops_the_daemon() {
     daemon.signal(libc::SIGTERM);
     assert!(daemon.wait_exit().success(), "{}", daemon.logs());
 }
+
+#[test]
+fn forged_deliveries_with_made_up_event_names_add_no_metric_series() {
+    let (_dir, sandbox) = sandbox();
+    let daemon = Daemon::start(&sandbox);
+    let forged = stackrel::webhook::sign(b"not the secret", PUSH.as_bytes());
+    for n in 0..1000 {
+        let reply = daemon.webhook(&format!("made-up-{n}"), PUSH, &forged);
+        assert_eq!(reply.status, 401, "{}", reply.body);
+    }
+    let signed = stackrel::webhook::sign(SECRET.as_bytes(), b"{}");
+    let reply = daemon.webhook("made-up-but-signed", "{}", &signed);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+
+    let metrics = daemon.metrics();
+    let mut webhook_series: Vec<_> = samples(&metrics)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("stackrel_webhooks_total{"))
+        .collect();
+    webhook_series.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        webhook_series,
+        vec![
+            (
+                r#"stackrel_webhooks_total{event="other",result="ignored"}"#.to_string(),
+                1.0
+            ),
+            (
+                r#"stackrel_webhooks_total{event="unverified",result="unauthorized"}"#.to_string(),
+                1000.0
+            ),
+        ],
+        "{metrics}"
+    );
+    assert!(!metrics.contains("made-up"), "{metrics}");
+}
