@@ -70,6 +70,37 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The `X-GitHub-Event` names counted under their own label; any other verified event counts
+/// as `other`. A fixed set, so no sender can add series to `/metrics`.
+const COUNTED_EVENTS: &[&str] = &[
+    "ping",
+    "push",
+    "workflow_run",
+    "workflow_job",
+    "check_run",
+    "check_suite",
+    "status",
+    "pull_request",
+    "release",
+    "create",
+    "delete",
+    "deployment",
+    "deployment_status",
+];
+
+/// The metrics label of a delivery's event: a delivery whose signature was not verified says
+/// nothing trustworthy about its event, so all of them share `unverified`.
+pub fn event_label(event: &str, verified: bool) -> &'static str {
+    if !verified {
+        return "unverified";
+    }
+    COUNTED_EVENTS
+        .iter()
+        .find(|known| **known == event)
+        .copied()
+        .unwrap_or("other")
+}
+
 /// Decides what a verified delivery asks for. `branch` is the desired-state branch (`None`:
 /// any branch counts, e.g. when the daemon follows a detached checkout).
 pub fn route(
@@ -182,6 +213,15 @@ mod tests {
             route("workflow_run", requested, None),
             Ok(WebhookAction::Ignore(_))
         ));
+    }
+
+    #[test]
+    fn only_verified_known_events_get_a_label_of_their_own() {
+        assert_eq!(event_label("push", true), "push");
+        assert_eq!(event_label("workflow_run", true), "workflow_run");
+        assert_eq!(event_label("made-up-1234", true), "other");
+        assert_eq!(event_label("push", false), "unverified");
+        assert_eq!(event_label("made-up-1234", false), "unverified");
     }
 
     #[test]

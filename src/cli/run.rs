@@ -86,7 +86,7 @@ impl Signals {
         Ok(Signals {})
     }
 
-    async fn wait(mut self) {
+    async fn wait(&mut self) {
         #[cfg(unix)]
         {
             tokio::select! {
@@ -179,11 +179,17 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
 }
 
 /// The daemon's life on the runtime: serve until SIGTERM or SIGINT, then stop between steps.
+/// A signal while it is still starting (watching a checkout, binding the port) ends it there:
+/// nothing has been done yet that a step could be in the middle of.
 async fn serve(options: DaemonOptions) -> miette::Result<ExitCode> {
-    let signals = Signals::listen().map_err(|e| miette::miette!("{e}"))?;
-    let daemon = Daemon::start(options)
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
+    let mut signals = Signals::listen().map_err(|e| miette::miette!("{e}"))?;
+    let daemon = tokio::select! {
+        started = Daemon::start(options) => started.map_err(|e| miette::miette!("{e}"))?,
+        () = signals.wait() => {
+            tracing::info!("stopped while starting");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     tracing::info!(listen = %daemon.addr, "stackrel is running");
     signals.wait().await;
     tracing::info!("shutting down after the step in flight");

@@ -37,8 +37,8 @@ struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WebhookLabels {
-    event: String,
-    result: String,
+    event: &'static str,
+    result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -167,12 +167,11 @@ impl Metrics {
             .inc();
     }
 
-    pub fn webhook(&self, event: &str, result: &str) {
+    /// Counts a delivery. Both labels are from fixed sets (see `webhook::event_label`): a
+    /// label taken from a request would let anyone add series without bound.
+    pub fn webhook(&self, event: &'static str, result: &'static str) {
         self.webhooks
-            .get_or_create(&WebhookLabels {
-                event: event.into(),
-                result: result.into(),
-            })
+            .get_or_create(&WebhookLabels { event, result })
             .inc();
     }
 
@@ -350,17 +349,6 @@ mod tests {
         let text = metrics.render(&DaemonState::new());
         assert!(
             text.contains("stackrel_api_requests_total{service=\"github\",status=\"200\"} 10"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn label_values_from_outside_are_escaped() {
-        let metrics = Metrics::new();
-        metrics.webhook("a\"b\\c\nd", "unauthorized");
-        let text = metrics.render(&DaemonState::new());
-        assert!(
-            text.contains(r#"stackrel_webhooks_total{event="a\"b\\c\nd",result="unauthorized"} 1"#),
             "{text}"
         );
     }

@@ -8,7 +8,7 @@ use super::page;
 use super::state::DaemonState;
 use super::triggers::Triggers;
 use crate::credentials::Secret;
-use crate::webhook::{WebhookAction, route, verify_signature};
+use crate::webhook::{WebhookAction, event_label, route, verify_signature};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -127,7 +127,8 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 async fn webhook(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
     let event = header_text(&headers, "x-github-event").unwrap_or("unknown");
     let (result, response) = delivery(&shared, event, &headers, &body);
-    shared.metrics.webhook(event, result);
+    let verified = !matches!(result, "disabled" | "unauthorized");
+    shared.metrics.webhook(event_label(event, verified), result);
     response
 }
 

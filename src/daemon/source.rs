@@ -242,25 +242,36 @@ impl ChangeWatcher {
     }
 
     /// (Re)targets the git directory of `dir`, which moves when git-sync swaps the checkout.
+    ///
+    /// notify's `watch` and `unwatch` wait for its event thread, and that thread runs the event
+    /// handler, which reads `watched_git_dir`: holding that lock across a call into notify
+    /// deadlocks as soon as an event arrives meanwhile. So the lock is only ever held to read or
+    /// write the path, never while notify is called.
     pub fn follow(&mut self, dir: &Path) {
         let git_dir = git2::Repository::discover(dir).ok().map(|r| {
             r.path()
                 .canonicalize()
                 .unwrap_or_else(|_| r.path().to_path_buf())
         });
-        let Ok(mut watched) = self.watched_git_dir.lock() else {
-            return;
-        };
-        if git_dir == *watched {
+        let old = self.watched_git_dir.lock().ok().and_then(|w| w.clone());
+        if git_dir == old {
             return;
         }
-        if let Some(old) = watched.take() {
-            let _ = self.watcher.unwatch(&old);
+        if let Some(old) = &old {
+            let _ = self.watcher.unwatch(old);
         }
+        // Named before it is watched, so its first events are not judged against the old one.
+        self.set_watched(git_dir.clone());
         if let Some(new) = git_dir
-            && self.watcher.watch(&new, RecursiveMode::Recursive).is_ok()
+            && self.watcher.watch(&new, RecursiveMode::Recursive).is_err()
         {
-            *watched = Some(new);
+            self.set_watched(None);
+        }
+    }
+
+    fn set_watched(&self, git_dir: Option<PathBuf>) {
+        if let Ok(mut watched) = self.watched_git_dir.lock() {
+            *watched = git_dir;
         }
     }
 }

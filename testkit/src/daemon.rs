@@ -320,3 +320,54 @@ pub fn step<'a>(status: &'a Value, kind: &str) -> &'a Value {
         .find(|s| s["kind"] == kind)
         .unwrap_or_else(|| panic!("a {kind} step in {status}"))
 }
+
+/// Files created, renamed and removed in a directory as fast as one thread can, until dropped:
+/// the neighbours of a checkout that a busy volume (git-sync's own scratch files, logs) keeps
+/// changing while the daemon sets up its watches.
+pub struct Churn {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Churn {
+    pub fn start(dir: &Path) -> Churn {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let dir = dir.to_path_buf();
+        let thread = std::thread::spawn(move || {
+            let mut changes = 0u64;
+            while !stopped.load(Ordering::Relaxed) {
+                let path = dir.join(format!("churn-{}", changes % 50));
+                let moved = path.with_extension("moved");
+                let _ = std::fs::write(&path, b"x")
+                    .and_then(|()| std::fs::rename(&path, &moved))
+                    .and_then(|()| std::fs::remove_file(&moved));
+                changes += 1;
+            }
+            changes
+        });
+        Churn {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops churning; the number of rounds made.
+    pub fn stop(mut self) -> u64 {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread
+            .take()
+            .map_or(0, |thread| thread.join().unwrap_or(0))
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

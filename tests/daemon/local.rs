@@ -92,7 +92,7 @@ fn a_webhook_with_a_bad_signature_is_refused_with_401_and_changes_nothing() {
     assert_eq!(
         sample(
             &metrics,
-            "stackrel_webhooks_total{event=\"push\",result=\"unauthorized\"}"
+            "stackrel_webhooks_total{event=\"unverified\",result=\"unauthorized\"}"
         ),
         Some(3.0),
         "{metrics}"

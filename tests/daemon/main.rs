@@ -4,6 +4,7 @@
 //! matrices, which would make those waits flaky.
 
 mod github;
+mod hardening;
 mod local;
 mod secrets;
 mod status_page;
