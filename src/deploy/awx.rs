@@ -272,6 +272,17 @@ struct Answer {
     location: Option<String>,
 }
 
+/// Why a job's output could not be read; it only goes into the job's report.
+#[derive(Debug, thiserror::Error)]
+enum OutputError {
+    #[error("no answer: {0}")]
+    NoAnswer(ureq::Error),
+    #[error("HTTP {0}: {1}")]
+    Status(u16, String),
+    #[error("reading it failed: {0}")]
+    Read(std::io::Error),
+}
+
 /// What became of a launch request.
 enum Launch {
     /// AWX created this job, with every variable accepted.
@@ -875,7 +886,7 @@ impl AwxDeployer {
     /// The last lines of a job's output. `format=txt` is served with `text/plain` only, and
     /// output over AWX's display limit is a "too large" message in every format but the
     /// downloads: then the tail is read from `txt_download`, streamed, in bounded memory.
-    fn output_tail(&self, job: u64) -> Result<String, String> {
+    fn output_tail(&self, job: u64) -> Result<String, OutputError> {
         let url = self.url(&format!("/jobs/{job}/stdout/"));
         let text = self.read_output(&url, "txt")?;
         if !output::is_too_large(&text) {
@@ -888,34 +899,38 @@ impl AwxDeployer {
         self.read_output(&url, "txt_download")
     }
 
-    /// The tail of one stdout format, or why it could not be read.
-    fn read_output(&self, url: &str, format: &str) -> Result<String, String> {
+    /// The tail of one stdout format, retried like any GET.
+    fn read_output(&self, url: &str, format: &str) -> Result<String, OutputError> {
         let query = [("format", format.to_string())];
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self
-                .request("GET", url, &query, ACCEPT_TEXT)
-                .call()
-                .map_err(|e| format!("no answer: {e}"))
-                .and_then(|mut response| {
-                    let status = response.status().as_u16();
-                    let reader = response.body_mut().as_reader();
-                    if (200..300).contains(&status) {
-                        return output::tail(reader, STDOUT_TAIL_LINES)
-                            .map_err(|e| format!("reading it failed: {e}"));
-                    }
-                    let mut body = String::new();
-                    let _ = reader.take(4096).read_to_string(&mut body);
-                    Err(format!("HTTP {status}: {}", describe_body(&body)))
-                });
-            let retryable =
-                matches!(&result, Err(e) if e.starts_with("no answer") || e.starts_with("HTTP 5"));
-            if result.is_ok() || !retryable || attempt >= GET_ATTEMPTS {
+            let result = self.read_output_once(url, &query);
+            let retryable = match &result {
+                Err(OutputError::NoAnswer(_)) => true,
+                Err(OutputError::Status(status, _)) => *status >= 500,
+                _ => false,
+            };
+            if !retryable || attempt >= GET_ATTEMPTS {
                 return result;
             }
             std::thread::sleep(self.retry_backoff * 2u32.pow(attempt - 1));
         }
+    }
+
+    fn read_output_once(&self, url: &str, query: &[(&str, String)]) -> Result<String, OutputError> {
+        let mut response = self
+            .request(url, query, ACCEPT_TEXT)
+            .call()
+            .map_err(OutputError::NoAnswer)?;
+        let status = response.status().as_u16();
+        let reader = response.body_mut().as_reader();
+        if !(200..300).contains(&status) {
+            let mut body = String::new();
+            let _ = reader.take(4096).read_to_string(&mut body);
+            return Err(OutputError::Status(status, describe_body(&body)));
+        }
+        output::tail(reader, STDOUT_TAIL_LINES).map_err(OutputError::Read)
     }
 
     /// The template and its newest jobs, newest first, following `next` until `enough` says a
@@ -1069,7 +1084,7 @@ impl AwxDeployer {
     ) -> Result<Answer, ureq::Error> {
         let mut attempt = 0;
         loop {
-            let result = self.send(self.request("GET", url, query, accept).call());
+            let result = self.send(self.request(url, query, accept).call());
             attempt += 1;
             let retryable = match &result {
                 Ok(answer) => answer.status >= 500,
@@ -1097,12 +1112,10 @@ impl AwxDeployer {
     /// A GET with the token and an Accept header that admits the format asked for.
     fn request(
         &self,
-        method: &str,
         url: &str,
         query: &[(&str, String)],
         accept: &str,
     ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        debug_assert_eq!(method, "GET");
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self
             .agent
@@ -1207,6 +1220,10 @@ impl Deployer for AwxDeployer {
             DeployerView::Succeeded(format!("{about} succeeded"))
         } else if job.is_terminal() {
             let mut detail = format!("{about} ended {}", job.status);
+            let timing = job.timing();
+            if !timing.is_empty() {
+                detail.push_str(&format!(" ({timing})"));
+            }
             if !job.job_explanation.trim().is_empty() {
                 detail.push_str(&format!(": {}", job.job_explanation.trim()));
             }

@@ -677,7 +677,9 @@ fn observe_reports_the_versions_job_from_awx_history() {
         matches!(view("2026.08.3"), DeployerView::Running(d) if d.contains(&format!("#{job}")))
     );
     emulator.set_job_status(job, "failed");
-    assert!(matches!(view("2026.08.3"), DeployerView::Failed(d) if d.contains("ended failed")));
+    assert!(
+        matches!(view("2026.08.3"), DeployerView::Failed(d) if d.contains("ended failed (started 20"))
+    );
     emulator.seed_job(template, "2026.08.3", "successful");
     assert!(matches!(view("2026.08.3"), DeployerView::Succeeded(_)));
     assert_eq!(emulator.launches(), 0);

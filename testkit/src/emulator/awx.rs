@@ -1116,21 +1116,10 @@ fn survey_errors(question: &Value, vars: &Map<String, Value>) -> Vec<String> {
     let Some(variable) = question.get("variable").and_then(Value::as_str) else {
         return Vec::new();
     };
-    let kind = question
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("text");
     let required = question
         .get("required")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let bound = |key: &str| -> Option<f64> {
-        match question.get(key)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) if !s.is_empty() => s.trim().parse().ok(),
-            _ => None,
-        }
-    };
     let Some(value) = vars.get(variable) else {
         return if required {
             vec![format!("'{variable}' value missing")]
@@ -1138,85 +1127,111 @@ fn survey_errors(question: &Value, vars: &Map<String, Value>) -> Vec<String> {
             Vec::new()
         };
     };
+    match question
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("text")
+    {
+        "text" | "textarea" | "password" => text_errors(question, variable, value),
+        kind @ ("integer" | "float") => number_errors(question, kind, variable, value),
+        kind @ ("multiplechoice" | "multiselect") => choice_errors(question, kind, variable, value),
+        _ => Vec::new(),
+    }
+}
+
+/// A question's `min` or `max`, unless blank.
+fn survey_bound(question: &Value, key: &str) -> Option<f64> {
+    match question.get(key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if !s.is_empty() => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text_errors(question: &Value, variable: &str, value: &Value) -> Vec<String> {
     let shown = py_str(value);
+    let Some(text) = value.as_str() else {
+        return vec![format!(
+            "Value {shown} for '{variable}' expected to be a string."
+        )];
+    };
+    let length = text.chars().count();
     let mut errors = Vec::new();
-    match kind {
-        "text" | "textarea" | "password" => {
-            let Some(text) = value.as_str() else {
-                return vec![format!(
-                    "Value {shown} for '{variable}' expected to be a string."
-                )];
-            };
-            let length = text.chars().count();
-            if bound("min").is_some_and(|min| (length as f64) < min.trunc()) {
-                errors.push(format!(
-                    "'{variable}' value {shown} is too small (length is {length} must be at least {}).",
-                    py_str(&question["min"])
-                ));
-            }
-            if bound("max").is_some_and(|max| (length as f64) > max.trunc()) {
-                errors.push(format!(
-                    "'{variable}' value {shown} is too large (must be no more than {}).",
-                    py_str(&question["max"])
-                ));
-            }
-        }
-        "integer" | "float" => {
-            let number = match value {
-                Value::Number(n) if kind == "float" || n.is_i64() || n.is_u64() => n.as_f64(),
-                _ => None,
-            };
-            let Some(number) = number else {
-                let wanted = if kind == "integer" {
-                    "an integer"
-                } else {
-                    "a numeric type"
-                };
-                return vec![format!(
-                    "Value {shown} for '{variable}' expected to be {wanted}."
-                )];
-            };
-            if bound("min").is_some_and(|min| number < min) {
-                errors.push(format!(
-                    "'{variable}' value {shown} is too small (must be at least {}).",
-                    py_str(&question["min"])
-                ));
-            }
-            if bound("max").is_some_and(|max| number > max) {
-                errors.push(format!(
-                    "'{variable}' value {shown} is too large (must be no more than {}).",
-                    py_str(&question["max"])
-                ));
-            }
-        }
-        "multiplechoice" | "multiselect" => {
-            let choices: Vec<Value> = match question.get("choices") {
-                Some(Value::Array(choices)) => choices.clone(),
-                Some(Value::String(text)) => text
-                    .lines()
-                    .filter(|c| !c.trim().is_empty())
-                    .map(|c| json!(c))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let listed = py_str(&Value::Array(choices.clone()));
-            let values = match (kind, value) {
-                ("multiselect", Value::Array(values)) => values.clone(),
-                ("multiselect", _) => {
-                    return vec![format!("'{variable}' value is expected to be a list.")];
-                }
-                _ => vec![value.clone()],
-            };
-            for value in values.iter().filter(|v| !choices.contains(v)) {
-                errors.push(format!(
-                    "Value {} for '{variable}' expected to be one of {listed}.",
-                    py_str(value)
-                ));
-            }
-        }
-        _ => {}
+    if survey_bound(question, "min").is_some_and(|min| (length as f64) < min.trunc()) {
+        errors.push(format!(
+            "'{variable}' value {shown} is too small (length is {length} must be at least {}).",
+            py_str(&question["min"])
+        ));
+    }
+    if survey_bound(question, "max").is_some_and(|max| (length as f64) > max.trunc()) {
+        errors.push(format!(
+            "'{variable}' value {shown} is too large (must be no more than {}).",
+            py_str(&question["max"])
+        ));
     }
     errors
+}
+
+fn number_errors(question: &Value, kind: &str, variable: &str, value: &Value) -> Vec<String> {
+    let shown = py_str(value);
+    let number = match value {
+        Value::Number(n) if kind == "float" || n.is_i64() || n.is_u64() => n.as_f64(),
+        _ => None,
+    };
+    let Some(number) = number else {
+        let wanted = if kind == "integer" {
+            "an integer"
+        } else {
+            "a numeric type"
+        };
+        return vec![format!(
+            "Value {shown} for '{variable}' expected to be {wanted}."
+        )];
+    };
+    let mut errors = Vec::new();
+    if survey_bound(question, "min").is_some_and(|min| number < min) {
+        errors.push(format!(
+            "'{variable}' value {shown} is too small (must be at least {}).",
+            py_str(&question["min"])
+        ));
+    }
+    if survey_bound(question, "max").is_some_and(|max| number > max) {
+        errors.push(format!(
+            "'{variable}' value {shown} is too large (must be no more than {}).",
+            py_str(&question["max"])
+        ));
+    }
+    errors
+}
+
+fn choice_errors(question: &Value, kind: &str, variable: &str, value: &Value) -> Vec<String> {
+    let choices: Vec<Value> = match question.get("choices") {
+        Some(Value::Array(choices)) => choices.clone(),
+        Some(Value::String(text)) => text
+            .lines()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| json!(c))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let listed = py_str(&Value::Array(choices.clone()));
+    let values = match (kind, value) {
+        ("multiselect", Value::Array(values)) => values.clone(),
+        ("multiselect", _) => {
+            return vec![format!("'{variable}' value is expected to be a list.")];
+        }
+        _ => vec![value.clone()],
+    };
+    values
+        .iter()
+        .filter(|v| !choices.contains(v))
+        .map(|v| {
+            format!(
+                "Value {} for '{variable}' expected to be one of {listed}.",
+                py_str(v)
+            )
+        })
+        .collect()
 }
 
 /// Python's `str()` of a JSON value: strings bare at the top, `repr` inside lists.
