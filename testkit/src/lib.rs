@@ -11,5 +11,6 @@ pub mod fragalysis;
 pub mod github_world;
 pub mod http;
 pub mod http_server;
+pub mod openapi;
 pub mod registry;
 pub mod sandbox;

@@ -1443,3 +1443,275 @@ fn octocrab_round_trip() {
     );
     assert_eq!(f.emu.issues(REPO)[0].comments.len(), 1);
 }
+
+// --- GitHub as its description and its refusals say -------------------------------------------
+
+fn workflow_blob(f: &Fixture) -> String {
+    f.get(&format!("/repos/{REPO}/contents/{WORKFLOW}")).json()["sha"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_workflow_write_without_the_workflow_scope_is_a_bare_404_and_writes_nothing() {
+    let f = fixture();
+    let blob = workflow_blob(&f);
+    f.emu.set_scopes(&["repo"]);
+    let reply = f
+        .put_workflow("env:\n  BE_IMAGE_TAG: 2026.08.3\n", Some(&blob))
+        .unwrap();
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json()["message"], "Not Found");
+    assert_eq!(f.master(), f.c2);
+    // Other files are written with `repo` alone; the scopes are on every answer.
+    let readme = f.send(
+        "PUT",
+        &format!("/repos/{REPO}/contents/README.md"),
+        &json!({"message": "docs", "content": STANDARD.encode("hi\n"), "branch": "master"}),
+    );
+    assert_eq!(readme.status, 201);
+    assert_eq!(readme.header("x-oauth-scopes"), Some("repo"));
+}
+
+#[test]
+fn an_app_without_workflows_write_is_refused_403_on_workflow_files() {
+    let f = fixture();
+    let blob = workflow_blob(&f);
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0.c2ln";
+    f.emu.set_installation_permission("workflows", None);
+    let installation = to_reply(
+        agent()
+            .get(f.url("/app/installations/1"))
+            .header("Authorization", format!("Bearer {jwt}"))
+            .call()
+            .unwrap(),
+    );
+    assert_eq!(installation.status, 200);
+    assert!(
+        installation.json()["permissions"]
+            .get("workflows")
+            .is_none()
+    );
+    let minted = to_reply(
+        agent()
+            .post(f.url("/app/installations/1/access_tokens"))
+            .header("Authorization", format!("Bearer {jwt}"))
+            .send_empty()
+            .unwrap(),
+    );
+    let token = minted.json()["token"].as_str().unwrap().to_string();
+    let put = to_reply(
+        agent()
+            .put(f.url(&format!("/repos/{REPO}/contents/{WORKFLOW}")))
+            .header("Authorization", format!("token {token}"))
+            .send_json(json!({"message": "pin", "content": STANDARD.encode("x"), "sha": blob, "branch": "master"}))
+            .unwrap(),
+    );
+    assert_eq!(put.status, 403);
+    assert_eq!(
+        put.json()["message"],
+        "Resource not accessible by integration"
+    );
+    assert_eq!(f.master(), f.c2);
+}
+
+#[test]
+fn the_actions_token_writes_no_workflow_file_and_its_tags_start_no_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stack.git");
+    let repo = Repository::init_bare(&path).unwrap();
+    let c1 = commit_file(&repo, None, WORKFLOW, "on: push\n", "first");
+    repo.reference("refs/heads/main", c1, true, "test").unwrap();
+    let token = "ghs_ActionsToken000000000000000000000";
+    let emu = GithubEmulator::start(token).unwrap();
+    emu.add_repo(REPO, &path).unwrap();
+    emu.succeed_on_tag_push(REPO, "build main");
+    let auth = format!("Bearer {token}");
+    let put = to_reply(
+        agent()
+            .put(format!("{}/repos/{REPO}/contents/{WORKFLOW}", emu.url()))
+            .header("Authorization", &auth)
+            .send_json(json!({"message": "pin", "content": STANDARD.encode("x"), "branch": "main"}))
+            .unwrap(),
+    );
+    assert_eq!(put.status, 403);
+    assert!(put.headers.iter().all(|(name, _)| name != "x-oauth-scopes"));
+    let tag = to_reply(
+        agent()
+            .post(format!("{}/repos/{REPO}/git/refs", emu.url()))
+            .header("Authorization", &auth)
+            .send_json(json!({"ref": "refs/tags/2026.08.3", "sha": c1.to_string()}))
+            .unwrap(),
+    );
+    assert_eq!(tag.status, 201);
+    assert!(
+        emu.runs(REPO).is_empty(),
+        "a tag the Actions token pushed starts nothing"
+    );
+}
+
+#[test]
+fn a_renamed_repository_redirects_reads_with_301_and_writes_with_307() {
+    let f = fixture();
+    f.emu.rename(REPO, "xchem/stack-renamed");
+    let no_redirects: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let read = to_reply(
+        no_redirects
+            .get(f.url(&format!("/repos/{REPO}/git/ref/heads/master")))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .call()
+            .unwrap(),
+    );
+    assert_eq!(read.status, 301);
+    let location = read.header("location").unwrap().to_string();
+    assert!(location.ends_with("/git/ref/heads/master"), "{location}");
+    assert_eq!(read.json()["message"], "Moved Permanently");
+    let write = to_reply(
+        no_redirects
+            .post(f.url(&format!("/repos/{REPO}/git/refs")))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .send_json(json!({"ref": "refs/tags/x", "sha": f.c1.to_string()}))
+            .unwrap(),
+    );
+    assert_eq!(write.status, 307);
+    assert!(
+        f.repo().find_reference("refs/tags/x").is_err(),
+        "nothing written"
+    );
+    // Where it points answers as the repository does, under its new name.
+    let repo_location = read
+        .header("location")
+        .unwrap()
+        .strip_prefix(&f.emu.url())
+        .unwrap()
+        .replace("/git/ref/heads/master", "");
+    let followed = f.get(&repo_location);
+    assert_eq!(followed.status, 200);
+    assert_eq!(followed.json()["full_name"], "xchem/stack-renamed");
+}
+
+#[test]
+fn variables_come_thirty_a_page_at_most_with_githubs_link_header() {
+    let f = fixture();
+    f.emu.set_permissions(
+        REPO,
+        RepoPermissions {
+            admin: true,
+            push: true,
+            pull: true,
+        },
+    );
+    for n in 0..31 {
+        f.emu.add_variable(REPO, &format!("V{n:02}"), "x");
+    }
+    let first = f.get(&format!("/repos/{REPO}/actions/variables?per_page=100"));
+    assert_eq!(first.json()["variables"].as_array().unwrap().len(), 30);
+    assert_eq!(first.json()["total_count"], 31);
+    let link = first.header("link").unwrap();
+    assert!(link.contains("page=2>; rel=\"next\""), "{link}");
+    assert!(link.contains("rel=\"last\""), "{link}");
+}
+
+#[test]
+fn a_deployment_status_description_over_140_characters_is_422() {
+    let f = fixture();
+    let created = f.send(
+        "POST",
+        &format!("/repos/{REPO}/deployments"),
+        &json!({"ref": "master", "required_contexts": []}),
+    );
+    let id = created.json()["id"].as_u64().unwrap();
+    let long = "x".repeat(141);
+    let reply = f.send(
+        "POST",
+        &format!("/repos/{REPO}/deployments/{id}/statuses"),
+        &json!({"state": "success", "description": long}),
+    );
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.json()["message"], "Validation Failed");
+    assert!(f.emu.deployments(REPO)[0].statuses.is_empty());
+    let fits = f.send(
+        "POST",
+        &format!("/repos/{REPO}/deployments/{id}/statuses"),
+        &json!({"state": "success", "description": "x".repeat(140)}),
+    );
+    assert_eq!(fits.status, 201);
+}
+
+#[test]
+fn adding_no_labels_is_422() {
+    let f = fixture();
+    let number = f.emu.add_issue(REPO, "Release", "");
+    let reply = f.send(
+        "POST",
+        &format!("/repos/{REPO}/issues/{number}/labels"),
+        &json!({"labels": []}),
+    );
+    assert_eq!(reply.status, 422);
+}
+
+#[test]
+fn a_comparison_whose_diff_is_too_long_is_503_with_githubs_message() {
+    let f = fixture();
+    f.emu.set_diff_limit(0);
+    let reply = f.get(&format!("/repos/{REPO}/compare/{}...{}", f.c1, f.c2));
+    assert_eq!(reply.status, 503);
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("taking too long")
+    );
+    // No diff, no refusal: the head is the merge base.
+    let reverse = f.get(&format!("/repos/{REPO}/compare/{}...{}", f.c2, f.c1));
+    assert_eq!(reverse.status, 200);
+    assert_eq!(reverse.json()["status"], "behind");
+}
+
+#[test]
+fn a_secondary_limit_can_come_without_retry_after() {
+    let f = fixture();
+    f.emu.inject(Fault {
+        method: Some("GET".into()),
+        path_contains: "/git/".into(),
+        kind: FaultKind::RateLimited {
+            status: 403,
+            retry_after_secs: None,
+        },
+        times: 1,
+    });
+    let reply = f.get(&format!("/repos/{REPO}/git/ref/heads/master"));
+    assert_eq!(reply.status, 403);
+    assert!(reply.header("retry-after").is_none());
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("secondary rate limit")
+    );
+}
+
+#[test]
+fn an_answer_unlike_githubs_description_is_reported() {
+    let wrong = testkit::openapi::check(
+        "GET",
+        "/repos/o/r",
+        200,
+        br#"{"id": 1, "name": "r", "full_name": "o/r"}"#,
+    )
+    .unwrap();
+    assert!(wrong.contains("GET /repos/{owner}/{repo} 200"), "{wrong}");
+    assert!(wrong.contains("required"), "{wrong}");
+    let f = fixture();
+    let repo = f.get(&format!("/repos/{REPO}"));
+    assert_eq!(
+        testkit::openapi::check("GET", &format!("/repos/{REPO}"), 200, repo.body.as_bytes()),
+        None
+    );
+    assert!(f.emu.schema_violations().is_empty());
+}

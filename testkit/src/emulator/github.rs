@@ -540,10 +540,28 @@ impl GithubEmulator {
         lock(&self.state).diff_limit = Some(files);
     }
 
+    /// The answers so far that GitHub's OpenAPI description says GitHub would not give.
+    pub fn schema_violations(&self) -> Vec<String> {
+        lock(&self.state).violations.clone()
+    }
+
     /// Makes every minted installation token expired, so the next use gets 401.
     pub fn expire_installation_tokens(&self) {
         for token in lock(&self.state).installation_tokens.values_mut() {
             *token = 0;
+        }
+    }
+}
+
+/// A test that saw an answer GitHub's description rules out fails, whatever it asserted.
+impl Drop for GithubEmulator {
+    fn drop(&mut self) {
+        let violations = self.schema_violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the GitHub emulator answered unlike GitHub's OpenAPI description:\n{}",
+                violations.join("\n")
+            );
         }
     }
 }
@@ -645,6 +663,8 @@ struct State {
     /// A comparison whose diff touches more files than this answers 503, as GitHub does when
     /// a diff takes too long to generate.
     diff_limit: Option<usize>,
+    /// Answers that disagree with GitHub's OpenAPI description (see `crate::openapi`).
+    violations: Vec<String>,
 }
 
 /// What kind of credential the configured token is, by GitHub's token prefixes.
@@ -691,6 +711,7 @@ impl State {
             moved: BTreeMap::new(),
             oldest_first: false,
             diff_limit: None,
+            violations: Vec::new(),
         }
     }
 
@@ -965,6 +986,12 @@ impl State {
             Some(FaultKind::LoseResponse) | None => {}
         }
         let (response, counted) = self.respond(&req);
+        if let Some(wrong) =
+            crate::openapi::check(&req.method, &req.path, response.status, &response.body)
+        {
+            self.violations
+                .push(format!("{} {}: {wrong}", req.method, req.path));
+        }
         entry.status = response.status;
         entry.counted = counted;
         if fault == Some(FaultKind::LoseResponse) {
@@ -1260,34 +1287,137 @@ impl State {
 
     // ----- repository, refs, tags -----
 
-    fn repo_json(&self, meta: &RepoMeta) -> Value {
-        let p = meta.permissions;
-        json!({
+    /// A `minimal-repository`, as in a workflow run's `repository`.
+    fn minimal_repo_json(&self, meta: &RepoMeta) -> Value {
+        let api = self.api(meta, "");
+        let full = meta.full();
+        let mut repo = json!({
             "id": meta.id,
             "node_id": format!("R_emu{}", meta.id),
             "name": meta.name,
-            "full_name": meta.full(),
+            "full_name": full,
             "private": true,
             "owner": user_json(&self.base_url, &meta.owner, 2, "Organization"),
-            "html_url": format!("{HTML}/{}", meta.full()),
+            "html_url": format!("{HTML}/{full}"),
             "description": null,
             "fork": false,
-            "url": self.api(meta, ""),
-            "default_branch": meta.default_branch,
-            "visibility": "private",
-            "archived": false,
-            "disabled": false,
-            "created_at": meta.created_at,
-            "updated_at": meta.created_at,
-            "pushed_at": meta.created_at,
-            "permissions": {
-                "admin": p.admin,
-                "maintain": p.admin,
-                "push": p.push,
-                "triage": p.push,
-                "pull": p.pull,
-            },
-        })
+            "url": api,
+        });
+        let urls = [
+            ("archive_url", "/{archive_format}{/ref}"),
+            ("assignees_url", "/assignees{/user}"),
+            ("blobs_url", "/git/blobs{/sha}"),
+            ("branches_url", "/branches{/branch}"),
+            ("collaborators_url", "/collaborators{/collaborator}"),
+            ("comments_url", "/comments{/number}"),
+            ("commits_url", "/commits{/sha}"),
+            ("compare_url", "/compare/{base}...{head}"),
+            ("contents_url", "/contents/{+path}"),
+            ("contributors_url", "/contributors"),
+            ("deployments_url", "/deployments"),
+            ("downloads_url", "/downloads"),
+            ("events_url", "/events"),
+            ("forks_url", "/forks"),
+            ("git_commits_url", "/git/commits{/sha}"),
+            ("git_refs_url", "/git/refs{/sha}"),
+            ("git_tags_url", "/git/tags{/sha}"),
+            ("hooks_url", "/hooks"),
+            ("issue_comment_url", "/issues/comments{/number}"),
+            ("issue_events_url", "/issues/events{/number}"),
+            ("issues_url", "/issues{/number}"),
+            ("keys_url", "/keys{/key_id}"),
+            ("labels_url", "/labels{/name}"),
+            ("languages_url", "/languages"),
+            ("merges_url", "/merges"),
+            ("milestones_url", "/milestones{/number}"),
+            (
+                "notifications_url",
+                "/notifications{?since,all,participating}",
+            ),
+            ("pulls_url", "/pulls{/number}"),
+            ("releases_url", "/releases{/id}"),
+            ("stargazers_url", "/stargazers"),
+            ("statuses_url", "/statuses/{sha}"),
+            ("subscribers_url", "/subscribers"),
+            ("subscription_url", "/subscription"),
+            ("tags_url", "/tags"),
+            ("teams_url", "/teams"),
+            ("trees_url", "/git/trees{/sha}"),
+        ];
+        for (key, suffix) in urls {
+            repo[key] = json!(format!("{api}{suffix}"));
+        }
+        repo
+    }
+
+    /// A `full-repository`, as `GET /repos/{owner}/{repo}` answers it.
+    fn repo_json(&self, meta: &RepoMeta) -> Value {
+        let p = meta.permissions;
+        let full = meta.full();
+        let mut repo = self.minimal_repo_json(meta);
+        merge(
+            &mut repo,
+            json!({
+                "clone_url": format!("{HTML}/{full}.git"),
+                "git_url": format!("git://github.com/{full}.git"),
+                "ssh_url": format!("git@github.com:{full}.git"),
+                "svn_url": format!("{HTML}/{full}"),
+                "mirror_url": null,
+                "homepage": null,
+                "language": null,
+                "license": null,
+                "forks": 0,
+                "forks_count": 0,
+                "stargazers_count": 0,
+                "watchers": 0,
+                "watchers_count": 0,
+                "subscribers_count": 1,
+                "network_count": 0,
+                "open_issues": 0,
+                "open_issues_count": 0,
+                "size": 1,
+                "has_issues": true,
+                "has_projects": true,
+                "has_wiki": false,
+                "has_pages": false,
+                "has_downloads": true,
+                "has_discussions": false,
+                "topics": [],
+                "is_template": false,
+                "allow_forking": true,
+                "web_commit_signoff_required": false,
+            }),
+        );
+        merge(
+            &mut repo,
+            json!({
+                "id": meta.id,
+                "node_id": format!("R_emu{}", meta.id),
+                "name": meta.name,
+                "full_name": meta.full(),
+                "private": true,
+                "owner": user_json(&self.base_url, &meta.owner, 2, "Organization"),
+                "html_url": format!("{HTML}/{}", meta.full()),
+                "description": null,
+                "fork": false,
+                "url": self.api(meta, ""),
+                "default_branch": meta.default_branch,
+                "visibility": "private",
+                "archived": false,
+                "disabled": false,
+                "created_at": meta.created_at,
+                "updated_at": meta.created_at,
+                "pushed_at": meta.created_at,
+                "permissions": {
+                    "admin": p.admin,
+                    "maintain": p.admin,
+                    "push": p.push,
+                    "triage": p.push,
+                    "pull": p.pull,
+                },
+            }),
+        );
+        repo
     }
 
     fn installation_json(&self, meta: &RepoMeta) -> Value {
@@ -1304,6 +1434,9 @@ impl State {
             "events": [],
             "repository_selection": "selected",
             "single_file_name": null,
+            "app_slug": "stackrel",
+            "suspended_by": null,
+            "suspended_at": null,
             "created_at": meta.created_at,
             "updated_at": meta.created_at,
         })
@@ -1565,7 +1698,10 @@ impl State {
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
             .map_err(git_error)?;
         let ids: Vec<Oid> = walk.flatten().collect();
-        let (page_ids, link) = self.paginate(req, ids, 250, 250);
+        // Up to 250 commits unpaginated; asked for pages, at most 100 a page.
+        let paged = req.query_param("per_page").is_some() || req.query_param("page").is_some();
+        let (default, max) = if paged { (30, 100) } else { (250, 250) };
+        let (page_ids, link) = self.paginate(req, ids, default, max);
         let commits: Vec<Value> = page_ids
             .iter()
             .filter_map(|oid| repo.find_commit(*oid).ok())
@@ -2090,8 +2226,8 @@ impl State {
             "rerun_url": format!("{run_url}/rerun"),
             "workflow_url": self.api(meta, &format!("actions/workflows/{workflow_id}")),
             "head_commit": head_commit,
-            "repository": self.repo_json(meta),
-            "head_repository": self.repo_json(meta),
+            "repository": self.minimal_repo_json(meta),
+            "head_repository": self.minimal_repo_json(meta),
         })
     }
 
@@ -2364,6 +2500,17 @@ impl State {
             )));
         }
         let description = optional_str(&body, "description")?;
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 140)
+        {
+            return Err(validation_failed(json!([{
+                "resource": "DeploymentStatus",
+                "code": "custom",
+                "field": "description",
+                "message": "description is too long (maximum is 140 characters)",
+            }])));
+        }
         let target_url = optional_str(&body, "target_url")?;
         let log_url = optional_str(&body, "log_url")?;
         let environment_url = optional_str(&body, "environment_url")?;
@@ -2792,6 +2939,12 @@ impl State {
             _ => return Err(error(400, "Problems parsing JSON")),
         }
         .ok_or_else(|| invalid("\"labels\" wasn't supplied."))?;
+        if names.is_empty() {
+            // The description: `labels` has `minItems: 1`.
+            return Err(invalid(
+                "For 'properties/labels', [] has fewer items than the minimum of 1.",
+            ));
+        }
         self.ensure_labels(meta, &names)?;
         let now = iso(now_secs());
         if let Some(i) = self
