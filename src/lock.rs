@@ -101,11 +101,11 @@ impl Lock {
         };
         let deadline = Instant::now() + NAMELESS_GRACE;
         loop {
-            let mut file = open(path).map_err(io)?;
+            let mut file = open(path, holder.is_some()).map_err(io)?;
             match file.try_lock() {
                 Ok(()) => {
-                    file.set_len(0).map_err(io)?;
                     if let Some(holder) = holder {
+                        file.set_len(0).map_err(io)?;
                         let text = serde_json::to_string(holder).unwrap_or_default();
                         file.write_all(text.as_bytes()).map_err(io)?;
                     }
@@ -146,12 +146,13 @@ impl Lock {
         }
     }
 
-    /// Who holds the lock at `path` now, if anyone (a missing file is a free lock).
+    /// Who holds the lock at `path` now, if anyone (a missing file is a free lock). Asking
+    /// only reads: it works where the file cannot be written.
     pub fn holder(path: &Path) -> Result<Option<Holder>, LockError> {
-        if !path.exists() {
-            return Ok(None);
-        }
         match Lock::try_take(path, None) {
+            Err(LockError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
             Ok(lock) => {
                 lock.release();
                 Ok(None)
@@ -169,16 +170,18 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // Fails, harmlessly, on a file opened only to ask who holds it.
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
     }
 }
 
-fn open(path: &Path) -> std::io::Result<File> {
+/// Opens the lock file: to take it (created if absent), or only to ask about it.
+fn open(path: &Path, to_take: bool) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
+        .write(to_take)
+        .create(to_take)
         .truncate(false)
         .open(path)
 }
@@ -211,6 +214,21 @@ mod tests {
         drop(lock);
         assert_eq!(Lock::holder(&path).unwrap(), None);
         assert!(Lock::try_acquire(&path, &me).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn who_holds_a_lock_is_read_from_a_file_that_cannot_be_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        assert_eq!(Lock::holder(&path).unwrap(), None, "no file, no lock");
+        let me = Holder::this_process();
+        let lock = Lock::try_acquire(&path, &me).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        assert_eq!(Lock::holder(&path).unwrap(), Some(me));
+        drop(lock);
+        assert_eq!(Lock::holder(&path).unwrap(), None);
     }
 
     #[test]

@@ -397,34 +397,54 @@ impl Forge for LocalForge {
     }
 
     fn lock_deploys(&self, repo: &RepoLocation, holder: &Holder) -> ForgeResult<Option<Lock>> {
-        let path = self.deploy_lock_path(repo)?;
-        match Lock::try_acquire(&path, holder) {
-            Ok(lock) => Ok(Some(lock)),
-            Err(LockError::Held { holder, .. }) => Err(ForgeError::Locked {
-                what: format!("deploying {repo}"),
-                holder: Box::new(holder),
-            }),
-            Err(e) => Err(ForgeError::other("taking the deploy lock", e)),
+        let mut result = Err(ForgeError::Other("no place for the deploy lock".into()));
+        for path in self.deploy_lock_paths(repo)? {
+            result = match Lock::try_acquire(&path, holder) {
+                Ok(lock) => return Ok(Some(lock)),
+                Err(LockError::Held { holder, .. }) => {
+                    return Err(ForgeError::Locked {
+                        what: format!("deploying {repo}"),
+                        holder: Box::new(holder),
+                    });
+                }
+                // A checkout that cannot be written: the next place, if there is one.
+                Err(e) => Err(ForgeError::other("taking the deploy lock", e)),
+            };
         }
+        result
     }
 
     fn deploy_lock_holder(&self, repo: &RepoLocation) -> ForgeResult<Option<Holder>> {
-        let path = self.deploy_lock_path(repo)?;
-        Lock::holder(&path).map_err(|e| ForgeError::other("reading the deploy lock", e))
+        for path in self.deploy_lock_paths(repo)? {
+            match Lock::holder(&path) {
+                Ok(Some(holder)) => return Ok(Some(holder)),
+                Ok(None) => {}
+                Err(e) => return Err(ForgeError::other("reading the deploy lock", e)),
+            }
+        }
+        Ok(None)
     }
 }
 
 impl LocalForge {
-    /// The stack's deploy lock: in its git directory when it is local; in the desired-state
-    /// repository's when it is on GitHub, so that runs sharing one checkout exclude each other.
-    fn deploy_lock_path(&self, repo: &RepoLocation) -> ForgeResult<PathBuf> {
-        let dir = match repo {
-            RepoLocation::Local(_) => self.open(repo)?.commondir().to_path_buf(),
-            RepoLocation::GitHub { .. } => Repository::discover(&self.base_dir)
-                .map(|r| r.commondir().to_path_buf())
-                .unwrap_or_else(|_| self.base_dir.clone()),
-        };
-        Ok(dir.join(DEPLOY_LOCK))
+    /// Where the stack's deploy lock may be, in order: in its git directory when it is local;
+    /// in the desired-state checkout's when it is on GitHub, so that runs sharing one checkout
+    /// exclude each other, or, when that checkout cannot be written (a read-only mount), in the
+    /// temporary directory, shared by the runs on this machine.
+    fn deploy_lock_paths(&self, repo: &RepoLocation) -> ForgeResult<Vec<PathBuf>> {
+        Ok(match repo {
+            RepoLocation::Local(_) => vec![self.open(repo)?.commondir().join(DEPLOY_LOCK)],
+            RepoLocation::GitHub { owner, name } => {
+                let checkout = Repository::discover(&self.base_dir)
+                    .map(|r| r.commondir().to_path_buf())
+                    .unwrap_or_else(|_| self.base_dir.clone());
+                let shared = format!("stackrel-deploy-{owner}-{name}.lock");
+                vec![
+                    checkout.join(DEPLOY_LOCK),
+                    std::env::temp_dir().join(shared),
+                ]
+            }
+        })
     }
 }
 
