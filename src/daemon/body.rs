@@ -92,7 +92,7 @@ pub async fn read(
     let mut body = body;
     let reading = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| BodyError::Malformed(e.to_string()))?;
+            let frame = frame.map_err(|e| BodyError::Malformed(chain(&e)))?;
             let Ok(chunk) = frame.into_data() else {
                 continue;
             };
@@ -118,6 +118,21 @@ pub async fn read(
         bytes,
         _held: held,
     })
+}
+
+/// An error and its causes, as hyper's "error reading a body" says little without them.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let said = e.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -219,3 +219,47 @@ fn out_of_file_descriptors_the_daemon_backs_off_instead_of_spinning_and_recovers
     drop(clients);
     wait_serving(&mut daemon);
 }
+
+/// Sends `raw` as it is and returns the whole answer.
+fn exchange(port: u16, raw: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(raw).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_malformed_chunked_webhook_body_is_400_not_413() {
+    let (_dir, sandbox) = sandbox();
+    let mut daemon = Daemon::spawn(&sandbox, &[]);
+    wait_serving(&mut daemon);
+    for body in ["zz\r\nabc\r\n0\r\n\r\n", "3\r\nabcdef\r\n0\r\n\r\n"] {
+        let request = format!(
+            "POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-GitHub-Event: push\r\nX-Hub-Signature-256: sha256={}\r\nTransfer-Encoding: chunked\r\n\r\n{body}",
+            "0".repeat(64)
+        );
+        let answer = exchange(daemon.port, request.as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{body:?}: {answer}");
+        assert!(answer.contains("malformed"), "{answer}");
+    }
+}
+
+#[test]
+fn head_requests_answer_like_get_without_a_body() {
+    let (_dir, sandbox) = sandbox();
+    let mut daemon = Daemon::spawn(&sandbox, &[]);
+    wait_serving(&mut daemon);
+    for path in ["/", "/healthz", "/api/status", "/metrics"] {
+        let request =
+            format!("HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let answer = exchange(daemon.port, request.as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 200 "), "HEAD {path}: {answer}");
+        let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(body.is_empty(), "HEAD {path} has no body: {body:?}");
+    }
+}
