@@ -208,21 +208,20 @@ fn parse_document<'i>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<toml::Spanned<DeTable<'i>>> {
     let (document, syntax_errors) = DeTable::parse_recoverable(&source.text);
-    if syntax_errors.is_empty() {
+    // Only the first syntax error: after it the parser's guesses cascade into noise.
+    let Some(error) = syntax_errors.first() else {
         return Some(document);
-    }
-    for error in syntax_errors {
-        let span = error.span().unwrap_or(0..0);
-        diagnostics.push(
-            source
-                .error(
-                    TOML_SYNTAX,
-                    format!("invalid TOML: {}", error.message().trim()),
-                )
-                .at(span, "here")
-                .help("fix the TOML syntax; a release file is `name = \"version\"` lines"),
-        );
-    }
+    };
+    let span = error.span().unwrap_or(0..0);
+    diagnostics.push(
+        source
+            .error(
+                TOML_SYNTAX,
+                format!("invalid TOML: {}", error.message().trim()),
+            )
+            .at(span, "here")
+            .help("fix the TOML syntax; a release file is `name = \"version\"` lines"),
+    );
     None
 }
 
@@ -313,7 +312,10 @@ impl Fields<'_> {
             let help = self.unknown_key_help(component);
             self.diagnostics.push(
                 self.source
-                    .error(UNKNOWN_KEY, format!("unknown key `{component}`"))
+                    .error(
+                        UNKNOWN_KEY,
+                        format!("unknown key `{}`", crate::diagnostic::name(component)),
+                    )
                     .at(key.span(), "not a component or known key")
                     .help(help),
             );

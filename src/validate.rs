@@ -145,6 +145,7 @@ pub fn validate(files: &[InputFile]) -> DesiredState {
     state
         .diagnostics
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    state.diagnostics = crate::diagnostic::limit_per_file(std::mem::take(&mut state.diagnostics));
     state
 }
 
@@ -215,17 +216,13 @@ pub fn config_from_str(text: &str) -> Result<Config, Vec<Diagnostic>> {
 /// releases are checked against, read the same lenient way.
 pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>, Vec<Diagnostic>) {
     let (document, syntax_errors) = DeTable::parse_recoverable(&source.text);
-    if !syntax_errors.is_empty() {
-        let diagnostics = syntax_errors
-            .into_iter()
-            .map(|e| {
-                source
-                    .error(TOML_SYNTAX, format!("invalid TOML: {}", e.message().trim()))
-                    .at(e.span().unwrap_or(0..0), "here")
-                    .help("fix the TOML syntax")
-            })
-            .collect();
-        return (None, None, diagnostics);
+    // Only the first syntax error: after it the parser's guesses cascade into noise.
+    if let Some(e) = syntax_errors.first() {
+        let diagnostic = source
+            .error(TOML_SYNTAX, format!("invalid TOML: {}", e.message().trim()))
+            .at(e.span().unwrap_or(0..0), "here")
+            .help("fix the TOML syntax");
+        return (None, None, vec![diagnostic]);
     }
     let mut checker = SchemaChecker::new(config_schema(), source);
     checker.check_root(&document);

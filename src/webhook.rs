@@ -34,16 +34,47 @@ pub fn verify_signature(
     signature_header: Option<&str>,
     body: &[u8],
 ) -> Result<(), WebhookError> {
-    let header = signature_header.ok_or(WebhookError::MissingSignature)?;
-    let hex = header
-        .strip_prefix("sha256=")
-        .ok_or(WebhookError::BadSignature)?;
-    let expected = decode_hex(hex).ok_or(WebhookError::BadSignature)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| WebhookError::BadSignature)?;
-    mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected)
-        .map_err(|_| WebhookError::BadSignature)
+    let mut check = SignatureCheck::new(secret, signature_header)?;
+    check.update(body);
+    check.verify()
+}
+
+/// A signature checked as the body arrives, so a body need not be kept to be verified, and a
+/// delivery without a well-formed signature is refused before its body is read at all.
+pub struct SignatureCheck {
+    mac: Hmac<Sha256>,
+    expected: Vec<u8>,
+}
+
+impl SignatureCheck {
+    pub fn new(secret: &[u8], signature_header: Option<&str>) -> Result<Self, WebhookError> {
+        let header = signature_header.ok_or(WebhookError::MissingSignature)?;
+        let hex = header
+            .strip_prefix("sha256=")
+            .ok_or(WebhookError::BadSignature)?;
+        let expected = decode_hex(hex)
+            .filter(|bytes| bytes.len() == 32)
+            .ok_or(WebhookError::BadSignature)?;
+        let mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| WebhookError::BadSignature)?;
+        Ok(SignatureCheck { mac, expected })
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.mac.update(chunk);
+    }
+
+    pub fn verify(self) -> Result<(), WebhookError> {
+        // `verify_slice` compares in constant time.
+        self.mac
+            .verify_slice(&self.expected)
+            .map_err(|_| WebhookError::BadSignature)
+    }
+}
+
+/// Whether deciding about `event` reads its payload; the others are verified as they stream
+/// past and never kept.
+pub fn uses_body(event: &str) -> bool {
+    matches!(event, "push" | "workflow_run")
 }
 
 /// The header value GitHub would send for `body` (for tests and tools).
@@ -111,6 +142,11 @@ pub fn route(
     if event == "ping" {
         return Ok(WebhookAction::Pong);
     }
+    if !uses_body(event) {
+        return Ok(WebhookAction::Ignore(format!(
+            "{event} events are not used"
+        )));
+    }
     let payload: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::BadBody(e.to_string()))?;
     Ok(match event {
@@ -129,6 +165,7 @@ pub fn route(
                 .unwrap_or("a workflow");
             WebhookAction::RecheckGates(format!("\"{name}\" completed"))
         }
+        "workflow_run" => WebhookAction::Ignore("only completed workflow runs are used".into()),
         other => WebhookAction::Ignore(format!("{other} events are not used")),
     })
 }

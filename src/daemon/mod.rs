@@ -2,6 +2,8 @@
 //! watcher, a reconcile worker and the HTTP server together on the process's runtime, and shuts
 //! down between steps, never in the middle of a side effect.
 
+pub mod body;
+pub mod listener;
 pub mod metrics;
 pub mod page;
 pub mod server;
@@ -84,15 +86,14 @@ impl Daemon {
             triggers: triggers.clone(),
             webhook_secret: options.webhook_secret,
             branch: options.source.branch().map(String::from),
+            bodies: Arc::default(),
         }));
         let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
+            listener::serve(listener, router, async {
                 let _ = stopped.await;
-            });
-            if let Err(e) = serving.await {
-                tracing::error!("the HTTP server stopped: {e}");
-            }
+            })
+            .await;
         });
         let worker = Worker::new(
             options.source,

@@ -3,22 +3,20 @@
 //! anything in them is believed. Each handler only reads or nudges shared state, so none of
 //! them blocks the runtime.
 
+use super::body::{self, BodyError, Budget, MAX_BODY_BYTES};
 use super::metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics};
 use super::page;
 use super::state::DaemonState;
 use super::triggers::Triggers;
 use crate::credentials::Secret;
-use crate::webhook::{WebhookAction, event_label, route, verify_signature};
+use crate::webhook::{SignatureCheck, WebhookAction, event_label, route, uses_body};
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::sync::{Arc, Mutex};
-
-/// Request bodies above this are refused with 413 (webhook deliveries are small).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What the handlers share.
 pub struct Shared {
@@ -28,6 +26,8 @@ pub struct Shared {
     pub webhook_secret: Option<Secret>,
     /// The desired-state branch that pushes must name, when known.
     pub branch: Option<String>,
+    /// The memory webhook bodies may take, all together.
+    pub bodies: Arc<Budget>,
 }
 
 type AppState = State<Arc<Shared>>;
@@ -124,34 +124,40 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn webhook(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhook(State(shared): AppState, headers: HeaderMap, body: Body) -> Response {
     let event = header_text(&headers, "x-github-event").unwrap_or("unknown");
-    let (result, response) = delivery(&shared, event, &headers, &body);
-    let verified = !matches!(result, "disabled" | "unauthorized");
+    let (result, response) = delivery(&shared, event, &headers, body).await;
+    let verified = matches!(result, "pong" | "accepted" | "ignored" | "bad_request");
     shared.metrics.webhook(event_label(event, verified), result);
     response
 }
 
-/// What a delivery comes to: its result for the metrics, and the answer.
-fn delivery(
+/// What a delivery comes to: its result for the metrics, and the answer. The signature header
+/// is judged before the body is read, and the body is kept only when the event needs it.
+async fn delivery(
     shared: &Shared,
     event: &str,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Body,
 ) -> (&'static str, Response) {
     let Some(secret) = &shared.webhook_secret else {
         let why = "webhooks are disabled: set STACKREL_WEBHOOK_SECRET\n";
         return ("disabled", text(StatusCode::NOT_FOUND, why));
     };
     let signature = header_text(headers, "x-hub-signature-256");
-    if let Err(e) = verify_signature(secret.expose().as_bytes(), signature, body) {
-        tracing::warn!(event = %event, "webhook refused: {e}");
-        return (
-            "unauthorized",
-            text(StatusCode::UNAUTHORIZED, format!("{e}\n")),
-        );
+    let check = match SignatureCheck::new(secret.expose().as_bytes(), signature) {
+        Ok(check) => check,
+        Err(e) => return refused(event, &e),
+    };
+    let declared = header_text(headers, "content-length").and_then(|n| n.parse().ok());
+    let read = match body::read(body, declared, check, uses_body(event), &shared.bodies).await {
+        Ok(read) => read,
+        Err(e) => return unread(&e),
+    };
+    if let Err(e) = read.check.verify() {
+        return refused(event, &e);
     }
-    match route(event, body, shared.branch.as_deref()) {
+    match route(event, &read.bytes, shared.branch.as_deref()) {
         Ok(WebhookAction::Pong) => (
             "pong",
             json(StatusCode::OK, &serde_json::json!({ "pong": true })),
@@ -173,6 +179,33 @@ fn delivery(
     }
 }
 
+fn refused(event: &str, e: &crate::webhook::WebhookError) -> (&'static str, Response) {
+    // The event name is the sender's word, unverified: logged bounded.
+    let event: String = event.chars().take(40).collect();
+    tracing::warn!(event = %event.escape_debug(), "webhook refused: {e}");
+    (
+        "unauthorized",
+        text(StatusCode::UNAUTHORIZED, format!("{e}\n")),
+    )
+}
+
+/// A body that could not be read to its end: counted by why, its delivery never believed.
+fn unread(e: &BodyError) -> (&'static str, Response) {
+    let (result, status) = match e {
+        BodyError::TooLarge => ("too_large", StatusCode::PAYLOAD_TOO_LARGE),
+        BodyError::TooSlow => ("too_slow", StatusCode::REQUEST_TIMEOUT),
+        BodyError::Busy => ("busy", StatusCode::SERVICE_UNAVAILABLE),
+        BodyError::Malformed(_) => ("malformed", StatusCode::BAD_REQUEST),
+    };
+    let mut response = text(status, format!("{e}\n"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    (result, response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +220,7 @@ mod tests {
             triggers: Arc::new(Triggers::default()),
             webhook_secret: Some(Secret::new(SECRET)),
             branch: Some("master".into()),
+            bodies: Arc::new(Budget::default()),
         })
     }
 
@@ -194,7 +228,12 @@ mod tests {
     async fn ask(shared: Arc<Shared>, method: &str, path: &str, body: &[u8]) -> (u16, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router(shared)).await });
+        let stop = std::future::pending::<()>();
+        tokio::spawn(super::super::listener::serve(
+            listener,
+            router(shared),
+            stop,
+        ));
         let request = format!(
             "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-github-event: push\r\nx-hub-signature-256: {}\r\ncontent-length: {}\r\n\r\n",
             sign(SECRET.as_bytes(), body),
@@ -228,13 +267,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_body_over_the_limit_is_413_and_counts_no_delivery() {
+    async fn a_body_over_the_limit_is_413_and_counted_as_unverified_and_too_large() {
         let shared = shared();
         let big = vec![b'x'; MAX_BODY_BYTES + 1];
         let (status, answer) = ask(shared.clone(), "POST", "/webhooks/github", &big).await;
         assert_eq!(status, 413, "{answer}");
         let text = shared.metrics.render(&DaemonState::new());
-        assert!(!text.contains("stackrel_webhooks_total{"), "{text}");
+        assert!(
+            text.contains("stackrel_webhooks_total{event=\"unverified\",result=\"too_large\"} 1"),
+            "{text}"
+        );
         assert!(
             shared.triggers.wait(Some(std::time::Instant::now())).await
                 == super::super::triggers::Wake::Scheduled

@@ -102,6 +102,66 @@ impl Daemon {
         }
     }
 
+    /// Spawns the daemon allowed at most `files` open file descriptors (`RLIMIT_NOFILE`).
+    #[cfg(unix)]
+    pub fn spawn_with_file_limit(sandbox: &Sandbox, files: u64) -> Daemon {
+        use std::os::unix::process::CommandExt;
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let stdout = sandbox.root.join(format!("daemon-{port}-limited.out"));
+        let stderr = sandbox.root.join(format!("daemon-{port}-limited.err"));
+        let mut command = Command::new(stackrel_bin());
+        command
+            .arg("--repo")
+            .arg(&sandbox.desired)
+            .args(["run", "--listen", &listen])
+            .current_dir(&sandbox.desired)
+            .env("STACKREL_WEBHOOK_SECRET", SECRET)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let limit = libc::rlimit {
+            rlim_cur: files,
+            rlim_max: files,
+        };
+        // SAFETY: setrlimit(2) is async-signal-safe and touches only the child's own limits.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        let child = command.spawn().expect("the stackrel binary starts");
+        Daemon {
+            child,
+            port,
+            stdout,
+            stderr,
+            exited: None,
+        }
+    }
+
+    /// The daemon's resident memory (`VmRSS`) in KiB, where /proc tells.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// How many file descriptors the daemon has open, where /proc tells.
+    pub fn open_files(&self) -> Option<usize> {
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+                .ok()?
+                .count(),
+        )
+    }
+
     /// Spawns the daemon and waits until it is ready and its first reconcile has finished.
     pub fn start(sandbox: &Sandbox) -> Daemon {
         Self::start_with(sandbox, &[])

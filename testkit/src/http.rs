@@ -38,7 +38,16 @@ pub fn try_http(
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes())?;
-    stream.write_all(body)?;
+    // A server may answer before reading the whole body (413 on its Content-Length) and close:
+    // its answer is still there to be read.
+    if let Err(e) = stream.write_all(body)
+        && !matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(e);
+    }
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let raw = String::from_utf8_lossy(&raw).into_owned();

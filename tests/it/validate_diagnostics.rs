@@ -1407,3 +1407,77 @@ fn check_codes_are_in_the_stackrel_namespace() {
         assert!(code.starts_with("stackrel::check::"), "{code}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile files: what one file can make `validate` (and the pull-request check) print is bounded
+// ---------------------------------------------------------------------------------------------
+
+/// A 62 KB release whose one line lists 31,000 wrong items: one finding each.
+fn hostile_release() -> String {
+    format!(
+        "backend = \"2026.08.1\"\nfrontend = \"2026.08.2\"\nwaive_ci = [{}]\n",
+        vec!["1"; 31_000].join(",")
+    )
+}
+
+#[test]
+fn a_release_file_with_thousands_of_problems_reports_twenty_and_counts_the_rest() {
+    let state = Tree::base()
+        .with("releases/2026.09.1.toml", hostile_release())
+        .validate();
+    assert!(!state.is_valid());
+    let in_file: Vec<_> = state
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.as_deref() == Some("releases/2026.09.1.toml"))
+        .collect();
+    assert_eq!(in_file.len(), stackrel::diagnostic::MAX_PER_FILE + 1);
+    let summary = in_file.last().unwrap();
+    assert_eq!(summary.code, stackrel::diagnostic::TOO_MANY);
+    assert_message_contains(summary, "30980 more problems in `releases/2026.09.1.toml`");
+}
+
+#[test]
+fn the_report_of_a_hostile_release_file_quotes_windows_of_its_line_not_the_line() {
+    let state = Tree::base()
+        .with("releases/2026.09.1.toml", hostile_release())
+        .validate();
+    let human: String = state
+        .diagnostics
+        .iter()
+        .map(|d| stackrel::diagnostic::render_human(d, false))
+        .collect();
+    let json = stackrel::diagnostic::render_json(&state.diagnostics);
+    // Before the bounds, the report of this one file was about 1 GB.
+    assert!(human.len() < 16 * 1024, "{} bytes", human.len());
+    assert!(json.len() < 16 * 1024, "{} bytes", json.len());
+    assert!(human.contains("releases/2026.09.1.toml:3:13"), "{human}");
+}
+
+#[test]
+fn only_the_first_syntax_error_of_a_file_is_reported() {
+    let garbage = format!("backend = \"2026.08.1\" {}\n", "x ".repeat(20_000));
+    let state = Tree::base()
+        .with("releases/2026.09.1.toml", &garbage)
+        .with("stackrel.toml", format!("{BASE_CONFIG}\n{garbage}"))
+        .validate();
+    assert_eq!(
+        codes(&state),
+        vec![TOML_SYNTAX, TOML_SYNTAX],
+        "{}",
+        listing(&state)
+    );
+}
+
+#[test]
+fn a_very_long_unknown_key_is_quoted_cut_short_and_offered_no_suggestion() {
+    let key = "b".repeat(60_000);
+    let state = Tree::base()
+        .edit(NEWEST, "notes = ", &format!("{key} = \"x\"\nnotes = "))
+        .validate();
+    let d = the_only(&state, release::UNKNOWN_KEY);
+    assert!(d.message.chars().count() < 100, "{}", d.message);
+    assert!(!d.help.as_deref().unwrap_or("").contains("did you mean"));
+    let rendered = stackrel::diagnostic::render_human(&d, false);
+    assert!(rendered.len() < 4096, "{} bytes", rendered.len());
+}
