@@ -5,6 +5,9 @@
 //! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
 //! retry is off, since it would re-send POSTs.
 
+pub mod board;
+mod ticket;
+
 use super::github_answers::{
     Comment, Comparison, Content, ContentEntry, Created, Deployment, DeploymentStatus, ErrorBody,
     FileUpdate, GitObject, GitRef, Release, Repository, Secrets, TagObject, WorkflowRuns,
@@ -163,6 +166,8 @@ pub struct GithubForge {
     /// What this forge wrote or read that cannot have changed behind its back, so that it is
     /// not asked for again (see `Known`).
     known: Mutex<Known>,
+    /// What the release ticket's desk remembers (`ticket.rs`, `board.rs`).
+    desk: Mutex<ticket::DeskMemory>,
 }
 
 /// Facts this process learned that GitHub need not be asked for again: each is either about
@@ -322,6 +327,7 @@ impl GithubForge {
             policy,
             environment: "production".into(),
             known: Mutex::new(Known::default()),
+            desk: Mutex::new(ticket::DeskMemory::default()),
         })
     }
 
@@ -957,6 +963,10 @@ impl Forge for GithubForge {
             self.add_label(&base, ticket, label)?;
         }
         Ok(())
+    }
+
+    fn tickets(&self) -> Option<&dyn crate::ticket::TicketDesk> {
+        Some(self)
     }
 
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {

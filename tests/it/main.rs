@@ -17,5 +17,6 @@ mod project_releases;
 mod registry;
 mod schema;
 mod snapshots;
+mod ticket;
 mod validate_diagnostics;
 mod workflow_gates;
