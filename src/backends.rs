@@ -122,6 +122,7 @@ fn github(
             (true, _, false) => format!("github: can read {repo}"),
         });
     }
+    preflight.extend(forge.ticket_access(&config.ticket).iter().map(|a| a.line()));
     Ok(Some(forge))
 }
 

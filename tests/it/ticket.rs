@@ -294,6 +294,42 @@ fn an_assignee_github_refuses_names_the_setting_and_opens_nothing() {
 }
 
 #[test]
+fn the_preflight_says_what_the_ticket_needs_and_what_is_missing() {
+    let section = fragalysis_ticket_section().replace("\"bob\"", "\"mallory\"");
+    let w = ticket_world(&section, None);
+    w.github.set_token_scopes("repo, read:project");
+    let lines: Vec<String> = connect(&w)
+        .ticket_access(&w.config.ticket)
+        .iter()
+        .map(|a| a.line())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_eq!(
+        lines[0],
+        "github: can write issues on m2ms/fragalysis-frontend (release tickets)"
+    );
+    assert!(lines[1].contains("will not assign mallory"), "{lines:#?}");
+    assert!(lines[2].contains("lacks the `project` scope"), "{lines:#?}");
+}
+
+#[test]
+fn the_preflight_names_an_unknown_board() {
+    let section = fragalysis_ticket_section().replace("number = 2", "number = 7");
+    let w = ticket_world(&section, None);
+    let lines: Vec<String> = connect(&w)
+        .ticket_access(&w.config.ticket)
+        .iter()
+        .map(|a| a.line())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("m2ms has no project number 7")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
 fn the_emulator_refuses_an_invalid_assignee_with_githubs_422() {
     let w = fragalysis_world();
     let port: u16 = w.github.url().rsplit(':').next().unwrap().parse().unwrap();

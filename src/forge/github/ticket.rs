@@ -5,6 +5,7 @@
 
 use super::{Fetched, GithubForge, refusal};
 use crate::config::{GithubRepo, ProjectBoard};
+use crate::credentials::TicketAccess;
 use crate::forge::{Forge, ForgeError, ForgeResult};
 use crate::release::TicketRef;
 use crate::ticket::{BoardIds, BoardItem, Issue, TicketDesk, TicketError};
@@ -117,6 +118,57 @@ impl GithubForge {
             })),
             Fetched::Refused(e) => Err(e),
         }
+    }
+}
+
+/// The preflight of the release ticket: issues on `ticket.repo`, the board, the assignees.
+impl GithubForge {
+    pub fn ticket_access(&self, ticket: &crate::config::Ticket) -> Vec<TicketAccess> {
+        let mut found = Vec::new();
+        let mut scopes = None;
+        if let Some(repo) = &ticket.repo {
+            let location = crate::config::RepoLocation::GitHub {
+                owner: repo.owner.clone(),
+                name: repo.name.clone(),
+            };
+            let write = match self.permissions(&location) {
+                Ok((true, push)) => Some(push),
+                _ => None,
+            };
+            found.push(TicketAccess::Issues {
+                repo: repo.to_string(),
+                write,
+            });
+            scopes = self.classic_scopes(&format!("/repos/{repo}"));
+            for login in &ticket.assignees {
+                if let Err(e) = self.check_assignable(repo, login) {
+                    found.push(TicketAccess::Assignee(e.to_string()));
+                }
+            }
+        }
+        if let Some(board) = &ticket.project {
+            found.push(TicketAccess::Board {
+                board: format!("{}/{}", board.owner, board.number),
+                found: self.board_ids(board).map(|_| ()).map_err(|e| e.to_string()),
+                scopes,
+            });
+        }
+        found
+    }
+
+    /// A classic token's scopes, which GitHub lists in `x-oauth-scopes` on every answer; `None`
+    /// for other credentials (fine-grained tokens, Apps), which do not say.
+    fn classic_scopes(&self, uri: &str) -> Option<Vec<String>> {
+        let answer = self.block_on(self.send("GET", uri, None, None)).ok()?;
+        self.record("GET", &answer);
+        let header = answer.headers.get("x-oauth-scopes")?.to_str().ok()?;
+        Some(
+            header
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
     }
 }
 

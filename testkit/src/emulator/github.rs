@@ -336,6 +336,12 @@ impl GithubEmulator {
         id
     }
 
+    /// Makes the token a classic one with these scopes (`"repo, project"`), which GitHub lists in
+    /// `x-oauth-scopes` on every answer.
+    pub fn set_token_scopes(&self, scopes: &str) {
+        lock(&self.state).token_scopes = Some(scopes.to_string());
+    }
+
     /// Every project, with its items.
     pub fn projects(&self) -> Vec<Project> {
         lock(&self.state).projects.clone()
@@ -637,6 +643,8 @@ struct State {
     organizations: Vec<String>,
     /// Faults for GraphQL requests whose document names a field (`addProjectV2ItemById`).
     graphql_faults: Vec<(String, FaultKind, u32)>,
+    /// What `x-oauth-scopes` says, as GitHub does for a classic token; unset for other tokens.
+    token_scopes: Option<String>,
 }
 
 type Answer = Result<Response, Response>;
@@ -658,6 +666,7 @@ impl State {
             projects: Vec::new(),
             organizations: Vec::new(),
             graphql_faults: Vec::new(),
+            token_scopes: None,
         }
     }
 
@@ -953,6 +962,10 @@ impl State {
 
     fn with_rate_headers(&self, response: Response) -> Response {
         let used = self.rate.limit.saturating_sub(self.rate.remaining);
+        let response = match &self.token_scopes {
+            Some(scopes) => response.with_header("x-oauth-scopes", scopes.clone()),
+            None => response,
+        };
         response
             .with_header("x-ratelimit-limit", self.rate.limit.to_string())
             .with_header("x-ratelimit-remaining", self.rate.remaining.to_string())
