@@ -106,8 +106,8 @@ pub trait TicketDesk {
     ) -> ForgeResult<Option<BoardItem>>;
     /// Adds the issue to the board; the new item's id.
     fn add_to_board(&self, issue: &Issue, ids: &BoardIds) -> ForgeResult<String>;
-    /// Puts the item in the configured column.
-    fn set_column(&self, item: &str, ids: &BoardIds) -> ForgeResult<()>;
+    /// Puts the issue's item in the configured column.
+    fn set_column(&self, issue: &Issue, item: &str, ids: &BoardIds) -> ForgeResult<()>;
 }
 
 /// What the report on a ticket says, and about which release.
@@ -272,7 +272,7 @@ fn place(desk: &dyn TicketDesk, issue: &Issue, board: &ProjectBoard) -> ForgeRes
         Some(item) => item.id,
         None => desk.add_to_board(issue, &ids)?,
     };
-    desk.set_column(&item, &ids)
+    desk.set_column(issue, &item, &ids)
 }
 
 #[cfg(test)]

@@ -263,10 +263,19 @@ fn deploy(
     forge.record_deployment(repo, &context.record(commit, state, detail))?;
     Ok(match state {
         DeploymentState::Succeeded => StepResult::done(format!("deployed {version}")),
-        _ => StepResult::Ran {
-            succeeded: false,
-            what: format!("deploy of {version} failed: {last_line}"),
-        },
+        _ => {
+            let mut what = format!("deploy of {version} failed: {last_line}");
+            // The ticket says so too: no report step follows a failed deploy.
+            match context.report_ticket(&format!("deploy failed: {last_line}")) {
+                Some((ticket, Ok(()))) => what.push_str(&format!("; {ticket} updated")),
+                Some((ticket, Err(e))) => what.push_str(&format!("; {ticket} not updated: {e}")),
+                None => {}
+            }
+            StepResult::Ran {
+                succeeded: false,
+                what,
+            }
+        }
     })
 }
 

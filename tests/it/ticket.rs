@@ -313,6 +313,21 @@ fn the_preflight_says_what_the_ticket_needs_and_what_is_missing() {
 }
 
 #[test]
+fn a_token_without_the_project_scope_is_told_so_and_the_ticket_stays_off_the_board() {
+    let w = fragalysis_world();
+    w.github
+        .add_issue(TICKETS, &format!("Release {VERSION}"), "planned");
+    w.github.set_token_scopes("repo");
+    let text = keep_once(&w).unwrap_err().to_string();
+    assert!(
+        text.contains("requires one of the following scopes"),
+        "{text}"
+    );
+    assert!(text.contains("the token's `project` scope"), "{text}");
+    assert!(w.github.projects()[0].items.is_empty());
+}
+
+#[test]
 fn the_preflight_names_an_unknown_board() {
     let section = fragalysis_ticket_section().replace("number = 2", "number = 7");
     let w = ticket_world(&section, None);
@@ -389,5 +404,25 @@ fn the_extract_is_what_the_extractor_makes_of_githubs_schema() {
     assert_eq!(
         format!("{}{extract}", testkit::graphql_schema::HEADER),
         testkit::graphql_schema::EXTRACT
+    );
+}
+
+#[test]
+fn a_failed_deploy_is_reported_on_the_ticket() {
+    let w = fragalysis_world();
+    w.github
+        .add_issue(TICKETS, &format!("Release {VERSION}"), "planned");
+    w.awx.fail_version(VERSION);
+    let outcome = apply_fresh(&w, &mut Quiet).expect("apply runs");
+    assert!(
+        matches!(outcome, stackrel::apply::ApplyOutcome::Blocked { .. }),
+        "{outcome:?}"
+    );
+    let ticket = release_ticket(&w);
+    assert_eq!(ticket.comments.len(), 1);
+    assert!(
+        ticket.comments[0].body.contains("deploy failed"),
+        "{}",
+        ticket.comments[0].body
     );
 }

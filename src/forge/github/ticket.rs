@@ -27,6 +27,9 @@ pub(super) struct DeskMemory {
     pub assignable: HashSet<String>,
     /// A board's ids, by `owner/number/field/column`.
     pub boards: HashMap<String, BoardIds>,
+    /// Items this forge put in their column, by `issue node/project`: not asked about again in
+    /// this process (nor moved back, should a person move them on).
+    pub placed: HashMap<String, String>,
 }
 
 /// An issue as `GET /repos/{o}/{r}/issues…` answers it (only what the desk reads).
@@ -294,6 +297,17 @@ impl TicketDesk for GithubForge {
         board: &ProjectBoard,
         ids: &BoardIds,
     ) -> ForgeResult<Option<BoardItem>> {
+        let placed = self
+            .desk()
+            .placed
+            .get(&format!("{}/{}", issue.node_id, ids.project))
+            .cloned();
+        if let Some(id) = placed {
+            return Ok(Some(BoardItem {
+                id,
+                option: Some(ids.option.clone()),
+            }));
+        }
         self.item_on_board(issue, board, ids)
     }
 
@@ -301,8 +315,13 @@ impl TicketDesk for GithubForge {
         self.add_item(issue, ids)
     }
 
-    fn set_column(&self, item: &str, ids: &BoardIds) -> ForgeResult<()> {
-        self.move_item(item, ids)
+    fn set_column(&self, issue: &Issue, item: &str, ids: &BoardIds) -> ForgeResult<()> {
+        self.move_item(item, ids)?;
+        self.desk().placed.insert(
+            format!("{}/{}", issue.node_id, ids.project),
+            item.to_string(),
+        );
+        Ok(())
     }
 }
 

@@ -120,6 +120,9 @@ impl State {
                 &json!({"errors": [{"message": "No operations given"}]}),
             ));
         };
+        if let Some(refusal) = self.insufficient_scopes(&operation) {
+            return Ok(Response::json(200, &json!({ "errors": [refusal] })));
+        }
         let mut exec = Exec {
             state: self,
             variables,
@@ -139,6 +142,43 @@ impl State {
             json!({ "data": data, "errors": errors })
         };
         Ok(Response::json(200, &answer))
+    }
+}
+
+impl State {
+    /// A classic token (one with `x-oauth-scopes`) needs `read:project` to read boards and
+    /// `project` to change them; GitHub refuses the whole document otherwise.
+    fn insufficient_scopes(&self, operation: &ast::OperationDefinition) -> Option<Value> {
+        let scopes: Vec<&str> = self
+            .token_scopes
+            .as_deref()?
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let (field, needed): (&str, &[&str]) = match operation.operation_type {
+            OperationType::Mutation => (
+                operation.selection_set.iter().find_map(|s| match s {
+                    Selection::Field(f) => Some(f.name.as_str()),
+                    _ => None,
+                })?,
+                &["project"],
+            ),
+            _ => ("id", &["read:project", "project"]),
+        };
+        if needed.iter().any(|n| scopes.contains(n)) {
+            return None;
+        }
+        let wanted: Vec<String> = needed.iter().map(|n| format!("'{n}'")).collect();
+        let granted: Vec<String> = scopes.iter().map(|n| format!("'{n}'")).collect();
+        Some(json!({
+            "type": "INSUFFICIENT_SCOPES",
+            "locations": [],
+            "message": format!(
+                "Your token has not been granted the required scopes to execute this query. The '{field}' field requires one of the following scopes: [{}], but your token has only been granted the: [{}] scopes. Please modify your token's scopes at: https://github.com/settings/tokens.",
+                wanted.join(", "),
+                granted.join(", ")
+            ),
+        }))
     }
 }
 
