@@ -426,3 +426,41 @@ fn a_failed_deploy_is_reported_on_the_ticket() {
         ticket.comments[0].body
     );
 }
+
+#[test]
+fn the_plan_names_the_ticket_it_will_report_on() {
+    let w = fragalysis_world();
+    let plan = plan_with(&w, &connect(&w));
+    let report = plan
+        .steps
+        .iter()
+        .find(|s| s.title() == "report")
+        .expect("a report step");
+    assert!(
+        report
+            .reason
+            .to_string()
+            .contains("m2ms/fragalysis-frontend \"Release 2026.08.3\""),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn a_whole_release_spends_at_most_13_requests_on_its_ticket_4_of_them_graphql() {
+    // Find it by title, check two assignees, assign, find and post the comment, label, look the
+    // board up, read the item, add it, move it; at the report, read it again and edit the
+    // comment. The board's ids are looked up once.
+    let w = fragalysis_world();
+    w.github
+        .add_issue(TICKETS, &format!("Release {VERSION}"), "planned");
+    assert_converged(&apply_fresh(&w, &mut Quiet).unwrap());
+    let log = w.github.requests();
+    let ticket: Vec<String> = log
+        .iter()
+        .filter(|r| r.counted && (r.path.contains("/m2ms/") || r.path == "/graphql"))
+        .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
+        .collect();
+    assert!(ticket.len() <= 13, "{ticket:#?}");
+    assert_eq!(graphql_calls(&log, ""), 4, "{ticket:#?}");
+}
