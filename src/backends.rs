@@ -133,6 +133,7 @@ fn github(
             preflight.push(format!("github: {workflow}"));
         }
     }
+    preflight.extend(forge.ticket_access(&config.ticket).iter().map(|a| a.line()));
     Ok(Some(forge))
 }
 

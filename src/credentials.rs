@@ -209,6 +209,68 @@ impl GithubAuth {
     }
 }
 
+/// What the release ticket needs of the GitHub credentials, and what the preflight found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketAccess {
+    /// Issues on `ticket.repo` (open the ticket, comment, label, assign): `None` when the
+    /// repository cannot even be read.
+    Issues { repo: String, write: Option<bool> },
+    /// The project board: found with its column, or why not. `scopes` are a classic token's
+    /// (`x-oauth-scopes`); other credentials do not say.
+    Board {
+        board: String,
+        found: Result<(), String>,
+        scopes: Option<Vec<String>>,
+    },
+    /// An assignee GitHub will not take.
+    Assignee(String),
+}
+
+impl TicketAccess {
+    /// One line of the preflight: what the credentials can do, or what is missing and how to
+    /// get it.
+    pub fn line(&self) -> String {
+        match self {
+            TicketAccess::Issues { repo, write: None } => format!(
+                "github: cannot read {repo} (`ticket.repo`): not found, or the credentials have no access; release tickets need Issues: read and write there"
+            ),
+            TicketAccess::Issues {
+                repo,
+                write: Some(true),
+            } => {
+                format!("github: can write issues on {repo} (release tickets)")
+            }
+            TicketAccess::Issues {
+                repo,
+                write: Some(false),
+            } => format!(
+                "github: cannot write issues on {repo}: release tickets need Issues: read and write there (a fine-grained token or the App: Issues read and write; a classic token: the `repo` scope and triage access)"
+            ),
+            TicketAccess::Board {
+                found: Err(why), ..
+            } => format!("github: {why}"),
+            TicketAccess::Board {
+                board,
+                scopes: Some(scopes),
+                ..
+            } if !scopes.iter().any(|s| s == "project") => {
+                format!(
+                    "github: can read project {board}, but the classic token lacks the `project` scope it needs to add the ticket and move it (it has: {})",
+                    if scopes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        scopes.join(", ")
+                    }
+                )
+            }
+            TicketAccess::Board { board, .. } => {
+                format!("github: can see project {board} and the ticket's column")
+            }
+            TicketAccess::Assignee(why) => format!("github: {why}"),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -289,6 +351,24 @@ pub(crate) mod tests {
         }
         let ok = token_from_lookup("AWX_TOKEN", env(&[("AWX_TOKEN", " ok-Token_1.2 \n")]));
         assert_eq!(ok.unwrap().unwrap().expose(), "ok-Token_1.2");
+    }
+
+    #[test]
+    fn a_classic_token_without_the_project_scope_is_told_what_it_lacks() {
+        let line = TicketAccess::Board {
+            board: "m2ms/2".into(),
+            found: Ok(()),
+            scopes: Some(vec!["repo".into(), "read:project".into()]),
+        }
+        .line();
+        assert!(line.contains("lacks the `project` scope"), "{line}");
+        assert!(line.contains("repo, read:project"), "{line}");
+        let fine = TicketAccess::Board {
+            board: "m2ms/2".into(),
+            found: Ok(()),
+            scopes: None,
+        };
+        assert!(fine.line().contains("can see project m2ms/2"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod release;
 pub mod runtime;
 pub mod schema;
 pub mod status;
+pub mod ticket;
 pub mod toml_schema;
 pub mod tree;
 pub mod validate;

@@ -38,6 +38,7 @@ pub const PATH: &str = "stackrel::config::path";
 pub const TIMEZONE: &str = "stackrel::config::timezone";
 pub const DURATION: &str = "stackrel::config::duration";
 pub const IMAGE: &str = "stackrel::config::image";
+pub const TICKET: &str = "stackrel::config::ticket";
 
 /// One file of the desired-state tree, path relative to its root with `/` separators.
 #[derive(Debug, Clone)]
@@ -388,6 +389,7 @@ fn check_config_meaning(source: &Source, view: &View, out: &mut Vec<Diagnostic>)
     check_daemon(source, view, out);
     check_timeouts(source, view, out);
     check_images(source, view, out);
+    check_ticket(source, view, out);
     if let Some(pattern) = view.str(&["stack", "production_tags"]) {
         check_pattern(source, view, &["stack", "production_tags"], pattern, out);
     }
@@ -671,6 +673,108 @@ fn check_images(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
                     )
                     .at(view.value(&path), "not an image reference")
                     .help(why.help()),
+            );
+        }
+    }
+}
+
+/// Whether `login` can be a GitHub user or organisation name: letters, digits and single
+/// hyphens, not at either end, at most 39 characters.
+fn is_github_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.len() <= 39
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && !login.contains("--")
+        && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `[ticket]`: where tickets live must be a GitHub repository, `create` needs it, assignees and
+/// the board's owner must be GitHub logins, and the board needs a number and a column.
+fn check_ticket(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let repo = view.str(&["ticket", "repo"]);
+    if let Some(repo) = repo
+        && !RepoLocation::parse(repo).is_ok_and(|r| r.is_github())
+    {
+        out.push(
+            source
+                .error(TICKET, format!("`ticket.repo` = \"{repo}\" is not a GitHub repository"))
+                .at(view.value(&["ticket", "repo"]), "tickets are GitHub issues")
+                .help("write the `owner/name` whose issues hold the release tickets, e.g. \"m2ms/fragalysis-frontend\""),
+        );
+    }
+    if matches!(
+        view.entry(&["ticket", "create"]).map(|(_, v)| v.get_ref()),
+        Some(DeValue::Boolean(true))
+    ) && repo.is_none()
+    {
+        out.push(
+            source
+                .error(
+                    TICKET,
+                    "`ticket.create` = true, but there is no `ticket.repo` to create tickets in",
+                )
+                .at(view.value(&["ticket", "create"]), "needs `repo`")
+                .help("add repo = \"owner/name\" to [ticket], e.g. \"m2ms/fragalysis-frontend\""),
+        );
+    }
+    for (index, login) in view.indexed_strs(&["ticket", "assignees"]) {
+        if !is_github_login(login) {
+            out.push(
+                source
+                    .error(
+                        TICKET,
+                        format!("`ticket.assignees` has \"{login}\", which is not a GitHub login"),
+                    )
+                    .at(view.item(&["ticket", "assignees"], index), "not a login")
+                    .help("write GitHub user names without `@`, e.g. [\"alanbchristie\"]"),
+            );
+        }
+    }
+    check_ticket_board(source, view, out);
+}
+
+fn check_ticket_board(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let path = |field| ["ticket", "project", field];
+    if let Some(owner) = view.str(&path("owner"))
+        && !is_github_login(owner)
+    {
+        out.push(
+            source
+                .error(
+                    TICKET,
+                    format!(
+                        "`ticket.project.owner` = \"{owner}\" is not a GitHub organisation or user"
+                    ),
+                )
+                .at(view.value(&path("owner")), "not a login")
+                .help("write the owner in the board's URL: github.com/orgs/OWNER/projects/N"),
+        );
+    }
+    if let Some((_, value)) = view.entry(&path("number"))
+        && matches!(value.get_ref(), DeValue::Integer(n) if n.as_str() == "0")
+    {
+        out.push(
+            source
+                .error(
+                    TICKET,
+                    "`ticket.project.number` = 0: project numbers start at 1",
+                )
+                .at(view.value(&path("number")), "no such project")
+                .help("write the number in the board's URL: github.com/orgs/OWNER/projects/NUMBER"),
+        );
+    }
+    for field in ["field", "column"] {
+        if view.str(&path(field)).is_some_and(|v| v.trim().is_empty()) {
+            out.push(
+                source
+                    .error(TICKET, format!("`ticket.project.{field}` is empty"))
+                    .at(view.value(&path(field)), "empty")
+                    .help(if field == "field" {
+                        "name the board's single-select field, e.g. \"Status\" (or leave it out: \"Status\" is the default)"
+                    } else {
+                        "name the column (an option of the field) the ticket goes in, e.g. \"push to production\""
+                    }),
             );
         }
     }

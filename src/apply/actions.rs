@@ -3,7 +3,7 @@
 //! and writes with a condition (compare-and-swap, create-if-absent), so a lost race or a crash
 //! never does the work twice: the next observation decides what is left.
 
-use super::notes::{published_notes, ticket_body, ticket_marker};
+use super::notes::published_notes;
 use super::{Backends, Memory, Progress};
 use crate::config::{Config, render_template};
 use crate::deploy::ReleaseContext;
@@ -86,16 +86,52 @@ impl StepContext<'_> {
         }
     }
 
-    /// Keeps the ticket's comment current, when the release names a ticket.
+    /// Keeps the release ticket current (found, or opened, assigned, commented on, on the
+    /// board), when the release names one or `[ticket] repo` says where to find it.
     fn report_ticket(&self, state: &str) -> Option<(String, Result<(), ForgeError>)> {
-        let ticket = self.release.ticket.as_ref()?;
-        let body = ticket_body(self.release, state);
-        let label = self.config.ticket.label.as_deref();
-        let result =
-            self.backends
-                .forge
-                .report_ticket(ticket, &ticket_marker(self.release), &body, label);
-        Some((ticket.to_string(), result))
+        let settings = &self.config.ticket;
+        let named = self.release.ticket.as_ref();
+        let which = match (named, &settings.repo) {
+            (Some(ticket), _) => ticket.to_string(),
+            (None, Some(repo)) => format!("{repo} \"{}\"", crate::ticket::title(self.release)),
+            (None, None) => return None,
+        };
+        let Some(desk) = self.backends.forge.tickets() else {
+            let why =
+                format!("{which} is a GitHub issue; reporting on it needs the GitHub backend");
+            return Some((which, Err(ForgeError::Unsupported(why))));
+        };
+        let summary = self.ticket_summary();
+        let report = crate::ticket::TicketReport {
+            release: self.release,
+            settings,
+            summary: &summary,
+            state,
+        };
+        match crate::ticket::keep(desk, &report) {
+            Ok(Some(ticket)) => Some((ticket.to_string(), Ok(()))),
+            Ok(None) => None,
+            Err(e) => Some((which, Err(e))),
+        }
+    }
+
+    /// The release as its ticket shows it: versions linked to their tags, notes, digests.
+    fn ticket_summary(&self) -> String {
+        let github =
+            |repo: &crate::config::RepoLocation| repo.is_github().then(|| repo.to_string());
+        let links = self
+            .config
+            .components
+            .iter()
+            .map(|(name, c)| (name.clone(), github(&c.repo)))
+            .collect();
+        crate::ticket::summary(
+            self.release,
+            &self.config.github.web_url(),
+            github(&self.config.stack.repo).as_deref(),
+            &links,
+            &self.observed.image_digests(),
+        )
     }
 }
 
@@ -232,10 +268,19 @@ fn deploy(
     forge.record_deployment(repo, &context.record(commit, state, detail))?;
     Ok(match state {
         DeploymentState::Succeeded => StepResult::done(format!("deployed {version}")),
-        _ => StepResult::Ran {
-            succeeded: false,
-            what: format!("deploy of {version} failed: {last_line}"),
-        },
+        _ => {
+            let mut what = format!("deploy of {version} failed: {last_line}");
+            // The ticket says so too: no report step follows a failed deploy.
+            match context.report_ticket(&format!("deploy failed: {last_line}")) {
+                Some((ticket, Ok(()))) => what.push_str(&format!("; {ticket} updated")),
+                Some((ticket, Err(e))) => what.push_str(&format!("; {ticket} not updated: {e}")),
+                None => {}
+            }
+            StepResult::Ran {
+                succeeded: false,
+                what,
+            }
+        }
     })
 }
 

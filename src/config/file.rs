@@ -179,9 +179,41 @@ pub struct GithubConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketConfig {
+    /// `owner/name` of the GitHub repository where `Release <version>` tickets live, e.g.
+    /// "m2ms/fragalysis-frontend". A release file that names no `ticket` reports on the open
+    /// issue titled exactly `Release <version>` there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// Create the `Release <version>` issue in `repo` when none is open (default false: only
+    /// adopt one a person wrote).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create: bool,
+    /// GitHub logins the release ticket is assigned to: the people who deal with releases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignees: Vec<String>,
     /// Label added to a release's ticket once the release is cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The project board (GitHub Projects) the ticket is added to, and the column it is put in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectBoardConfig>,
+}
+
+/// A GitHub project (Projects, the new boards) and the single-select field whose option is the
+/// board column, e.g. `{ owner = "m2ms", number = 2, field = "Status", column = "push to
+/// production" }` for github.com/orgs/m2ms/projects/2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectBoardConfig {
+    /// The organisation or user that owns the project.
+    pub owner: String,
+    /// The project's number, as in its URL (github.com/orgs/OWNER/projects/NUMBER).
+    pub number: u64,
+    /// The single-select field whose options are the board's columns (default "Status").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The option of `field` the ticket is put in, e.g. "push to production".
+    pub column: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

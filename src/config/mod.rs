@@ -150,10 +150,56 @@ pub struct Github {
     pub api_url: String,
 }
 
+impl Github {
+    /// Where people see what the API serves: `https://github.com` for `api.github.com`, the
+    /// host for GitHub Enterprise's `https://HOST/api/v3`, the API root otherwise (a test server).
+    pub fn web_url(&self) -> String {
+        if self.api_url == GITHUB_API_URL {
+            return "https://github.com".into();
+        }
+        self.api_url.trim_end_matches("/api/v3").to_string()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ticket {
     /// Added to a release's ticket once the release is cut.
     pub label: Option<String>,
+    /// Where `Release <version>` tickets live, for releases whose file names none.
+    pub repo: Option<GithubRepo>,
+    /// Create the `Release <version>` issue when none is open in `repo`.
+    pub create: bool,
+    /// Logins the ticket is assigned to.
+    pub assignees: Vec<String>,
+    /// The board the ticket is put on, and in which column.
+    pub project: Option<ProjectBoard>,
+}
+
+/// A repository on GitHub, by owner and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GithubRepo {
+    pub owner: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for GithubRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// The field a board's columns are when `[ticket] project.field` is not set: GitHub's default
+/// single-select field of a new project.
+pub const BOARD_FIELD: &str = "Status";
+
+/// A GitHub project, and the option of its single-select field that is the ticket's column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectBoard {
+    /// The organisation or user that owns it.
+    pub owner: String,
+    pub number: u64,
+    pub field: String,
+    pub column: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -205,9 +251,12 @@ impl Config {
                     .trim_end_matches('/')
                     .to_string(),
             },
-            ticket: Ticket {
-                label: file.ticket.as_ref().and_then(|t| t.label.clone()),
-            },
+            ticket: file
+                .ticket
+                .as_ref()
+                .map(resolve_ticket)
+                .transpose()?
+                .unwrap_or_default(),
             daemon: resolve_daemon(&file.daemon)?,
         })
     }
@@ -338,6 +387,35 @@ fn resolve_verify(verify: &file::VerifyConfig) -> Result<Verify, String> {
         }),
         _ => Err("[verify] needs exactly one of `url` (with `expect`) or `command`".into()),
     }
+}
+
+fn resolve_ticket(ticket: &file::TicketConfig) -> Result<Ticket, String> {
+    let repo = match ticket.repo.as_deref() {
+        None => None,
+        Some(written) => match repo_field("ticket.repo", written)? {
+            RepoLocation::GitHub { owner, name } => Some(GithubRepo { owner, name }),
+            RepoLocation::Local(_) => {
+                return Err(format!(
+                    "`ticket.repo` = \"{written}\": tickets are GitHub issues"
+                ));
+            }
+        },
+    };
+    if ticket.create && repo.is_none() {
+        return Err("`ticket.create` needs `ticket.repo`".into());
+    }
+    Ok(Ticket {
+        label: ticket.label.clone(),
+        repo,
+        create: ticket.create,
+        assignees: ticket.assignees.clone(),
+        project: ticket.project.as_ref().map(|p| ProjectBoard {
+            owner: p.owner.clone(),
+            number: p.number,
+            field: p.field.clone().unwrap_or_else(|| BOARD_FIELD.to_string()),
+            column: p.column.clone(),
+        }),
+    })
 }
 
 fn resolve_daemon(daemon: &file::DaemonConfig) -> Result<Daemon, String> {

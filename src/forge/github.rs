@@ -6,6 +6,9 @@
 //! retry is off, since it would re-send POSTs.
 
 use super::github_access::{self, TokenKind, WorkflowAccess};
+pub mod board;
+mod ticket;
+
 use super::github_answers::{
     Comment, Comparison, Content, ContentEntry, Created, Deployment, DeploymentStatus, ErrorBody,
     FileUpdate, GitObject, GitRef, Installation, Release, Repository, Secrets, TagObject,
@@ -181,6 +184,8 @@ pub struct GithubForge {
     /// What this forge wrote or read that cannot have changed behind its back, so that it is
     /// not asked for again (see `Known`).
     known: Mutex<Known>,
+    /// What the release ticket's desk remembers (`ticket.rs`, `board.rs`).
+    desk: Mutex<ticket::DeskMemory>,
     /// `scheme://host[:port]` of the API: `Link` headers are followed only there.
     origin: String,
     /// Who the credentials are, for deciding whether they may write workflow files.
@@ -416,6 +421,7 @@ impl GithubForge {
             known: Mutex::new(Known::default()),
             origin,
             credential,
+            desk: Mutex::new(ticket::DeskMemory::default()),
         })
     }
 
@@ -1335,6 +1341,10 @@ impl Forge for GithubForge {
             self.add_label(&base, ticket, label)?;
         }
         Ok(())
+    }
+
+    fn tickets(&self) -> Option<&dyn crate::ticket::TicketDesk> {
+        Some(self)
     }
 
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {

@@ -175,6 +175,10 @@ pub enum ForgeError {
         what: String,
         holder: Box<crate::lock::Holder>,
     },
+    /// GitHub refused a `[ticket]` setting (an unknown board or column, an assignee it will not
+    /// take): which setting, and how to fix it.
+    #[error(transparent)]
+    Ticket(#[from] crate::ticket::TicketError),
     /// Anything else, with a message that says what was attempted.
     #[error("{0}")]
     Other(String),
@@ -285,6 +289,11 @@ pub trait Forge {
         Err(ForgeError::Unsupported(format!(
             "{ticket} is a GitHub issue; reporting on it needs the GitHub backend"
         )))
+    }
+    /// Where release tickets are found, opened and put on the board; `None` where the forge has
+    /// no issues (tickets are GitHub issues whatever the repositories are).
+    fn tickets(&self) -> Option<&dyn crate::ticket::TicketDesk> {
+        None
     }
     /// Appends a deployment record for the stack repository.
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()>;

@@ -96,6 +96,9 @@ impl Forge for Router {
             None => self.local.report_ticket(ticket, marker, body, label),
         }
     }
+    fn tickets(&self) -> Option<&dyn crate::ticket::TicketDesk> {
+        self.github.as_ref().and_then(Forge::tickets)
+    }
     fn record_deployment(&self, repo: &RepoLocation, record: &DeploymentRecord) -> ForgeResult<()> {
         self.pick(repo)?.record_deployment(repo, record)
     }

@@ -57,6 +57,8 @@ OPERATIONS = [
     ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
+    ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees"),
+    ("GET", "/repos/{owner}/{repo}/assignees/{assignee}"),
 ]
 
 

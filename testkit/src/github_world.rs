@@ -10,6 +10,7 @@
 
 use crate::emulator::awx::AwxEmulator;
 use crate::emulator::github::{GithubEmulator, LoggedRequest};
+use crate::registry::RegistryServer;
 use crate::sandbox::{component_refs, load, master, tag_commit};
 use git2::Oid;
 use stackrel::apply::{ApplyError, ApplyOptions, ApplyOutcome, Backends, Progress, apply, preview};
@@ -340,4 +341,116 @@ pub fn count(log: &[LoggedRequest], method: &str, path_contains: &str) -> usize 
     log.iter()
         .filter(|r| r.method == method && r.path.contains(path_contains))
         .count()
+}
+
+// --- Release tickets ----------------------------------------------------------------------------
+
+/// Where the Fragalysis team keeps its release tickets, and its board (orgs/m2ms/projects/2).
+pub const TICKETS: &str = "m2ms/fragalysis-frontend";
+pub const BOARD_OWNER: &str = "m2ms";
+pub const BOARD_NUMBER: u64 = 2;
+pub const COLUMN: &str = "push to production";
+/// The board's columns, options of its "Status" field.
+pub const COLUMNS: &[&str] = &["Todo", "In progress", COLUMN, "Done"];
+/// The people who deal with releases: collaborators of the ticket repository.
+pub const RELEASERS: &[&str] = &["alice", "bob"];
+
+/// `[ticket]` as the Fragalysis team would write it: adopt or create `Release <version>` in
+/// `TICKETS`, assigned to `RELEASERS`, labelled, on the board in `COLUMN`.
+pub fn fragalysis_ticket_section() -> String {
+    format!(
+        "[ticket]\nrepo = \"{TICKETS}\"\ncreate = true\nassignees = [\"alice\", \"bob\"]\nlabel = \"{LABEL}\"\nproject = {{ owner = \"{BOARD_OWNER}\", number = {BOARD_NUMBER}, field = \"Status\", column = \"{COLUMN}\" }}\n"
+    )
+}
+
+/// A world whose release file names no ticket, with `ticket_section` as `[ticket]`: the ticket
+/// repository `TICKETS` (the frontend's git repository under the m2ms name) with `RELEASERS` as
+/// collaborators, the m2ms board, and — when `registry` is given — every component's image in
+/// it (`image` set in the config). Nothing else differs from `world()`.
+pub fn ticket_world(ticket_section: &str, registry: Option<&RegistryServer>) -> World {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sandbox = build_sandbox(&dir.path().join("sandbox")).expect("the sandbox builds");
+    let (github, awx) = serve(&sandbox, TOKEN, AWX_TOKEN, "2026.08.1");
+    github.succeed_on_tag_push(STACK, "build main");
+    github
+        .add_repo(TICKETS, &sandbox.frontend)
+        .expect("the ticket repository");
+    for login in RELEASERS {
+        github.add_collaborator(TICKETS, login);
+    }
+    github.add_project(
+        BOARD_OWNER,
+        true,
+        BOARD_NUMBER,
+        "Fragalysis",
+        &[("Status", COLUMNS)],
+    );
+    let mut config = config_text(&github, &awx)
+        .replace(&format!("[ticket]\nlabel = \"{LABEL}\"\n"), ticket_section);
+    if let Some(registry) = registry {
+        for (name, pin) in [("backend", "BE_IMAGE_TAG"), ("frontend", "FE_IMAGE_TAG")] {
+            let image = registry.image(&format!("xchem/fragalysis-{name}"));
+            config = config.replace(
+                &format!("pin = \"{pin}\"\n"),
+                &format!("pin = \"{pin}\"\nimage = \"{image}\"\n"),
+            );
+        }
+        registry.push_image("xchem/fragalysis-backend", "2026.08.1");
+        registry.push_image("xchem/fragalysis-frontend", "2026.08.2");
+    }
+    let release_text = "backend = \"2026.08.1\"\nfrontend = \"2026.08.2\"\nnotes = \"\"\"\n- m2ms/fragalysis-frontend#1523 RHS loader fix\n- xchem/fragalysis-backend#701 faster target upload\n\"\"\"\n";
+    sandbox
+        .commit_desired(
+            &[
+                ("stackrel.toml", &config),
+                (&format!("releases/{VERSION}.toml"), release_text),
+            ],
+            "Release with a ticket kept on the board",
+        )
+        .expect("the desired state commits");
+    let (config, releases) = load(&sandbox);
+    let start = master(&sandbox);
+    let component_refs = component_refs(&sandbox);
+    World {
+        _dir: dir,
+        sandbox,
+        github,
+        awx,
+        config,
+        releases,
+        start,
+        component_refs,
+        token: TOKEN.to_string(),
+        // The ticket is found or opened by title; this names where it will be.
+        ticket: TicketRef {
+            owner: "m2ms".into(),
+            repo: "fragalysis-frontend".into(),
+            number: 0,
+        },
+    }
+}
+
+/// One `stackrel apply` process through `forge`, images asked of `registry` when given.
+pub fn apply_with_registry(
+    w: &World,
+    forge: &dyn Forge,
+    registry: Option<&dyn stackrel::registry::Registry>,
+    progress: &mut dyn Progress,
+) -> Result<ApplyOutcome, ApplyError> {
+    let deployer = awx_deployer(w);
+    let verifier = verifier(w);
+    let backends = Backends {
+        forge,
+        deployer: Some(&deployer),
+        verifier: Some(&verifier),
+        registry,
+    };
+    apply(
+        &w.config,
+        w.release(),
+        &w.releases,
+        &backends,
+        &options(),
+        progress,
+    )
 }

@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod emulator;
 pub mod fragalysis;
 pub mod github_world;
+pub mod graphql_schema;
 pub mod http;
 pub mod http_server;
 pub mod openapi;

@@ -49,7 +49,7 @@ fn description() -> &'static Description {
 }
 
 /// The operation (`"GET /repos/{owner}/{repo}"`) a request is for. A template's last
-/// parameter takes the rest of the path (`contents/{path}`, `git/ref/{ref}`); the template
+/// parameter, when it may hold slashes, takes the rest of the path (`contents/{path}`, `git/ref/{ref}`); the template
 /// with the most literal segments wins (`releases/tags/{tag}` over `releases/{release_id}`).
 pub fn operation(method: &str, path: &str) -> Option<String> {
     let mut segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -70,8 +70,13 @@ pub fn operation(method: &str, path: &str) -> Option<String> {
         .map(|(_, key)| key.clone())
 }
 
+/// The parameters that may hold slashes: file paths, refs, `base...head`.
+const GREEDY: [&str; 3] = ["{path}", "{ref}", "{basehead}"];
+
 fn matches(template: &[String], segments: &[&str]) -> bool {
-    let greedy = template.last().is_some_and(|s| s.starts_with('{'));
+    let greedy = template
+        .last()
+        .is_some_and(|s| GREEDY.contains(&s.as_str()));
     if segments.len() < template.len() || (!greedy && segments.len() != template.len()) {
         return false;
     }

@@ -973,6 +973,7 @@ fn issue_comments_are_created_and_edited_in_place() {
 #[test]
 fn issues_are_created_labelled_and_filtered() {
     let f = fixture();
+    f.emu.add_collaborator(REPO, "alice");
     let created = f.send("POST", &format!("/repos/{REPO}/issues"),
         &json!({"title": "Release 2026.08.4", "body": "- #12", "labels": ["release"], "assignees": ["alice"]}));
     assert_eq!(created.status, 201);
@@ -1200,6 +1201,7 @@ fn concurrent_puts_with_the_same_sha_make_exactly_one_commit() {
 fn responses_deserialize_into_octocrab_models() {
     use octocrab::models;
     let f = fixture();
+    f.emu.add_collaborator(REPO, "bob");
     fn parse<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> T {
         serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{what}: {e}\n{v:#}"))
     }

@@ -24,5 +24,6 @@ mod registry;
 mod schema;
 mod snapshots;
 mod terminal;
+mod ticket;
 mod validate_diagnostics;
 mod workflow_gates;

@@ -1481,3 +1481,113 @@ fn a_very_long_unknown_key_is_quoted_cut_short_and_offered_no_suggestion() {
     let rendered = stackrel::diagnostic::render_human(&d, false);
     assert!(rendered.len() < 4096, "{} bytes", rendered.len());
 }
+
+// --- [ticket] ---------------------------------------------------------------------------------
+
+const TICKET_LINES: &str = "[ticket]\nlabel = \"fragalysis-stack\"\n";
+
+#[test]
+fn the_fragalysis_ticket_section_is_valid() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nrepo = \"m2ms/fragalysis-frontend\"\ncreate = true\nassignees = [\"alice\", \"bob\"]\nlabel = \"fragalysis-stack\"\nproject = { owner = \"m2ms\", number = 2, field = \"Status\", column = \"push to production\" }\n",
+        )
+        .validate();
+    assert!(state.diagnostics.is_empty(), "{}", listing(&state));
+    let ticket = &state.config.as_ref().unwrap().ticket;
+    assert_eq!(
+        ticket.repo.as_ref().unwrap().to_string(),
+        "m2ms/fragalysis-frontend"
+    );
+    assert_eq!(
+        ticket.project.as_ref().unwrap().column,
+        "push to production"
+    );
+}
+
+#[test]
+fn a_ticket_board_without_a_field_uses_status() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nproject = { owner = \"m2ms\", number = 2, column = \"push to production\" }\n",
+        )
+        .validate();
+    assert!(state.diagnostics.is_empty(), "{}", listing(&state));
+    let board = state.config.unwrap().ticket.project.unwrap();
+    assert_eq!(board.field, "Status");
+}
+
+#[test]
+fn a_local_ticket_repository_is_refused_at_its_value() {
+    let state = Tree::base()
+        .edit_config(TICKET_LINES, "[ticket]\nrepo = \"./tickets\"\n")
+        .validate();
+    let d = the_only(&state, stackrel::validate::TICKET);
+    assert_at(&d, Severity::Error, "stackrel.toml", 30, 8);
+    assert_help_contains(&d, "m2ms/fragalysis-frontend");
+}
+
+#[test]
+fn creating_tickets_without_a_repository_is_refused_at_create() {
+    let state = Tree::base()
+        .edit_config(TICKET_LINES, "[ticket]\ncreate = true\n")
+        .validate();
+    let d = the_only(&state, stackrel::validate::TICKET);
+    assert_at(&d, Severity::Error, "stackrel.toml", 30, 10);
+    assert_help_contains(&d, "add repo = ");
+}
+
+#[test]
+fn an_assignee_that_is_not_a_github_login_is_reported_at_its_item() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nassignees = [\"alice\", \"@bob\"]\n",
+        )
+        .validate();
+    let d = the_only(&state, stackrel::validate::TICKET);
+    // `assignees = ["alice", ` is 22 characters: the second login is at column 23.
+    assert_at(&d, Severity::Error, "stackrel.toml", 30, 23);
+    assert_message_contains(&d, "\"@bob\"");
+    assert_help_contains(&d, "without `@`");
+}
+
+#[test]
+fn a_board_numbered_zero_is_reported_at_the_number() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nproject = { owner = \"m2ms\", number = 0, column = \"push to production\" }\n",
+        )
+        .validate();
+    let d = the_only(&state, stackrel::validate::TICKET);
+    assert_at(&d, Severity::Error, "stackrel.toml", 30, 38);
+    assert_help_contains(&d, "github.com/orgs/OWNER/projects/NUMBER");
+}
+
+#[test]
+fn a_board_without_a_column_is_missing_the_key() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nproject = { owner = \"m2ms\", number = 2 }\n",
+        )
+        .validate();
+    let d = the_only(&state, MISSING_KEY);
+    assert_message_contains(&d, "column");
+}
+
+#[test]
+fn an_empty_column_is_reported_at_its_value() {
+    let state = Tree::base()
+        .edit_config(
+            TICKET_LINES,
+            "[ticket]\nproject = { owner = \"m2ms\", number = 2, column = \" \" }\n",
+        )
+        .validate();
+    let d = the_only(&state, stackrel::validate::TICKET);
+    assert_message_contains(&d, "`ticket.project.column` is empty");
+    assert_has_help(&d);
+}

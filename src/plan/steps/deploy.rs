@@ -306,7 +306,18 @@ pub(in crate::plan) fn report(facts: &Facts<'_>) -> Step {
                 Status::ToDo,
                 ReportReason::ToRecord {
                     version,
-                    ticket: facts.release.ticket.as_ref().map(ToString::to_string),
+                    ticket: facts
+                        .release
+                        .ticket
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .or_else(|| {
+                            let repo = facts.config.ticket.repo.as_ref()?;
+                            Some(format!(
+                                "{repo} \"{}\"",
+                                crate::ticket::title(facts.release)
+                            ))
+                        }),
                     verified: facts.config.verify.is_some(),
                 },
             ),

@@ -61,7 +61,8 @@ impl Facts<'_> {
 /// What a person should know that stops nothing.
 pub(super) fn warnings(facts: &Facts<'_>) -> Vec<String> {
     let mut warnings = facts.observed.warnings.clone();
-    if facts.release.ticket.is_some() && !facts.config.stack.repo.is_github() {
+    let has_ticket = facts.release.ticket.is_some() || facts.config.ticket.repo.is_some();
+    if has_ticket && !facts.config.stack.repo.is_github() {
         warnings.push(
             "the release names a ticket, but tickets are reported only when the stack is on GitHub"
                 .into(),

@@ -17,6 +17,10 @@
 //! client: a workflow that a tag push triggers can succeed the moment the tag is created, and
 //! someone else can act just before a chosen request is answered.
 
+mod graphql;
+
+pub use graphql::{Project, ProjectField, ProjectItem};
+
 use crate::http_server::{self, Reply, Request, Response, Server};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -269,9 +273,89 @@ impl GithubEmulator {
                 labels: BTreeMap::new(),
                 secrets: Vec::new(),
                 variables: Vec::new(),
+                collaborators: Vec::new(),
             },
         );
         Ok(())
+    }
+
+    /// Closes an issue as someone else would.
+    pub fn close_issue(&self, repo: &str, number: u64) {
+        let now = iso(now_secs());
+        if let Some(issue) = lock(&self.state)
+            .repo_mut(repo)
+            .and_then(|r| r.issues.iter_mut().find(|i| i.number == number))
+        {
+            issue.state = "closed".into();
+            issue.closed_at = Some(now);
+        }
+    }
+
+    /// Lets `login` be assigned to issues in `repo` (GitHub: anyone with push access).
+    pub fn add_collaborator(&self, repo: &str, login: &str) {
+        if let Some(r) = lock(&self.state).repo_mut(repo) {
+            r.collaborators.push(login.to_string());
+        }
+    }
+
+    /// Creates a project numbered `number` owned by `owner` (an organisation, or a user), with
+    /// single-select fields `(name, options)`; returns its node id.
+    pub fn add_project(
+        &self,
+        owner: &str,
+        organization: bool,
+        number: u64,
+        title: &str,
+        fields: &[(&str, &[&str])],
+    ) -> String {
+        let mut st = lock(&self.state);
+        let id = format!("PVT_emu{}", st.next_id());
+        let fields = fields
+            .iter()
+            .map(|(name, options)| {
+                let field = format!("PVTSSF_emu{}", st.next_id());
+                let options = options
+                    .iter()
+                    .map(|o| (format!("{:08x}", st.next_id()), (*o).to_string()))
+                    .collect();
+                ProjectField {
+                    id: field,
+                    name: (*name).to_string(),
+                    options,
+                }
+            })
+            .collect();
+        if organization && !st.organizations.iter().any(|o| o == owner) {
+            st.organizations.push(owner.to_string());
+        }
+        st.projects.push(Project {
+            id: id.clone(),
+            owner: owner.to_string(),
+            organization,
+            number,
+            title: title.to_string(),
+            fields,
+            items: Vec::new(),
+        });
+        id
+    }
+
+    /// Makes the token a classic one with these scopes (`"repo, project"`), which GitHub lists in
+    /// `x-oauth-scopes` on every answer.
+    pub fn set_token_scopes(&self, scopes: &str) {
+        lock(&self.state).scopes = scopes.split(',').map(|s| s.trim().to_string()).collect();
+    }
+
+    /// Every project, with its items.
+    pub fn projects(&self) -> Vec<Project> {
+        lock(&self.state).projects.clone()
+    }
+
+    /// The next `times` GraphQL requests whose document contains `field` get `kind`.
+    pub fn inject_graphql(&self, field: &str, kind: FaultKind, times: u32) {
+        lock(&self.state)
+            .graphql_faults
+            .push((field.to_string(), kind, times));
     }
 
     /// The bare repository behind `owner/name`, for inspection with git2.
@@ -590,6 +674,8 @@ struct RepoState {
     secrets: Vec<(String, String)>,
     /// (name, value, created_at)
     variables: Vec<(String, String, String)>,
+    /// Logins that may be assigned to issues, besides the token's own user.
+    collaborators: Vec<String>,
 }
 
 /// What the handlers need to know about a repository, copied out so the state can be borrowed
@@ -652,6 +738,11 @@ struct State {
     /// Minted installation token → expiry (epoch seconds).
     installation_tokens: BTreeMap<String, i64>,
     request_counter: u64,
+    /// Projects (the new boards) and the organisations that exist, for `POST /graphql`.
+    projects: Vec<Project>,
+    organizations: Vec<String>,
+    /// Faults for GraphQL requests whose document names a field (`addProjectV2ItemById`).
+    graphql_faults: Vec<(String, FaultKind, u32)>,
     /// The configured token's classic scopes (sent as `X-OAuth-Scopes` for a classic token).
     scopes: Vec<String>,
     /// The App installation's permissions (`GET /app/installations/{id}`, minted tokens).
@@ -695,7 +786,10 @@ impl State {
             log: Vec::new(),
             installation_tokens: BTreeMap::new(),
             request_counter: 0,
-            scopes: vec!["repo".into(), "workflow".into()],
+            projects: Vec::new(),
+            organizations: Vec::new(),
+            graphql_faults: Vec::new(),
+            scopes: vec!["repo".into(), "workflow".into(), "project".into()],
             installation_permissions: [
                 ("actions", "read"),
                 ("contents", "write"),
@@ -1004,6 +1098,19 @@ impl State {
     }
 
     fn take_fault(&mut self, req: &Request) -> Option<FaultKind> {
+        if req.path == "/graphql"
+            && let Some(index) = self.graphql_faults.iter().position(|(field, _, times)| {
+                *times > 0 && String::from_utf8_lossy(&req.body).contains(field.as_str())
+            })
+        {
+            let fault = &mut self.graphql_faults[index];
+            fault.2 -= 1;
+            let kind = fault.1.clone();
+            if fault.2 == 0 {
+                self.graphql_faults.remove(index);
+            }
+            return Some(kind);
+        }
         let index = self.faults.iter().position(|f| {
             f.times > 0
                 && f.method
@@ -1183,6 +1290,7 @@ impl State {
                 }
                 ok(self.app_installation_json())
             }
+            ("POST", ["graphql"]) => self.graphql(req),
             (_, ["repos", owner, name, rest @ ..]) => {
                 let Some(meta) = self.meta(owner, name) else {
                     return Err(self.moved_answer(req, owner, name, rest));
@@ -1281,6 +1389,8 @@ impl State {
             }
             ("GET", ["issues", number, "labels"]) => self.issue_labels(meta, number),
             ("POST", ["issues", number, "labels"]) => self.add_labels(req, meta, number),
+            ("GET", ["assignees", login]) => self.check_assignee(meta, login),
+            ("POST", ["issues", number, "assignees"]) => self.add_assignees(req, meta, number),
             _ => Err(not_found()),
         }
     }
@@ -2618,7 +2728,7 @@ impl State {
         let assignees: Vec<Value> = issue.assignees.iter().map(|a| self.actor_json(a)).collect();
         json!({
             "id": issue.id,
-            "node_id": format!("I_emu{}", issue.id),
+            "node_id": issue_node_id(issue.id),
             "url": self.api(meta, &format!("issues/{n}")),
             "repository_url": self.api(meta, ""),
             "labels_url": self.api(meta, &format!("issues/{n}/labels{{/name}}")),
@@ -2715,6 +2825,11 @@ impl State {
         let text = optional_str(&body, "body")?;
         let labels = label_names(&body)?.unwrap_or_default();
         let assignees = optional_str_list(&body, "assignees")?.unwrap_or_default();
+        if let Some(refused) = assignees.iter().find(|a| !self.assignable(meta, a)) {
+            return Err(validation_failed(
+                json!([{"value": refused, "resource": "Issue", "field": "assignees", "code": "invalid"}]),
+            ));
+        }
         self.ensure_labels(meta, &labels)?;
         let id = self.next_id();
         let now = iso(now_secs());
@@ -2963,6 +3078,57 @@ impl State {
         self.labels_of(meta, issue.number)
     }
 
+    /// Whether `login` may be assigned to issues in the repository: the token's user, or a
+    /// collaborator.
+    fn assignable(&self, meta: &RepoMeta, login: &str) -> bool {
+        login.eq_ignore_ascii_case(TOKEN_USER)
+            || self.repos.get(&meta.key).is_some_and(|r| {
+                r.collaborators
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(login))
+            })
+    }
+
+    /// `GET /repos/{o}/{r}/assignees/{login}`: 204 when assignable, else 404.
+    fn check_assignee(&mut self, meta: &RepoMeta, login: &str) -> Answer {
+        if self.assignable(meta, login) {
+            Ok(Response {
+                status: 204,
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// `POST /repos/{o}/{r}/issues/{n}/assignees`: adds those who may be assigned (others are
+    /// ignored, as on GitHub); 201 with the issue.
+    fn add_assignees(&mut self, req: &Request, meta: &RepoMeta, number: &str) -> Answer {
+        let issue = self.find_issue(meta, number)?;
+        let body = body_object(req)?;
+        let logins = optional_str_list(&body, "assignees")?.unwrap_or_default();
+        let logins: Vec<String> = logins
+            .into_iter()
+            .filter(|l| self.assignable(meta, l))
+            .collect();
+        let now = iso(now_secs());
+        if let Some(i) = self
+            .rs(meta)?
+            .issues
+            .iter_mut()
+            .find(|i| i.number == issue.number)
+        {
+            for login in logins {
+                if !i.assignees.contains(&login) {
+                    i.assignees.push(login);
+                }
+            }
+            i.updated_at = now;
+        }
+        self.issue_response(meta, 201, issue.number)
+    }
+
     // ----- shared helpers -----
 
     fn actor_json(&self, login: &str) -> Value {
@@ -3030,6 +3196,11 @@ impl State {
 }
 
 // ----- free helpers -----
+
+/// The GraphQL node id of the issue with this database id.
+pub fn issue_node_id(id: u64) -> String {
+    format!("I_emu{id}")
+}
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
