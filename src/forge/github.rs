@@ -4,6 +4,12 @@
 //! limits) and `write` (never retried blindly: a creating request whose answer is lost is
 //! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
 //! retry is off, since it would re-send POSTs.
+//!
+//! GitHub as it really answers: lists are read to their last page by `Link` (variables come 30
+//! a page), and newest means highest id, not first listed; a secondary limit without
+//! `retry-after` waits a minute and then doubles; a comparison too long to compute (503) is
+//! asked the other way round; a renamed repository's 307 on a write is resent to its canonical
+//! name; and a workflow file is written only when the credentials may (`github_access`).
 
 use super::github_access::{self, TokenKind, WorkflowAccess};
 use super::github_answers::{
@@ -1626,6 +1632,35 @@ mod tests {
         )));
         assert!(!immutable(&format!("/repos/o/r/compare/{sha}...master")));
         assert!(!immutable("/repos/o/r/git/matching-refs/tags/2026.08.3"));
+    }
+
+    #[test]
+    fn the_next_page_is_read_from_githubs_link_header() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "link",
+            http::HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=2>; rel=\"next\", <https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=3>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=2")
+        );
+        headers.insert(
+            "link",
+            http::HeaderValue::from_static("<https://x/a?page=1>; rel=\"prev\""),
+        );
+        assert_eq!(next_link(&headers), None);
+        assert_eq!(
+            with_page("/repos/o/r/actions/variables?per_page=30&page=1", 2),
+            "/repos/o/r/actions/variables?per_page=30&page=2"
+        );
+        assert_eq!(
+            per_page("/repos/o/r/deployments?environment=p&per_page=100"),
+            Some(100)
+        );
+        assert_eq!(repo_of("/repos/o/r/git/refs"), Some(("o", "r")));
     }
 
     #[test]
