@@ -223,8 +223,9 @@ struct Known {
     /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
     /// transferred repositories (GitHub redirects reads, but not writes).
     canonical: HashMap<String, String>,
-    /// Whether the credentials may write workflow files, once found out.
-    workflow_access: Option<WorkflowAccess>,
+    /// An App installation's access to workflow files, and when it was asked: a permission
+    /// granted while the daemon runs is seen within `REFUSAL_MEMORY`.
+    workflow_access: Option<(WorkflowAccess, Instant)>,
 }
 
 /// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
@@ -779,13 +780,11 @@ impl GithubForge {
         })
     }
 
-    /// Whether the credentials may write the workflow file `path` of `repo`, found out once:
-    /// from the token's kind, the `X-OAuth-Scopes` GitHub sends a classic token, or the App
-    /// installation's permissions.
+    /// Whether the credentials may write the workflow file `path` of `repo`: from the token's
+    /// kind, the `X-OAuth-Scopes` GitHub sends a classic token with every answer (so a scope
+    /// granted later is seen at once), or the App installation's permissions (asked again
+    /// after a while).
     pub fn workflow_access(&self, repo: &RepoLocation, path: &str) -> ForgeResult<WorkflowAccess> {
-        if let Some(known) = self.known().workflow_access.clone() {
-            return Ok(known);
-        }
         let access = match &self.credential {
             Credential::Token(kind) => match github_access::from_token_kind(path, *kind) {
                 Some(access) => access,
@@ -802,11 +801,18 @@ impl GithubForge {
                 }
             },
             Credential::App { jwt, installation } => {
+                let remembered = self.known().workflow_access.clone();
+                if let Some((access, at)) = remembered
+                    && at.elapsed() < REFUSAL_MEMORY
+                {
+                    return Ok(access);
+                }
                 let installation = self.installation(jwt, *installation)?;
-                github_access::from_installation(path, &installation.permissions)
+                let access = github_access::from_installation(path, &installation.permissions);
+                self.known().workflow_access = Some((access.clone(), Instant::now()));
+                access
             }
         };
-        self.known().workflow_access = Some(access.clone());
         Ok(access)
     }
 

@@ -65,6 +65,22 @@ fn a_classic_token_without_the_workflow_scope_is_refused_before_anything_is_writ
 }
 
 #[test]
+fn a_scope_granted_while_the_process_runs_is_seen_at_the_next_attempt() {
+    let w = world();
+    w.github.set_scopes(&["repo"]);
+    let github = connect(&w);
+    assert!(apply_with(&w, &github, &mut Quiet).is_err());
+    // The person edits the token; the same process (a daemon) tries again.
+    w.github.set_scopes(&["repo", "workflow"]);
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
+    assert_eq!(
+        commits_since(&w.sandbox, w.start).len(),
+        1,
+        "one pin commit"
+    );
+}
+
+#[test]
 fn the_actions_token_is_named_as_such_and_nothing_is_written() {
     let w = world_as(
         ("2026.08.1", "2026.08.2"),
