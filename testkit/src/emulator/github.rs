@@ -3019,6 +3019,15 @@ impl State {
         if last <= 1 {
             return (slice, None);
         }
+        // GitHub's links name the repository by id: `/repositories/{id}/…`.
+        let segments = split_path(&req.path);
+        let path = match segments.as_slice() {
+            [repos, owner, name, rest @ ..] if repos == "repos" => match self.meta(owner, name) {
+                Some(meta) => format!("/repositories/{}/{}", meta.id, rest.join("/")),
+                None => req.path.clone(),
+            },
+            _ => req.path.clone(),
+        };
         let url = |n: usize| {
             let mut pairs: Vec<&str> = req
                 .query
@@ -3027,7 +3036,7 @@ impl State {
                 .collect();
             let page_pair = format!("page={n}");
             pairs.push(&page_pair);
-            format!("<{}{}?{}>", self.base_url, req.path, pairs.join("&"))
+            format!("<{}{}?{}>", self.base_url, path, pairs.join("&"))
         };
         let mut links = Vec::new();
         if page > 1 {
