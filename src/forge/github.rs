@@ -4,6 +4,12 @@
 //! limits) and `write` (never retried blindly: a creating request whose answer is lost is
 //! reported as `Unclear`, and the loop observes before anything is sent again). octocrab's own
 //! retry is off, since it would re-send POSTs.
+//!
+//! GitHub as it really answers: lists are read to their last page by `Link` (variables come 30
+//! a page), and newest means highest id, not first listed; a secondary limit without
+//! `retry-after` waits a minute and then doubles; a comparison too long to compute (503) is
+//! asked the other way round; a renamed repository's 307 on a write is resent to its canonical
+//! name; and a workflow file is written only when the credentials may (`github_access`).
 
 use super::github_access::{self, TokenKind, WorkflowAccess};
 pub mod board;
@@ -222,8 +228,9 @@ struct Known {
     /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
     /// transferred repositories (GitHub redirects reads, but not writes).
     canonical: HashMap<String, String>,
-    /// Whether the credentials may write workflow files, once found out.
-    workflow_access: Option<WorkflowAccess>,
+    /// An App installation's access to workflow files, and when it was asked: a permission
+    /// granted while the daemon runs is seen within `REFUSAL_MEMORY`.
+    workflow_access: Option<(WorkflowAccess, Instant)>,
 }
 
 /// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
@@ -779,13 +786,11 @@ impl GithubForge {
         })
     }
 
-    /// Whether the credentials may write the workflow file `path` of `repo`, found out once:
-    /// from the token's kind, the `X-OAuth-Scopes` GitHub sends a classic token, or the App
-    /// installation's permissions.
+    /// Whether the credentials may write the workflow file `path` of `repo`: from the token's
+    /// kind, the `X-OAuth-Scopes` GitHub sends a classic token with every answer (so a scope
+    /// granted later is seen at once), or the App installation's permissions (asked again
+    /// after a while).
     pub fn workflow_access(&self, repo: &RepoLocation, path: &str) -> ForgeResult<WorkflowAccess> {
-        if let Some(known) = self.known().workflow_access.clone() {
-            return Ok(known);
-        }
         let access = match &self.credential {
             Credential::Token(kind) => match github_access::from_token_kind(path, *kind) {
                 Some(access) => access,
@@ -802,11 +807,18 @@ impl GithubForge {
                 }
             },
             Credential::App { jwt, installation } => {
+                let remembered = self.known().workflow_access.clone();
+                if let Some((access, at)) = remembered
+                    && at.elapsed() < REFUSAL_MEMORY
+                {
+                    return Ok(access);
+                }
                 let installation = self.installation(jwt, *installation)?;
-                github_access::from_installation(path, &installation.permissions)
+                let access = github_access::from_installation(path, &installation.permissions);
+                self.known().workflow_access = Some((access.clone(), Instant::now()));
+                access
             }
         };
-        self.known().workflow_access = Some(access.clone());
         Ok(access)
     }
 
@@ -1636,6 +1648,35 @@ mod tests {
         )));
         assert!(!immutable(&format!("/repos/o/r/compare/{sha}...master")));
         assert!(!immutable("/repos/o/r/git/matching-refs/tags/2026.08.3"));
+    }
+
+    #[test]
+    fn the_next_page_is_read_from_githubs_link_header() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "link",
+            http::HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=2>; rel=\"next\", <https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=3>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/repositories/1/issues/1/comments?per_page=100&page=2")
+        );
+        headers.insert(
+            "link",
+            http::HeaderValue::from_static("<https://x/a?page=1>; rel=\"prev\""),
+        );
+        assert_eq!(next_link(&headers), None);
+        assert_eq!(
+            with_page("/repos/o/r/actions/variables?per_page=30&page=1", 2),
+            "/repos/o/r/actions/variables?per_page=30&page=2"
+        );
+        assert_eq!(
+            per_page("/repos/o/r/deployments?environment=p&per_page=100"),
+            Some(100)
+        );
+        assert_eq!(repo_of("/repos/o/r/git/refs"), Some(("o", "r")));
     }
 
     #[test]

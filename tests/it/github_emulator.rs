@@ -1717,3 +1717,31 @@ fn an_answer_unlike_githubs_description_is_reported() {
     );
     assert!(f.emu.schema_violations().is_empty());
 }
+
+#[test]
+fn new_answers_deserialize_into_octocrab_models() {
+    use octocrab::models;
+    let f = fixture();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0.c2ln";
+    let installation = to_reply(
+        agent()
+            .get(f.url("/app/installations/1"))
+            .header("Authorization", format!("Bearer {jwt}"))
+            .call()
+            .unwrap(),
+    );
+    let installation: models::Installation = serde_json::from_str(&installation.body).unwrap();
+    assert_eq!(installation.id, models::InstallationId(1));
+    let repo: models::Repository =
+        serde_json::from_str(&f.get(&format!("/repos/{REPO}")).body).unwrap();
+    assert_eq!(repo.full_name.as_deref(), Some(REPO));
+    assert!(repo.clone_url.is_some() && repo.forks_count.is_some());
+    f.send(
+        "POST",
+        &format!("/repos/{REPO}/deployments"),
+        &json!({"ref": "master", "required_contexts": []}),
+    );
+    let listed: Vec<models::repos::Deployment> =
+        serde_json::from_str(&f.get(&format!("/repos/{REPO}/deployments")).body).unwrap();
+    assert_eq!(listed.len(), 1);
+}

@@ -25,14 +25,15 @@ fn admin() -> RepoPermissions {
     }
 }
 
-/// No request but GETs reached GitHub, and the stack's history is as it was.
+/// No request but GETs (and an App's minting of its installation token) reached GitHub, and
+/// the stack's history is as it was.
 fn assert_nothing_sent_but_reads(w: &World) {
     let log = w.github.requests();
-    assert_eq!(
-        writes(&log),
-        Vec::<String>::new(),
-        "no write reaches GitHub"
-    );
+    let sent: Vec<String> = writes(&log)
+        .into_iter()
+        .filter(|w| !w.contains("/access_tokens"))
+        .collect();
+    assert_eq!(sent, Vec::<String>::new(), "no write reaches GitHub");
     assert_eq!(master(&w.sandbox), w.start);
     assert!(w.github.releases(STACK).is_empty());
     assert!(w.github.deployments(STACK).is_empty());
@@ -61,6 +62,22 @@ fn a_classic_token_without_the_workflow_scope_is_refused_before_anything_is_writ
     assert!(err.contains("its scopes: repo, read:org"), "{err}");
     assert!(err.contains("settings/tokens"), "how to grant it: {err}");
     assert_nothing_sent_but_reads(&w);
+}
+
+#[test]
+fn a_scope_granted_while_the_process_runs_is_seen_at_the_next_attempt() {
+    let w = world();
+    w.github.set_scopes(&["repo"]);
+    let github = connect(&w);
+    assert!(apply_with(&w, &github, &mut Quiet).is_err());
+    // The person edits the token; the same process (a daemon) tries again.
+    w.github.set_scopes(&["repo", "workflow"]);
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
+    assert_eq!(
+        commits_since(&w.sandbox, w.start).len(),
+        1,
+        "one pin commit"
+    );
 }
 
 #[test]
@@ -383,4 +400,56 @@ fn a_rename_found_only_by_a_write_is_resent_under_the_new_name() {
         "one pin commit"
     );
     assert_eq!(w.github.releases(renamed).len(), 1);
+}
+
+// --- A GitHub App ---------------------------------------------------------------------------
+
+/// A fresh RSA key for an App, made by the system's `openssl` (the App's JWT is signed with it;
+/// the emulator accepts any well-formed JWT, as a test stand-in for GitHub's check).
+fn app_key() -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .expect("openssl makes a test key for the App");
+    assert!(out.status.success(), "openssl genrsa failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn connect_app(w: &World) -> stackrel::forge::github::GithubForge {
+    let auth = stackrel::credentials::GithubAuth::App {
+        app_id: 1,
+        private_key: stackrel::credentials::Secret::new(app_key()),
+        installation_id: Some(testkit::emulator::github::INSTALLATION_ID),
+    };
+    stackrel::forge::github::GithubForge::connect(&w.github.url(), &auth, policy()).unwrap()
+}
+
+#[test]
+fn an_app_without_workflows_write_is_refused_before_anything_is_written() {
+    let w = world();
+    // GitHub's description allows only `write` for `workflows`: without it, it is absent.
+    w.github.set_installation_permission("workflows", None);
+    let github = connect_app(&w);
+    let err = apply_with(&w, &github, &mut Quiet).unwrap_err().to_string();
+    assert!(
+        err.contains("its installation has workflows: none"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Workflows: Read and write"),
+        "how to grant it: {err}"
+    );
+    assert_nothing_sent_but_reads(&w);
+}
+
+#[test]
+fn an_app_with_workflows_write_releases() {
+    let w = world();
+    let github = connect_app(&w);
+    assert_eq!(
+        github.workflow_access(&stack(), WORKFLOW).unwrap(),
+        WorkflowAccess::Granted
+    );
+    assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
+    assert_eq!(w.github.releases(STACK).len(), 1);
 }

@@ -624,6 +624,13 @@ impl GithubEmulator {
         lock(&self.state).diff_limit = Some(files);
     }
 
+    /// Stamps everything written through the API from now on with this second, for measuring
+    /// a release whose requests must not depend on where second boundaries fall (GitHub bumps
+    /// a deployment's `updated_at` with each status, which changes the deployments list).
+    pub fn freeze_clock(&self) {
+        lock(&self.state).frozen = Some(now_secs());
+    }
+
     /// The answers so far that GitHub's OpenAPI description says GitHub would not give.
     pub fn schema_violations(&self) -> Vec<String> {
         lock(&self.state).violations.clone()
@@ -756,6 +763,8 @@ struct State {
     diff_limit: Option<usize>,
     /// Answers that disagree with GitHub's OpenAPI description (see `crate::openapi`).
     violations: Vec<String>,
+    /// The second every timestamp the API writes carries, when frozen.
+    frozen: Option<i64>,
 }
 
 /// What kind of credential the configured token is, by GitHub's token prefixes.
@@ -806,7 +815,13 @@ impl State {
             oldest_first: false,
             diff_limit: None,
             violations: Vec::new(),
+            frozen: None,
         }
+    }
+
+    /// The timestamp of something written now (GitHub's are to the second).
+    fn stamp(&self) -> String {
+        iso(self.frozen.unwrap_or_else(now_secs))
     }
 
     fn token_kind(&self) -> TokenKind {
@@ -965,7 +980,7 @@ impl State {
         status: &str,
         conclusion: Option<&str>,
     ) -> u64 {
-        let now = iso(now_secs());
+        let now = self.stamp();
         let Some(r) = self.repo_mut(repo) else {
             return 0;
         };
@@ -1150,7 +1165,7 @@ impl State {
             let message = format!(
                 "API rate limit exceeded for {who}. If you reach out to GitHub Support for help, please include the request ID {} and timestamp {}.",
                 self.request_id(),
-                iso(now_secs())
+                self.stamp()
             );
             let response = Response::json(
                 403,
@@ -2239,7 +2254,7 @@ impl State {
             prerelease,
             make_latest,
             author: actor_login(identity).to_string(),
-            created_at: iso(now_secs()),
+            created_at: self.stamp(),
         };
         let value = self.release_json(meta, &release);
         self.rs(meta)?.releases.push(release);
@@ -2508,7 +2523,7 @@ impl State {
         let sha = resolve_commitish(&repo, &git_ref)
             .ok_or_else(|| error(422, &format!("No ref found for: {git_ref}")))?;
         let id = self.next_id();
-        let now = iso(now_secs());
+        let now = self.stamp();
         let deployment = Deployment {
             id,
             sha: sha.to_string(),
@@ -2629,7 +2644,7 @@ impl State {
             .unwrap_or_else(|| deployment.environment.clone());
         let auto_inactive = optional_bool(&body, "auto_inactive")?.unwrap_or(true);
         let status_id = self.next_id();
-        let now = iso(now_secs());
+        let now = self.stamp();
         let creator = actor_login(identity).to_string();
         let status = DeploymentStatus {
             id: status_id,
@@ -2832,7 +2847,7 @@ impl State {
         }
         self.ensure_labels(meta, &labels)?;
         let id = self.next_id();
-        let now = iso(now_secs());
+        let now = self.stamp();
         let rs = self.rs(meta)?;
         let number = rs.issues.len() as u64 + 1;
         rs.issues.push(Issue {
@@ -2881,7 +2896,7 @@ impl State {
         if let Some(labels) = &labels {
             self.ensure_labels(meta, labels)?;
         }
-        let now = iso(now_secs());
+        let now = self.stamp();
         let rs = self.rs(meta)?;
         if let Some(i) = rs.issues.iter_mut().find(|i| i.number == issue.number) {
             if let Some(title) = title {
@@ -2955,7 +2970,7 @@ impl State {
         let body = body_object(req)?;
         let text = required_str(&body, "body")?;
         let id = self.next_id();
-        let now = iso(now_secs());
+        let now = self.stamp();
         let comment = IssueComment {
             id,
             body: text,
@@ -3000,7 +3015,7 @@ impl State {
         let (number, mut comment) = self.find_comment(meta, id)?;
         let body = body_object(req)?;
         comment.body = required_str(&body, "body")?;
-        comment.updated_at = iso(now_secs());
+        comment.updated_at = self.stamp();
         if let Some(c) = self
             .rs(meta)?
             .issues
@@ -3061,7 +3076,7 @@ impl State {
             ));
         }
         self.ensure_labels(meta, &names)?;
-        let now = iso(now_secs());
+        let now = self.stamp();
         if let Some(i) = self
             .rs(meta)?
             .issues
@@ -3170,6 +3185,15 @@ impl State {
         if last <= 1 {
             return (slice, None);
         }
+        // GitHub's links name the repository by id: `/repositories/{id}/…`.
+        let segments = split_path(&req.path);
+        let path = match segments.as_slice() {
+            [repos, owner, name, rest @ ..] if repos == "repos" => match self.meta(owner, name) {
+                Some(meta) => format!("/repositories/{}/{}", meta.id, rest.join("/")),
+                None => req.path.clone(),
+            },
+            _ => req.path.clone(),
+        };
         let url = |n: usize| {
             let mut pairs: Vec<&str> = req
                 .query
@@ -3178,7 +3202,7 @@ impl State {
                 .collect();
             let page_pair = format!("page={n}");
             pairs.push(&page_pair);
-            format!("<{}{}?{}>", self.base_url, req.path, pairs.join("&"))
+            format!("<{}{}?{}>", self.base_url, path, pairs.join("&"))
         };
         let mut links = Vec::new();
         if page > 1 {
