@@ -17,6 +17,10 @@ pub enum TreeError {
     },
     #[error("{dir} is not inside a git repository")]
     NotARepository { dir: PathBuf },
+    #[error("{dir} does not exist")]
+    NoSuchDirectory { dir: PathBuf },
+    #[error("{dir} is not a directory")]
+    NotADirectory { dir: PathBuf },
     #[error("`{rev}` does not name a commit in {repo}: {message}")]
     BadRevision {
         rev: String,
@@ -32,6 +36,9 @@ impl TreeError {
     pub fn help(&self) -> String {
         match self {
             TreeError::Io { .. } => "check the path given with --repo and its permissions".into(),
+            TreeError::NoSuchDirectory { .. } | TreeError::NotADirectory { .. } => {
+                "pass --repo the desired-state repository's checkout (the directory holding stackrel.toml)".into()
+            }
             TreeError::NotARepository { .. } => {
                 "run inside the desired-state repository's checkout, or pass --repo DIR; `git init` makes one".into()
             }
@@ -43,8 +50,23 @@ impl TreeError {
     }
 }
 
+/// Said as it is: a mistyped --repo is neither "not inside a git repository" nor a repository
+/// without `stackrel.toml`.
+fn existing_dir(dir: &Path) -> Result<(), TreeError> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(TreeError::NoSuchDirectory {
+            dir: dir.to_path_buf(),
+        }),
+        Ok(meta) if !meta.is_dir() => Err(TreeError::NotADirectory {
+            dir: dir.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the files under `root` as they are on disk, committed or not.
 pub fn read_worktree(root: &Path) -> Result<Vec<InputFile>, TreeError> {
+    existing_dir(root)?;
     let mut files = Vec::new();
     let config = root.join(CONFIG_FILE);
     if config.exists() {
@@ -109,6 +131,7 @@ pub struct DesiredRepo {
 impl DesiredRepo {
     /// Finds the git repository containing `dir`; `dir` is the desired-state root.
     pub fn open(dir: &Path) -> Result<DesiredRepo, TreeError> {
+        existing_dir(dir)?;
         let repo = git2::Repository::discover(dir).map_err(|_| TreeError::NotARepository {
             dir: dir.to_path_buf(),
         })?;

@@ -297,6 +297,31 @@ fn plan_on_an_invalid_committed_desired_state_exits_1_and_prints_the_diagnostics
         "the diagnostic names the key:\n{text}"
     );
     assert!(text.contains("invalid"), "{text}");
+    assert!(
+        text.contains("`stackrel validate --rev HEAD`"),
+        "the help names the revision, not a placeholder:\n{text}"
+    );
+    assert!(!text.contains("{rev}"), "{text}");
+}
+
+#[test]
+fn a_repo_that_does_not_exist_is_called_missing_not_outside_a_git_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let missing = missing.to_str().unwrap();
+    for command in [
+        &["--repo", missing, "validate"][..],
+        &["--repo", missing, "plan"],
+    ] {
+        let output = stackrel(dir.path(), command);
+        assert_exit(&output, 1);
+        let text = both(&output);
+        assert!(
+            text.contains(&format!("{missing} does not exist")),
+            "{text}"
+        );
+        assert!(!text.contains("not inside a git repository"), "{text}");
+    }
 }
 
 #[test]
