@@ -50,6 +50,31 @@ impl TreeError {
     }
 }
 
+/// How a working tree's desired-state files differ from a commit's: `path (how)`, sorted.
+pub fn differences(worktree: &[InputFile], committed: &[InputFile]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let map = |files: &[InputFile]| -> BTreeMap<String, Vec<u8>> {
+        files
+            .iter()
+            .map(|f| (f.path.clone(), f.bytes.clone()))
+            .collect()
+    };
+    let (work, commit) = (map(worktree), map(committed));
+    let mut changed = Vec::new();
+    for (path, bytes) in &work {
+        match commit.get(path) {
+            None => changed.push(format!("{path} (not committed)")),
+            Some(committed) if committed != bytes => changed.push(format!("{path} (modified)")),
+            Some(_) => {}
+        }
+    }
+    for path in commit.keys().filter(|p| !work.contains_key(*p)) {
+        changed.push(format!("{path} (deleted, still committed)"));
+    }
+    changed.sort();
+    changed
+}
+
 /// Said as it is: a mistyped --repo is neither "not inside a git repository" nor a repository
 /// without `stackrel.toml`.
 fn existing_dir(dir: &Path) -> Result<(), TreeError> {
@@ -257,4 +282,31 @@ fn read_blob(odb: &git2::Odb<'_>, id: git2::Oid, path: String) -> Result<InputFi
         path,
         bytes: object.data().to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> InputFile {
+        InputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn new_modified_and_deleted_files_are_named() {
+        let committed = [file("stackrel.toml", "a"), file("releases/1.toml", "x")];
+        let worktree = [file("stackrel.toml", "b"), file("releases/2.toml", "y")];
+        assert_eq!(
+            differences(&worktree, &committed),
+            vec![
+                "releases/1.toml (deleted, still committed)",
+                "releases/2.toml (not committed)",
+                "stackrel.toml (modified)",
+            ]
+        );
+        assert!(differences(&committed, &committed).is_empty());
+    }
 }

@@ -340,3 +340,28 @@ fn plan_reads_the_committed_desired_state_not_uncommitted_edits() {
         stdout(&output)
     );
 }
+
+#[test]
+fn validate_of_a_working_tree_that_differs_from_head_says_plan_converges_the_commit() {
+    let (_dir, sandbox) = sandbox();
+    let release = sandbox.desired.join("releases/2026.08.4.toml");
+    std::fs::write(
+        &release,
+        release_text("2026.08.1", "2026.08.2", "Not yet committed"),
+    )
+    .unwrap();
+    let output = stackrel(&sandbox.desired, &["validate"]);
+    assert_exit(&output, 0);
+    let text = both(&output);
+    assert!(text.contains("the newest is 2026.08.4"), "{text}");
+    assert!(
+        text.contains("this is the working tree, not HEAD")
+            && text.contains("releases/2026.08.4.toml (not committed)")
+            && text.contains("validate --rev HEAD"),
+        "{text}"
+    );
+
+    std::fs::remove_file(&release).unwrap();
+    let text = both(&stackrel(&sandbox.desired, &["validate"]));
+    assert!(!text.contains("working tree"), "in step with HEAD: {text}");
+}
