@@ -365,3 +365,26 @@ fn validate_of_a_working_tree_that_differs_from_head_says_plan_converges_the_com
     let text = both(&stackrel(&sandbox.desired, &["validate"]));
     assert!(!text.contains("working tree"), "in step with HEAD: {text}");
 }
+
+#[test]
+fn a_branch_that_does_not_exist_is_reported_naming_the_component_and_its_field() {
+    let (_dir, sandbox) = sandbox();
+    let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
+    let broken = config.replacen("branch = \"production\"", "branch = \"prodution\"", 1);
+    assert_ne!(
+        broken, config,
+        "the sandbox's config names a production branch"
+    );
+    sandbox
+        .commit_desired(&[("stackrel.toml", broken.as_str())], "Typo in a branch")
+        .unwrap();
+    let output = stackrel(&sandbox.desired, &["plan"]);
+    assert_exit(&output, 1);
+    // miette wraps long lines: read the report as one line.
+    let text = both(&output).replace("\n  │ ", " ");
+    assert!(
+        text.contains("branch prodution of component `backend`")
+            && text.contains("branch = \"prodution\" in [components.backend] of stackrel.toml"),
+        "{text}"
+    );
+}
