@@ -258,7 +258,7 @@ mod tests {
         let stop = std::future::pending::<()>();
         tokio::spawn(super::super::listener::serve(
             listener,
-            router(shared),
+            router(shared, Routes::All),
             stop,
         ));
         let request = format!(
