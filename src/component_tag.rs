@@ -69,6 +69,18 @@ impl TagRule {
         }
     }
 
+    /// The configured tag_pattern, as written, when the rule is one.
+    pub fn pattern(&self) -> Option<&str> {
+        match self {
+            TagRule::Pattern(re) => Some(
+                re.as_str()
+                    .trim_start_matches("^(?:")
+                    .trim_end_matches(")$"),
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether a tag is one of this rule's, without saying why not.
     pub fn matches(&self, tag: &str) -> bool {
         self.check(tag).is_ok()

@@ -180,6 +180,19 @@ pub fn parse_release(
     (release, diagnostics)
 }
 
+/// How to write a component's version: by its `tag_pattern` when it has one, else CalVer.
+fn version_help(component: &str, tag_pattern: Option<&str>) -> String {
+    match tag_pattern {
+        Some(pattern) => format!(
+            "use a {component} image tag matching its tag_pattern `{}` in [components.{component}]",
+            crate::diagnostic::name(pattern)
+        ),
+        None => format!(
+            "use the {component} image tag to release, e.g. \"2026.08.1\"; a different scheme needs `tag_pattern` in [components.{component}]"
+        ),
+    }
+}
+
 /// The stack version the file's name declares.
 fn file_version(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> Option<CalVer> {
     let message = match version_from_path(&source.path) {
@@ -333,9 +346,7 @@ impl Fields<'_> {
                         format!("\"{text}\" is not a valid {component} version: {why}"),
                     )
                     .at(value.span(), "invalid version")
-                    .help(format!(
-                        "use the {component} image tag to release, e.g. \"2026.08.1\"; a different scheme needs `tag_pattern` in [components.{component}]"
-                    )),
+                    .help(version_help(component, rule.pattern())),
             ),
         }
     }

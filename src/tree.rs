@@ -17,6 +17,10 @@ pub enum TreeError {
     },
     #[error("{dir} is not inside a git repository")]
     NotARepository { dir: PathBuf },
+    #[error("{dir} does not exist")]
+    NoSuchDirectory { dir: PathBuf },
+    #[error("{dir} is not a directory")]
+    NotADirectory { dir: PathBuf },
     #[error("`{rev}` does not name a commit in {repo}: {message}")]
     BadRevision {
         rev: String,
@@ -32,6 +36,9 @@ impl TreeError {
     pub fn help(&self) -> String {
         match self {
             TreeError::Io { .. } => "check the path given with --repo and its permissions".into(),
+            TreeError::NoSuchDirectory { .. } | TreeError::NotADirectory { .. } => {
+                "pass --repo the desired-state repository's checkout (the directory holding stackrel.toml)".into()
+            }
             TreeError::NotARepository { .. } => {
                 "run inside the desired-state repository's checkout, or pass --repo DIR; `git init` makes one".into()
             }
@@ -43,8 +50,48 @@ impl TreeError {
     }
 }
 
+/// How a working tree's desired-state files differ from a commit's: `path (how)`, sorted.
+pub fn differences(worktree: &[InputFile], committed: &[InputFile]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let map = |files: &[InputFile]| -> BTreeMap<String, Vec<u8>> {
+        files
+            .iter()
+            .map(|f| (f.path.clone(), f.bytes.clone()))
+            .collect()
+    };
+    let (work, commit) = (map(worktree), map(committed));
+    let mut changed = Vec::new();
+    for (path, bytes) in &work {
+        match commit.get(path) {
+            None => changed.push(format!("{path} (not committed)")),
+            Some(committed) if committed != bytes => changed.push(format!("{path} (modified)")),
+            Some(_) => {}
+        }
+    }
+    for path in commit.keys().filter(|p| !work.contains_key(*p)) {
+        changed.push(format!("{path} (deleted, still committed)"));
+    }
+    changed.sort();
+    changed
+}
+
+/// Said as it is: a mistyped --repo is neither "not inside a git repository" nor a repository
+/// without `stackrel.toml`.
+fn existing_dir(dir: &Path) -> Result<(), TreeError> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(TreeError::NoSuchDirectory {
+            dir: dir.to_path_buf(),
+        }),
+        Ok(meta) if !meta.is_dir() => Err(TreeError::NotADirectory {
+            dir: dir.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the files under `root` as they are on disk, committed or not.
 pub fn read_worktree(root: &Path) -> Result<Vec<InputFile>, TreeError> {
+    existing_dir(root)?;
     let mut files = Vec::new();
     let config = root.join(CONFIG_FILE);
     if config.exists() {
@@ -109,6 +156,7 @@ pub struct DesiredRepo {
 impl DesiredRepo {
     /// Finds the git repository containing `dir`; `dir` is the desired-state root.
     pub fn open(dir: &Path) -> Result<DesiredRepo, TreeError> {
+        existing_dir(dir)?;
         let repo = git2::Repository::discover(dir).map_err(|_| TreeError::NotARepository {
             dir: dir.to_path_buf(),
         })?;
@@ -234,4 +282,31 @@ fn read_blob(odb: &git2::Odb<'_>, id: git2::Oid, path: String) -> Result<InputFi
         path,
         bytes: object.data().to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> InputFile {
+        InputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn new_modified_and_deleted_files_are_named() {
+        let committed = [file("stackrel.toml", "a"), file("releases/1.toml", "x")];
+        let worktree = [file("stackrel.toml", "b"), file("releases/2.toml", "y")];
+        assert_eq!(
+            differences(&worktree, &committed),
+            vec![
+                "releases/1.toml (deleted, still committed)",
+                "releases/2.toml (not committed)",
+                "stackrel.toml (modified)",
+            ]
+        );
+        assert!(differences(&committed, &committed).is_empty());
+    }
 }

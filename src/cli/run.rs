@@ -20,9 +20,14 @@ pub enum LogFormat {
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Address for /healthz, /readyz, /metrics, /api/status, / and POST /webhooks/github.
+    /// Address for /healthz, /readyz, /metrics, /api/status, / and (without --listen-webhook)
+    /// POST /webhooks/github.
     #[arg(long, default_value = "127.0.0.1:9090")]
     listen: String,
+    /// A separate address serving only POST /webhooks/github (and /healthz): the one port to
+    /// expose to GitHub, keeping the status page, /api/status and /metrics off it.
+    #[arg(long, value_name = "ADDR")]
+    listen_webhook: Option<String>,
     /// Log format on standard error.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -168,6 +173,7 @@ pub fn run(repo: &Path, args: RunArgs) -> miette::Result<ExitCode> {
     let options = DaemonOptions {
         source,
         listen: args.listen.clone(),
+        listen_webhook: args.listen_webhook.clone(),
         webhook_secret,
         timing: Timing::default(),
         debounce: Duration::from_millis(100),
@@ -190,7 +196,12 @@ async fn serve(options: DaemonOptions) -> miette::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    tracing::info!(listen = %daemon.addr, "stackrel is running");
+    match daemon.webhook_addr {
+        Some(webhook) => {
+            tracing::info!(listen = %daemon.addr, listen_webhook = %webhook, "stackrel is running")
+        }
+        None => tracing::info!(listen = %daemon.addr, "stackrel is running"),
+    }
     signals.wait().await;
     tracing::info!("shutting down after the step in flight");
     daemon.shutdown().await;

@@ -39,8 +39,9 @@ pub fn load(repo: &Path, rev: &str) -> Result<Loaded, Report> {
         _ => {
             print_diagnostics(&state.diagnostics, Format::Human, repo, "");
             Err(miette!(
-                help =
-                    "fix the problems above and commit; `stackrel validate --rev {rev}` lists them",
+                help = format!(
+                    "fix the problems above and commit; `stackrel validate --rev {rev}` lists them"
+                ),
                 "the desired state at {rev} ({short}) is invalid, so nothing converges"
             ))
         }

@@ -3,7 +3,7 @@
 use super::output::{count_summary, plural, print_diagnostics, tree_error};
 use clap::Args;
 use stackrel::diagnostic::Format;
-use stackrel::tree::{DesiredRepo, read_worktree};
+use stackrel::tree::{DesiredRepo, differences, read_worktree};
 use stackrel::validate::validate;
 use std::path::Path;
 use std::process::ExitCode;
@@ -51,10 +51,38 @@ pub fn run(repo: &Path, args: ValidateArgs) -> miette::Result<ExitCode> {
             plural(files.len(), "file")
         )
     };
+    let summary = match &args.rev {
+        None => summary + &uncommitted_note(repo, &files),
+        Some(_) => summary,
+    };
     print_diagnostics(&state.diagnostics, args.format, repo, &summary);
     Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// When the working tree validated is not what is committed, says so: `plan`, `apply` and `run`
+/// converge the commit, never the working tree.
+fn uncommitted_note(repo: &Path, worktree: &[stackrel::validate::InputFile]) -> String {
+    let Ok(desired) = DesiredRepo::open(repo) else {
+        return String::new();
+    };
+    let Ok(commit) = desired.commit("HEAD") else {
+        return String::new();
+    };
+    let Ok(committed) = desired.read_commit(&commit) else {
+        return String::new();
+    };
+    let changed = differences(worktree, &committed);
+    if changed.is_empty() {
+        return String::new();
+    }
+    let short: String = commit.id().to_string().chars().take(7).collect();
+    format!(
+        "\nnote: this is the working tree, not HEAD ({short}), which is what plan, apply and run converge; it differs in {}: {}; commit, or run `stackrel validate --rev HEAD` to judge what will converge",
+        plural(changed.len(), "file"),
+        changed.join(", ")
+    )
 }

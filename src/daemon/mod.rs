@@ -30,6 +30,9 @@ const HTTP_DRAIN: Duration = Duration::from_secs(5);
 pub struct DaemonOptions {
     pub source: Source,
     pub listen: String,
+    /// A port of its own for the webhook (the one to expose to GitHub); `listen` then serves
+    /// everything else.
+    pub listen_webhook: Option<String>,
     pub webhook_secret: Option<Secret>,
     pub timing: Timing,
     /// How long a burst of file changes may last before it counts as one change.
@@ -55,11 +58,12 @@ pub enum StartError {
 /// A running daemon. `shutdown` stops it between steps and waits for the worker.
 pub struct Daemon {
     pub addr: SocketAddr,
+    pub webhook_addr: Option<SocketAddr>,
     pub triggers: Arc<Triggers>,
     pub state: Arc<Mutex<DaemonState>>,
     worker: JoinHandle<()>,
-    server: JoinHandle<()>,
-    stop_server: tokio::sync::oneshot::Sender<()>,
+    servers: Vec<JoinHandle<()>>,
+    stop_server: tokio::sync::watch::Sender<bool>,
     _watcher: Arc<Mutex<Option<ChangeWatcher>>>,
 }
 
@@ -70,31 +74,37 @@ impl Daemon {
         let state = Arc::new(Mutex::new(DaemonState::new()));
         let metrics = Arc::new(Metrics::new());
         let watcher = watch(&options, &triggers).await?;
-        let listener = tokio::net::TcpListener::bind(&options.listen)
-            .await
-            .map_err(|source| StartError::Listen {
-                listen: options.listen.clone(),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Listen {
-            listen: options.listen.clone(),
-            source,
-        })?;
-        let router = server::router(Arc::new(Shared {
+        let listener = bind(&options.listen).await?;
+        let public = match &options.listen_webhook {
+            Some(listen) => Some(bind(listen).await?),
+            None => None,
+        };
+        let shared = Arc::new(Shared {
             state: state.clone(),
             metrics: metrics.clone(),
             triggers: triggers.clone(),
             webhook_secret: options.webhook_secret,
             branch: options.source.branch().map(String::from),
             bodies: Arc::default(),
-        }));
-        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            listener::serve(listener, router, async {
-                let _ = stopped.await;
-            })
-            .await;
         });
+        let (stop_server, stopped) = tokio::sync::watch::channel(false);
+        let serve = |(listener, _): (tokio::net::TcpListener, SocketAddr), routes| {
+            let mut stopped = stopped.clone();
+            let router = server::router(shared.clone(), routes);
+            tokio::spawn(listener::serve(listener, router, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        };
+        let addr = listener.1;
+        let webhook_addr = public.as_ref().map(|(_, addr)| *addr);
+        let mut servers = Vec::new();
+        match public {
+            Some(public) => {
+                servers.push(serve(listener, server::Routes::Private));
+                servers.push(serve(public, server::Routes::Public));
+            }
+            None => servers.push(serve(listener, server::Routes::All)),
+        }
         let worker = Worker::new(
             options.source,
             triggers.clone(),
@@ -105,10 +115,11 @@ impl Daemon {
         let worker = tokio::spawn(worker.run());
         Ok(Daemon {
             addr,
+            webhook_addr,
             triggers,
             state,
             worker,
-            server,
+            servers,
             stop_server,
             _watcher: watcher,
         })
@@ -118,11 +129,31 @@ impl Daemon {
     pub async fn shutdown(self) {
         self.triggers.shutdown();
         let _ = self.worker.await;
-        let _ = self.stop_server.send(());
-        if tokio::time::timeout(HTTP_DRAIN, self.server).await.is_err() {
+        let _ = self.stop_server.send(true);
+        let servers = futures_join(self.servers);
+        if tokio::time::timeout(HTTP_DRAIN, servers).await.is_err() {
             tracing::warn!("HTTP connections still open after {HTTP_DRAIN:?}; closing them");
         }
     }
+}
+
+async fn futures_join(servers: Vec<JoinHandle<()>>) {
+    for server in servers {
+        let _ = server.await;
+    }
+}
+
+/// Binds one of the daemon's ports.
+async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let failed = |source| StartError::Listen {
+        listen: listen.to_string(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(failed)?;
+    let addr = listener.local_addr().map_err(failed)?;
+    Ok((listener, addr))
 }
 
 /// Watches a checkout, when asked to. The watcher re-targets itself on each change (git-sync

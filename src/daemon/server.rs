@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use std::sync::{Arc, Mutex};
 
 /// What the handlers share.
@@ -32,18 +32,45 @@ pub struct Shared {
 
 type AppState = State<Arc<Shared>>;
 
-/// Every route; a known path asked with the wrong method answers 405 with `Allow`.
-pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz).fallback(wrong_method))
-        .route("/readyz", get(readyz).fallback(wrong_method))
-        .route("/metrics", get(metrics).fallback(wrong_method))
-        .route("/api/status", get(status).fallback(wrong_method))
-        .route("/", get(status_page).fallback(wrong_method))
-        .route("/webhooks/github", post(webhook).fallback(post_only))
+/// What a port serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    /// Everything: health, metrics, status, the page and the webhook.
+    All,
+    /// Everything but the webhook, which has a port of its own.
+    Private,
+    /// Only the webhook (and `/healthz`, for a load balancer's check): the port that faces
+    /// GitHub, and with it the internet.
+    Public,
+}
+
+/// The routes of one port; a known path asked with the wrong method answers 405 with `Allow`.
+pub fn router(shared: Arc<Shared>, routes: Routes) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz).fallback(wrong_method));
+    if routes != Routes::Public {
+        router = router
+            .route("/readyz", get(readyz).fallback(wrong_method))
+            .route("/metrics", get(metrics).fallback(wrong_method))
+            .route("/api/status", get(status).fallback(wrong_method))
+            .route("/", get(status_page).fallback(wrong_method));
+    }
+    router = match routes {
+        Routes::All | Routes::Public => {
+            router.route("/webhooks/github", post(webhook).fallback(post_only))
+        }
+        Routes::Private => router.route("/webhooks/github", any(elsewhere)),
+    };
+    router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
+}
+
+async fn elsewhere() -> Response {
+    text(
+        StatusCode::NOT_FOUND,
+        "webhooks are served on the --listen-webhook port\n",
+    )
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -231,7 +258,7 @@ mod tests {
         let stop = std::future::pending::<()>();
         tokio::spawn(super::super::listener::serve(
             listener,
-            router(shared),
+            router(shared, Routes::All),
             stop,
         ));
         let request = format!(

@@ -184,7 +184,9 @@ pub fn observe(
     let mut components = BTreeMap::new();
     for (name, component) in &config.components {
         let tag = release.components.get(name).cloned().unwrap_or_default();
-        components.insert(name.clone(), observe_component(forge, component, tag)?);
+        let observed = observe_component(forge, component, tag)
+            .map_err(|e| in_component(e, name, component))?;
+        components.insert(name.clone(), observed);
     }
     let stack = observe_stack(config, release, forge)?;
     let deploy = evidence::observe_deploy(config, release, declared, &stack, backends)?;
@@ -206,6 +208,24 @@ pub fn observe(
 }
 
 /// One component's tag: where it points, whether its branch holds it, its CI.
+/// Names the component and the `stackrel.toml` fields behind a missing branch or repository:
+/// "branch prodution not found" alone leaves a person to guess which of several it was.
+fn in_component(error: ForgeError, name: &str, component: &Component) -> ForgeError {
+    let ForgeError::NotFound { what } = error else {
+        return error;
+    };
+    let field = if what.starts_with("branch ") {
+        format!("branch = \"{}\"", component.branch)
+    } else {
+        format!("repo = \"{}\"", component.repo)
+    };
+    ForgeError::NotFound {
+        what: format!(
+            "{what} of component `{name}` ({field} in [components.{name}] of stackrel.toml)"
+        ),
+    }
+}
+
 fn observe_component(
     forge: &dyn Forge,
     component: &Component,

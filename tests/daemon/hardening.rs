@@ -263,3 +263,39 @@ fn head_requests_answer_like_get_without_a_body() {
         assert!(body.is_empty(), "HEAD {path} has no body: {body:?}");
     }
 }
+
+#[test]
+fn with_listen_webhook_the_public_port_serves_only_the_webhook_and_the_other_port_the_rest() {
+    let (_dir, sandbox) = sandbox();
+    let public = testkit::http::free_port();
+    let listen_webhook = format!("127.0.0.1:{public}");
+    let mut daemon = Daemon::spawn(&sandbox, &["--listen-webhook", &listen_webhook]);
+    daemon.wait_ready();
+
+    let push = PUSH.as_bytes();
+    let signed = stackrel::webhook::sign(SECRET.as_bytes(), push);
+    let headers = [
+        ("X-GitHub-Event", "push"),
+        ("X-Hub-Signature-256", signed.as_str()),
+    ];
+    let reply = testkit::http::http(public, "POST", "/webhooks/github", &headers, push);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(
+        testkit::http::http(public, "GET", "/healthz", &[], b"").status,
+        200
+    );
+    for path in ["/", "/api/status", "/metrics", "/readyz"] {
+        let reply = testkit::http::http(public, "GET", path, &[], b"");
+        assert_eq!(
+            reply.status, 404,
+            "{path} on the public port: {}",
+            reply.body
+        );
+    }
+
+    assert_eq!(daemon.get("/api/status").status, 200);
+    assert_eq!(daemon.get("/metrics").status, 200);
+    let reply = daemon.webhook("push", PUSH, &signed);
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    assert!(reply.body.contains("--listen-webhook"), "{}", reply.body);
+}

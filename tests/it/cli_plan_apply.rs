@@ -297,6 +297,31 @@ fn plan_on_an_invalid_committed_desired_state_exits_1_and_prints_the_diagnostics
         "the diagnostic names the key:\n{text}"
     );
     assert!(text.contains("invalid"), "{text}");
+    assert!(
+        text.contains("`stackrel validate --rev HEAD`"),
+        "the help names the revision, not a placeholder:\n{text}"
+    );
+    assert!(!text.contains("{rev}"), "{text}");
+}
+
+#[test]
+fn a_repo_that_does_not_exist_is_called_missing_not_outside_a_git_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let missing = missing.to_str().unwrap();
+    for command in [
+        &["--repo", missing, "validate"][..],
+        &["--repo", missing, "plan"],
+    ] {
+        let output = stackrel(dir.path(), command);
+        assert_exit(&output, 1);
+        let text = both(&output);
+        assert!(
+            text.contains(&format!("{missing} does not exist")),
+            "{text}"
+        );
+        assert!(!text.contains("not inside a git repository"), "{text}");
+    }
 }
 
 #[test]
@@ -313,5 +338,53 @@ fn plan_reads_the_committed_desired_state_not_uncommitted_edits() {
         stdout(&output).contains("release 2026.08.2"),
         "{}",
         stdout(&output)
+    );
+}
+
+#[test]
+fn validate_of_a_working_tree_that_differs_from_head_says_plan_converges_the_commit() {
+    let (_dir, sandbox) = sandbox();
+    let release = sandbox.desired.join("releases/2026.08.4.toml");
+    std::fs::write(
+        &release,
+        release_text("2026.08.1", "2026.08.2", "Not yet committed"),
+    )
+    .unwrap();
+    let output = stackrel(&sandbox.desired, &["validate"]);
+    assert_exit(&output, 0);
+    let text = both(&output);
+    assert!(text.contains("the newest is 2026.08.4"), "{text}");
+    assert!(
+        text.contains("this is the working tree, not HEAD")
+            && text.contains("releases/2026.08.4.toml (not committed)")
+            && text.contains("validate --rev HEAD"),
+        "{text}"
+    );
+
+    std::fs::remove_file(&release).unwrap();
+    let text = both(&stackrel(&sandbox.desired, &["validate"]));
+    assert!(!text.contains("working tree"), "in step with HEAD: {text}");
+}
+
+#[test]
+fn a_branch_that_does_not_exist_is_reported_naming_the_component_and_its_field() {
+    let (_dir, sandbox) = sandbox();
+    let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
+    let broken = config.replacen("branch = \"production\"", "branch = \"prodution\"", 1);
+    assert_ne!(
+        broken, config,
+        "the sandbox's config names a production branch"
+    );
+    sandbox
+        .commit_desired(&[("stackrel.toml", broken.as_str())], "Typo in a branch")
+        .unwrap();
+    let output = stackrel(&sandbox.desired, &["plan"]);
+    assert_exit(&output, 1);
+    // miette wraps long lines: read the report as one line.
+    let text = both(&output).replace("\n  │ ", " ");
+    assert!(
+        text.contains("branch prodution of component `backend`")
+            && text.contains("branch = \"prodution\" in [components.backend] of stackrel.toml"),
+        "{text}"
     );
 }

@@ -688,6 +688,12 @@ fn component_version_failing_its_tag_pattern_is_refused_naming_the_pattern() {
     let d = the_only(&state, COMPONENT_VERSION);
     assert_at(&d, Severity::Error, NEWEST, 1, 11);
     assert_message_contains(&d, "tag_pattern `\\d{4}\\.\\d{2}\\.\\d+`");
+    // The pattern is set: the help points at it rather than suggesting one.
+    assert_help_contains(&d, "matching its tag_pattern `\\d{4}\\.\\d{2}\\.\\d+`");
+    assert!(
+        !d.help.as_deref().unwrap().contains("needs `tag_pattern`"),
+        "{d:?}"
+    );
 }
 
 #[test]
