@@ -333,6 +333,209 @@ mod tests {
         );
     }
 
+    /// A desk that answers from fixed facts and records what was asked of it.
+    #[derive(Default)]
+    struct FakeDesk {
+        open: std::cell::RefCell<Option<Issue>>,
+        create_is_unclear_but_happens: bool,
+        item: Option<BoardItem>,
+        calls: std::cell::RefCell<Vec<String>>,
+    }
+
+    fn issue(body: &str) -> Issue {
+        Issue {
+            reference: TicketRef {
+                owner: "m2ms".into(),
+                repo: "fragalysis-frontend".into(),
+                number: 7,
+            },
+            node_id: "I_7".into(),
+            body: body.into(),
+            assignees: vec!["alice".into()],
+        }
+    }
+
+    impl FakeDesk {
+        fn called(&self, what: &str) {
+            self.calls.borrow_mut().push(what.to_string());
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.borrow().clone()
+        }
+    }
+
+    impl TicketDesk for FakeDesk {
+        fn issue(&self, _: &TicketRef) -> ForgeResult<Option<Issue>> {
+            self.called("issue");
+            Ok(Some(issue("")))
+        }
+        fn open_issue_titled(&self, _: &GithubRepo, _: &str) -> ForgeResult<Option<Issue>> {
+            self.called("find");
+            Ok(self.open.borrow().clone())
+        }
+        fn create_issue(
+            &self,
+            _: &GithubRepo,
+            _: &str,
+            body: &str,
+            _: &[String],
+        ) -> ForgeResult<Issue> {
+            self.called("create");
+            if self.create_is_unclear_but_happens {
+                *self.open.borrow_mut() = Some(issue(body));
+                return Err(ForgeError::Unclear("POST /issues".into()));
+            }
+            Err(ForgeError::Unclear("POST /issues".into()))
+        }
+        fn edit_body(&self, _: &TicketRef, _: &str) -> ForgeResult<()> {
+            self.called("edit body");
+            Ok(())
+        }
+        fn assign(&self, _: &TicketRef, logins: &[String]) -> ForgeResult<()> {
+            self.called(&format!("assign {}", logins.join(",")));
+            Ok(())
+        }
+        fn comment(&self, _: &TicketRef, _: &str, _: &str, _: Option<&str>) -> ForgeResult<()> {
+            self.called("comment");
+            Ok(())
+        }
+        fn board(&self, _: &ProjectBoard) -> ForgeResult<BoardIds> {
+            Ok(BoardIds {
+                project: "P".into(),
+                field: "F".into(),
+                option: "push".into(),
+            })
+        }
+        fn board_item(
+            &self,
+            _: &Issue,
+            _: &ProjectBoard,
+            _: &BoardIds,
+        ) -> ForgeResult<Option<BoardItem>> {
+            Ok(self.item.clone())
+        }
+        fn add_to_board(&self, _: &Issue, _: &BoardIds) -> ForgeResult<String> {
+            self.called("add");
+            Ok("item".into())
+        }
+        fn set_column(&self, _: &Issue, item: &str, _: &BoardIds) -> ForgeResult<()> {
+            self.called(&format!("move {item}"));
+            Ok(())
+        }
+    }
+
+    fn settings(create: bool, board: bool) -> TicketSettings {
+        TicketSettings {
+            label: Some("fragalysis-stack".into()),
+            repo: Some(GithubRepo {
+                owner: "m2ms".into(),
+                name: "fragalysis-frontend".into(),
+            }),
+            create,
+            assignees: vec!["alice".into(), "bob".into()],
+            project: board.then(|| ProjectBoard {
+                owner: "m2ms".into(),
+                number: 2,
+                field: "Status".into(),
+                column: "push to production".into(),
+            }),
+        }
+    }
+
+    fn run(
+        desk: &FakeDesk,
+        release: &Release,
+        settings: &TicketSettings,
+    ) -> ForgeResult<Option<TicketRef>> {
+        keep(
+            desk,
+            &TicketReport {
+                release,
+                settings,
+                summary: "summary",
+                state: "live",
+            },
+        )
+    }
+
+    #[test]
+    fn a_named_ticket_without_assignees_or_board_is_commented_on_unread() {
+        let desk = FakeDesk::default();
+        let mut release = release();
+        release.ticket = Some("xchem/fragalysis-stack#3".parse().unwrap());
+        let mut plain = settings(false, false);
+        plain.assignees.clear();
+        assert!(run(&desk, &release, &plain).unwrap().is_some());
+        assert_eq!(desk.calls(), ["comment"]);
+    }
+
+    #[test]
+    fn an_unclear_create_is_settled_by_looking_for_the_title_again() {
+        let desk = FakeDesk {
+            create_is_unclear_but_happens: true,
+            ..FakeDesk::default()
+        };
+        let found = run(&desk, &release(), &settings(true, false)).unwrap();
+        assert_eq!(found.map(|t| t.number), Some(7));
+        assert_eq!(
+            desk.calls(),
+            ["find", "create", "find", "assign bob", "comment"]
+        );
+    }
+
+    #[test]
+    fn an_unclear_create_that_did_not_happen_stays_unclear_and_is_not_resent() {
+        let desk = FakeDesk::default();
+        let error = run(&desk, &release(), &settings(true, false)).unwrap_err();
+        assert!(matches!(error, ForgeError::Unclear(_)), "{error:?}");
+        assert_eq!(desk.calls(), ["find", "create", "find"]);
+    }
+
+    #[test]
+    fn without_create_and_without_an_open_issue_there_is_no_ticket() {
+        let desk = FakeDesk::default();
+        assert_eq!(
+            run(&desk, &release(), &settings(false, true)).unwrap(),
+            None
+        );
+        assert_eq!(desk.calls(), ["find"]);
+    }
+
+    #[test]
+    fn a_person_s_body_is_not_edited_and_only_missing_assignees_are_added() {
+        let desk = FakeDesk::default();
+        *desk.open.borrow_mut() = Some(issue("written by a person"));
+        run(&desk, &release(), &settings(true, false)).unwrap();
+        assert_eq!(desk.calls(), ["find", "assign bob", "comment"]);
+    }
+
+    #[test]
+    fn the_board_is_changed_only_where_the_ticket_is_not_yet_placed() {
+        let placed = |item: Option<BoardItem>| {
+            let desk = FakeDesk {
+                item,
+                ..FakeDesk::default()
+            };
+            *desk.open.borrow_mut() = Some(issue(""));
+            run(&desk, &release(), &settings(false, true)).unwrap();
+            desk.calls()
+                .into_iter()
+                .filter(|c| c == "add" || c.starts_with("move"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(placed(None), ["add", "move item"]);
+        let elsewhere = BoardItem {
+            id: "it".into(),
+            option: Some("todo".into()),
+        };
+        assert_eq!(placed(Some(elsewhere)), ["move it"]);
+        let there = BoardItem {
+            id: "it".into(),
+            option: Some("push".into()),
+        };
+        assert!(placed(Some(there)).is_empty());
+    }
+
     #[test]
     fn the_title_is_the_release_process_one() {
         assert_eq!(title(&release()), "Release 2026.08.3");
