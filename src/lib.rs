@@ -19,6 +19,7 @@ pub mod history;
 pub mod observation;
 pub mod pin;
 pub mod plan;
+pub mod proposal;
 pub mod registry;
 pub mod release;
 pub mod runtime;
