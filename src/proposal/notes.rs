@@ -115,7 +115,10 @@ fn component_section(component: &ComponentChanges, verb: &str) -> String {
             component.to
         );
     };
-    if *from == component.to || component.changes.total == 0 {
+    if *from == component.to {
+        return format!("- {name} {from}: no changes\n");
+    }
+    if component.changes.total == 0 {
         return format!("- {name} {from}...{}: no changes\n", component.to);
     }
     let mut out = format!("- {name} {from}...{}{verb}\n", component.to);
@@ -247,10 +250,7 @@ mod tests {
     fn an_unchanged_component_says_no_changes() {
         let mut same = frontend(Vec::new());
         same.from = Some("2026.08.2".into());
-        assert_eq!(
-            render(&[same]),
-            "- frontend 2026.08.2...2026.08.2: no changes\n"
-        );
+        assert_eq!(render(&[same]), "- frontend 2026.08.2: no changes\n");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod http_verify;
 mod plan;
 mod project_releases;
 mod registry;
+mod release_cmd;
 mod schema;
 mod snapshots;
 mod validate_diagnostics;
