@@ -16,6 +16,7 @@ mod plan;
 mod project_releases;
 mod registry;
 mod release_cmd;
+mod release_github;
 mod schema;
 mod snapshots;
 mod validate_diagnostics;

@@ -3,8 +3,9 @@
 //! whose message names no pull request), and a branch and pull request on the desired-state
 //! repository, each created only after looking, so a lost answer never makes a second one.
 
-use super::{GithubForge, encode_path, refusal, repo_path};
+use super::{Answer, GithubForge, encode_path, refusal, repo_path};
 use crate::config::RepoLocation;
+use crate::forge::github_answers::ErrorEntry;
 use crate::forge::{Change, Changes, ForgeError, ForgeResult, NewPull, PullRequest, PullSummary};
 use crate::proposal::notes::pull_named_in;
 use serde::Deserialize;
@@ -58,6 +59,35 @@ struct Base {
 #[derive(Debug, Deserialize)]
 struct BaseRepo {
     full_name: Option<String>,
+}
+
+/// What a validation failure says in its `errors` (GitHub puts a pull request's refusals, such
+/// as "A pull request already exists for owner:branch.", in their `message`).
+fn error_messages(answer: &Answer) -> String {
+    let entries = answer
+        .error_body()
+        .and_then(|b| b.errors)
+        .unwrap_or_default();
+    let messages: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match e {
+            ErrorEntry::Fields {
+                message: Some(m), ..
+            } => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    messages.join("; ")
+}
+
+/// A refusal, with the errors' own words when GitHub gave any.
+fn refused(method: &str, uri: &str, answer: &Answer) -> ForgeError {
+    match (refusal(method, uri, answer), error_messages(answer)) {
+        (ForgeError::Other(text), said) if !said.is_empty() => {
+            ForgeError::Other(format!("{text}: {said}"))
+        }
+        (e, _) => e,
+    }
 }
 
 /// The most commits one compare lists.
@@ -219,10 +249,12 @@ impl GithubForge {
                     url: created.html_url.unwrap_or_default(),
                 })
             }
-            422 if answer.message().contains("already exists") => Err(ForgeError::AlreadyExists {
-                what: format!("a pull request from {}", pull.head),
-            }),
-            _ => Err(refusal("POST", &uri, &answer)),
+            422 if error_messages(&answer).contains("already exists") => {
+                Err(ForgeError::AlreadyExists {
+                    what: format!("a pull request from {}", pull.head),
+                })
+            }
+            _ => Err(refused("POST", &uri, &answer)),
         }
     }
 }
