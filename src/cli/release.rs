@@ -87,7 +87,7 @@ fn show(proposal: &Proposal, verb: &str) {
 /// The pull request's description: the notes and the plan.
 pub fn pull_body(proposal: &Proposal) -> String {
     format!(
-        "Proposed by `stackrel release`. Merging this deploys {}.\n\n#### Changes\n\n{}\n{}",
+        "Proposed by stackrel. Merging this deploys {}.\n\n#### Changes\n\n{}\n{}",
         proposal.release.version,
         proposal.release.notes.as_deref().unwrap_or(""),
         render_markdown(&proposal.plan)
