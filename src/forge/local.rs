@@ -381,11 +381,13 @@ impl Forge for LocalForge {
         let r = self.open(repo)?;
         self.count();
         // A commit id, or a tag's name: the range's ends are often the component's tags.
-        let commit_of = |spec: &str| {
-            r.revparse_single(spec)
-                .and_then(|o| o.peel_to_commit())
-                .map(|c| c.id())
-                .map_err(|e| ForgeError::git(format!("finding {spec}"), e))
+        let commit_of = |spec: &str| match r.revparse_single(spec).and_then(|o| o.peel_to_commit())
+        {
+            Ok(commit) => Ok(commit.id()),
+            Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound {
+                what: format!("{spec} in {repo}"),
+            }),
+            Err(e) => Err(ForgeError::git(format!("finding {spec}"), e)),
         };
         let mut walk = r.revwalk().map_err(git("walking history"))?;
         walk.push(commit_of(head)?)

@@ -369,9 +369,9 @@ fn changes(
     let mut out = Vec::new();
     for (name, component) in &config.components {
         let to_tag = to.get(name).cloned().unwrap_or_default();
-        let from_tag = from.and_then(|f| f.get(name)).cloned();
+        let mut from_tag = from.and_then(|f| f.get(name)).cloned();
         let changes = match &from_tag {
-            Some(from_tag) if *from_tag != to_tag => {
+            Some(base) if *base != to_tag => {
                 let head = match heads.get(name) {
                     Some(head) => head.clone(),
                     None => forge
@@ -379,9 +379,15 @@ fn changes(
                         .map_err(observing(format!("{name} {to_tag}")))?
                         .unwrap_or(to_tag.clone()),
                 };
-                forge
-                    .changes_between(&component.repo, from_tag, &head, notes::LISTED)
-                    .map_err(observing(format!("{name} {from_tag}...{to_tag}")))?
+                match forge.changes_between(&component.repo, base, &head, notes::LISTED) {
+                    Ok(changes) => changes,
+                    // The earlier tag is gone (deleted, or never pushed): nothing to compare with.
+                    Err(ForgeError::NotFound { .. }) => {
+                        from_tag = None;
+                        Default::default()
+                    }
+                    Err(e) => return Err(observing(format!("{name} {base}...{to_tag}"))(e)),
+                }
             }
             _ => Default::default(),
         };
@@ -456,13 +462,17 @@ pub fn rollback(
 ) -> Result<Proposal, ProposalError> {
     let forge = backends.forge;
     let newest = declared.last().ok_or(ProposalError::NothingLive)?;
-    let live_version = plan_for(config, newest, &declared[..declared.len() - 1], backends)?
-        .live
-        .ok_or(ProposalError::NothingLive)?;
-    let live = declared
-        .iter()
-        .find(|r| r.version == live_version)
-        .ok_or(ProposalError::NothingLive)?;
+    let live_version = plan_for(config, newest, &declared[..declared.len() - 1], backends)?.live;
+    // What is undone: the live release; when nothing shows one, a person who names the release
+    // to return to is undoing the newest declared.
+    let live = match (live_version, to) {
+        (Some(version), _) => declared
+            .iter()
+            .find(|r| r.version == version)
+            .ok_or(ProposalError::NothingLive)?,
+        (None, Some(_)) => newest,
+        (None, None) => return Err(ProposalError::NothingLive),
+    };
     let target = match to {
         Some(given) => {
             let version: CalVer = given.parse().map_err(|why| {
@@ -529,6 +539,36 @@ pin = "BE_IMAGE_TAG"
 "#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_tickets_repository_must_be_owner_name_and_defaults_to_a_github_repo() {
+        let text = |extra: &str| {
+            format!(
+                "[stack]\nrepo = \"./stack\"\nbranch = \"master\"\nworkflow = \"w.yaml\"\ncommit_message = \"pin\"\n\n[components.frontend]\nrepo = \"xchem/fragalysis-frontend\"\nbranch = \"production\"\npin = \"FE_IMAGE_TAG\"\n{extra}"
+            )
+        };
+        let own = crate::validate::config_from_str(&text("")).unwrap();
+        assert_eq!(
+            own.components["frontend"].tickets.as_deref(),
+            Some("xchem/fragalysis-frontend")
+        );
+        let set =
+            crate::validate::config_from_str(&text("tickets = \"m2ms/fragalysis-frontend\"\n"))
+                .unwrap();
+        assert_eq!(
+            set.components["frontend"].tickets.as_deref(),
+            Some("m2ms/fragalysis-frontend")
+        );
+        let errors =
+            crate::validate::config_from_str(&text("tickets = \"./issues\"\n")).unwrap_err();
+        assert!(
+            errors.iter().any(|d| d.message.contains(
+                "`components.frontend.tickets` = \"./issues\" is not a GitHub repository"
+            )),
+            "{errors:?}"
+        );
+        assert_eq!(config().components["backend"].tickets, None);
     }
 
     #[test]

@@ -344,3 +344,57 @@ fn rollback_returns_to_the_release_live_before_and_converges_like_any_release() 
     assert!(tags.contains_key("2026.08.4"), "{tags:?}");
     assert_eq!(sandbox.deploy_count(), 3);
 }
+
+#[test]
+fn a_vanished_earlier_tag_leaves_nothing_to_compare_with_rather_than_failing() {
+    let (_dir, sandbox) = sandbox();
+    commit_component(
+        &sandbox.frontend,
+        "production",
+        "After the deleted tag",
+        None,
+        Some(("2026.08.3", Some("success"))),
+    );
+    git2::Repository::open(&sandbox.frontend)
+        .unwrap()
+        .find_reference("refs/tags/2026.08.2")
+        .unwrap()
+        .delete()
+        .unwrap();
+    let proposal = proposed(&sandbox, &request(&[], at(8, 20))).unwrap();
+    let notes = proposal.release.notes.unwrap();
+    assert!(
+        notes.contains("- frontend 2026.08.3: no earlier release to compare with\n"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn rollback_with_nothing_live_asks_for_the_release_to_return_to() {
+    let (_dir, sandbox) = sandbox();
+    let head = desired_head(&sandbox);
+    let output = stackrel(&sandbox.desired, &["rollback", "--commit"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("nothing is known to be live, so there is no release to roll back to"),
+        "{text}"
+    );
+    assert!(text.contains("stackrel rollback --to VERSION"), "{text}");
+    assert_eq!(desired_head(&sandbox), head);
+}
+
+#[test]
+fn rollback_to_a_named_release_works_without_knowing_what_is_live() {
+    let (_dir, sandbox) = sandbox();
+    let output = stackrel(&sandbox.desired, &["rollback", "--to", "2026.08.1"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("    backend = \"2026.07.1\"\n"), "{text}");
+    assert!(text.contains("    Rolls back to 2026.08.1.\n"), "{text}");
+    // Undone: the backend's change from 2026.07.1 to 2026.08.1, the newest declared release's.
+    assert!(text.contains("- backend 2026.07.1...2026.08.1\n"), "{text}");
+    let missing = stackrel(&sandbox.desired, &["rollback", "--to", "2025.01.1"]);
+    assert_exit(&missing, 1);
+    assert!(stderr(&missing).contains("there is no release 2025.01.1 in releases/"));
+}
