@@ -370,6 +370,7 @@ fn changes(
     for (name, component) in &config.components {
         let to_tag = to.get(name).cloned().unwrap_or_default();
         let mut from_tag = from.and_then(|f| f.get(name)).cloned();
+        let mut backwards = false;
         let changes = match &from_tag {
             Some(base) if *base != to_tag => {
                 let head = match heads.get(name) {
@@ -379,7 +380,17 @@ fn changes(
                         .map_err(observing(format!("{name} {to_tag}")))?
                         .unwrap_or(to_tag.clone()),
                 };
-                match forge.changes_between(&component.repo, base, &head, notes::LISTED) {
+                let range = |base: &str, head: &str| {
+                    forge.changes_between(&component.repo, base, head, notes::LISTED)
+                };
+                match range(base, &head) {
+                    // Nothing ahead: the new version is older, and going back undoes the rest.
+                    Ok(changes) if changes.total == 0 => {
+                        let undone = range(&head, base)
+                            .map_err(observing(format!("{name} {to_tag}...{base}")))?;
+                        backwards = undone.total > 0;
+                        undone
+                    }
                     Ok(changes) => changes,
                     // The earlier tag is gone (deleted, or never pushed): nothing to compare with.
                     Err(ForgeError::NotFound { .. }) => {
@@ -401,6 +412,7 @@ fn changes(
             from: from_tag,
             to: to_tag,
             changes,
+            backwards,
         });
     }
     Ok(out)

@@ -23,6 +23,8 @@ pub struct ComponentChanges {
     pub from: Option<String>,
     pub to: String,
     pub changes: Changes,
+    /// `to` is older than `from`: `changes` are the ones going back undoes (`to...from`).
+    pub backwards: bool,
 }
 
 /// `Merge pull request #12 from owner/branch` (its title is the message's body) or a squash
@@ -107,7 +109,7 @@ fn commit_entry(change: &Change, tickets: Option<&str>) -> String {
 }
 
 /// One component's part of the list.
-fn component_section(component: &ComponentChanges, verb: &str) -> String {
+fn component_section(component: &ComponentChanges) -> String {
     let name = &component.name;
     let Some(from) = &component.from else {
         return format!(
@@ -121,6 +123,11 @@ fn component_section(component: &ComponentChanges, verb: &str) -> String {
     if component.changes.total == 0 {
         return format!("- {name} {from}...{}: no changes\n", component.to);
     }
+    let verb = if component.backwards {
+        ", back to an older version; undoes:"
+    } else {
+        ""
+    };
     let mut out = format!("- {name} {from}...{}{verb}\n", component.to);
     let listed = entries(component);
     for entry in listed.iter().take(LISTED) {
@@ -137,10 +144,7 @@ fn component_section(component: &ComponentChanges, verb: &str) -> String {
 
 /// The notes of a new release: the changes of every component, in name order.
 pub fn render(components: &[ComponentChanges]) -> String {
-    components
-        .iter()
-        .map(|c| component_section(c, ""))
-        .collect()
+    components.iter().map(component_section).collect()
 }
 
 /// The notes of a rollback: what it returns to, and the changes it undoes (each component's
@@ -148,7 +152,7 @@ pub fn render(components: &[ComponentChanges]) -> String {
 pub fn render_rollback(to: &str, undone: &[ComponentChanges]) -> String {
     let mut out = format!("Rolls back to {to}.\n\nUndoes:\n");
     for component in undone {
-        out.push_str(&component_section(component, ""));
+        out.push_str(&component_section(component));
     }
     out
 }
@@ -176,7 +180,19 @@ mod tests {
                 total: changes.len(),
                 changes,
             },
+            backwards: false,
         }
+    }
+
+    #[test]
+    fn going_back_to_an_older_version_says_what_it_undoes() {
+        let mut back = frontend(vec![change('d', "The change going away")]);
+        back.backwards = true;
+        assert_eq!(
+            render(&[back]),
+            "- frontend 2026.08.1...2026.08.2, back to an older version; undoes:\n  \
+             - The change going away (ddddddd)\n"
+        );
     }
 
     #[test]

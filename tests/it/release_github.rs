@@ -338,3 +338,31 @@ fn a_second_pull_request_from_the_same_head_is_refused_as_github_refuses_it() {
     );
     assert_eq!(forge.find_pull(&desired, "release/y", &base).unwrap(), None);
 }
+
+#[test]
+fn going_back_to_an_older_frontend_lists_what_it_undoes() {
+    let w = world();
+    let h = frontend_history(&w);
+    let forge = connect(&w);
+    let deployer = awx_deployer(&w);
+    let verifier = verifier(&w);
+    let backends = Backends {
+        forge: &forge,
+        deployer: Some(&deployer),
+        verifier: Some(&verifier),
+        registry: None,
+    };
+    // The newest declared release pins frontend 2026.08.2; propose 2026.08.1 instead.
+    let request = Request {
+        assignments: vec!["frontend=2026.08.1".into()],
+        version: None,
+        now: Utc.with_ymd_and_hms(2026, 8, 20, 12, 0, 0).unwrap(),
+    };
+    let proposal = propose(&w.config, &w.releases, &backends, &request).unwrap();
+    let notes = proposal.release.notes.unwrap();
+    assert!(
+        notes.contains("- frontend 2026.08.2...2026.08.1, back to an older version; undoes:\n  - "),
+        "{notes}"
+    );
+    assert!(!notes.contains(&h.direct.to_string()[..7]), "{notes}");
+}

@@ -132,7 +132,13 @@ impl GithubForge {
             .ok_or_else(|| ForgeError::NotFound {
                 what: format!("commit {base_commit} or {head} in {repo}"),
             })?;
-        let chain = mainline(&compare.commits, head);
+        // `head` may be a tag's name rather than its commit: the range then ends at the last
+        // commit listed (compare lists oldest first).
+        let tip = match compare.commits.iter().any(|c| c.sha == head) {
+            true => head,
+            false => compare.commits.last().map_or(head, |c| c.sha.as_str()),
+        };
+        let chain = mainline(&compare.commits, tip);
         let beyond = usize::try_from(compare.total_commits)
             .unwrap_or(usize::MAX)
             .saturating_sub(compare.commits.len());
