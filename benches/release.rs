@@ -192,7 +192,7 @@ fn github() {
         *by_kind.entry(kind(&r.method, &r.path)).or_default() += 1;
     }
     println!(
-        "GitHub: one proposal (2 components; frontend has 3 mainline commits, one needing the lookup): {} requests",
+        "GitHub: one proposal (2 components; frontend has 3 mainline commits, 2 naming no pull request): {} requests",
         log.len()
     );
     for (k, n) in &by_kind {
