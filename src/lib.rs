@@ -22,6 +22,7 @@ pub mod logging;
 pub mod observation;
 pub mod pin;
 pub mod plan;
+pub mod proposal;
 pub mod registry;
 pub mod release;
 pub mod runtime;

@@ -33,6 +33,10 @@ enum Command {
     Plan(cli::plan::PlanArgs),
     /// Converge: pin, release, build, deploy, verify, report.
     Apply(cli::apply::ApplyArgs),
+    /// Propose the next release file: the newest releasable tags, the next version, the notes.
+    Release(cli::release::ReleaseArgs),
+    /// Propose a release that returns to an earlier one's versions.
+    Rollback(cli::rollback::RollbackArgs),
     /// Run as a service: watch, schedule, webhook, health, metrics, status page.
     Run(cli::run::RunArgs),
     /// Desired versus live, per release.
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(&args.repo, a),
         Command::Plan(a) => cli::plan::run(&args.repo, a),
         Command::Apply(a) => cli::apply::run(&args.repo, a),
+        Command::Release(a) => cli::release::run(&args.repo, a),
+        Command::Rollback(a) => cli::rollback::run(&args.repo, a),
         Command::Status(a) => cli::status::run(&args.repo, a),
         Command::Adopt(a) => cli::adopt::run(&args.repo, a),
         Command::Run(a) => cli::run::run(&args.repo, a),

@@ -412,6 +412,28 @@ fn check_repos(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
     for name in &components {
         check_repo(&["components", name, "repo"]);
     }
+    for name in &components {
+        check_tickets(source, view, name, out);
+    }
+}
+
+/// `tickets` names the GitHub repository a component's bare `#N` references point at.
+fn check_tickets(source: &Source, view: &View, name: &str, out: &mut Vec<Diagnostic>) {
+    let path = ["components", name, "tickets"];
+    let Some(tickets) = view.str(&path) else {
+        return;
+    };
+    if !matches!(
+        RepoLocation::parse(tickets),
+        Ok(RepoLocation::GitHub { .. })
+    ) {
+        out.push(
+            source
+                .error(REPO, format!("`components.{name}.tickets` = \"{tickets}\" is not a GitHub repository"))
+                .at(view.value(&path), "not owner/name")
+                .help("write the repository whose issues `#N` means, e.g. \"m2ms/fragalysis-frontend\""),
+        );
+    }
 }
 
 fn check_workflow_path(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {

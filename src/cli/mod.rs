@@ -7,6 +7,8 @@ pub mod demo;
 pub mod history;
 pub mod output;
 pub mod plan;
+pub mod release;
+pub mod rollback;
 pub mod run;
 pub mod schema;
 pub mod setup;

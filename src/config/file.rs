@@ -90,6 +90,11 @@ pub struct ComponentConfig {
     /// digest is recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The GitHub repository (`owner/name`) whose issues a bare `#N` in this component's commits
+    /// and pull requests means, e.g. "m2ms/fragalysis-frontend"; `stackrel release` writes them
+    /// out in full in the notes. Default: the component's own repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tickets: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

@@ -83,6 +83,9 @@ pub struct Component {
     pub tag_rule: TagRule,
     /// The image its tags name, checked in its registry at preflight.
     pub image: Option<ImageRef>,
+    /// `owner/name` of the GitHub repository a bare `#N` of this component means: `tickets`,
+    /// else its own repository when that is on GitHub.
+    pub tickets: Option<String>,
 }
 
 /// How a cut release reaches production.
@@ -295,6 +298,13 @@ fn resolve_component(name: &str, c: &file::ComponentConfig) -> Result<Component,
         tag_rule: TagRule::from_pattern(c.tag_pattern.as_deref())
             .map_err(|e| format!("`components.{name}.tag_pattern`: {e}"))?,
         image: image_field(&format!("components.{name}.image"), c.image.as_deref())?,
+        tickets: match &c.tickets {
+            Some(tickets) => Some(tickets.clone()),
+            None => match RepoLocation::parse(&c.repo) {
+                Ok(own @ RepoLocation::GitHub { .. }) => Some(own.to_string()),
+                _ => None,
+            },
+        },
     })
 }
 

@@ -15,15 +15,17 @@ use super::github_access::{self, TokenKind, WorkflowAccess};
 pub mod board;
 mod ticket;
 
+mod pulls;
+
 use super::github_answers::{
     Comment, Comparison, Content, ContentEntry, Created, Deployment, DeploymentStatus, ErrorBody,
     FileUpdate, GitObject, GitRef, Installation, Release, Repository, Secrets, TagObject,
     WorkflowRuns,
 };
 use super::{
-    CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, DeploymentState,
-    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, HttpError, NewRelease, RELEASED_BY,
-    ReleaseInfo, TagRef,
+    Changes, CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, DeploymentState,
+    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, HttpError, NewPull, NewRelease,
+    PullRequest, RELEASED_BY, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use crate::credentials::GithubAuth;
@@ -1406,6 +1408,33 @@ impl Forge for GithubForge {
         let status: DeploymentStatus = self.expect_ok("POST", &uri, answer)?;
         self.known().statuses.insert(id, status);
         Ok(())
+    }
+
+    fn changes_between(
+        &self,
+        repo: &RepoLocation,
+        base: &str,
+        head: &str,
+        limit: usize,
+    ) -> ForgeResult<Changes> {
+        self.mainline_changes(repo, base, head, limit)
+    }
+
+    fn create_branch(&self, repo: &RepoLocation, branch: &str, commit: &str) -> ForgeResult<()> {
+        self.create_branch_ref(repo, branch, commit)
+    }
+
+    fn find_pull(
+        &self,
+        repo: &RepoLocation,
+        head: &str,
+        base: &str,
+    ) -> ForgeResult<Option<PullRequest>> {
+        self.open_pull(repo, head, base)
+    }
+
+    fn create_pull(&self, repo: &RepoLocation, pull: &NewPull<'_>) -> ForgeResult<PullRequest> {
+        self.post_pull(repo, pull)
     }
 
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {

@@ -5,8 +5,8 @@
 //! was deployed from the repository itself. Every write is conditional, like on GitHub.
 
 use super::{
-    CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord, FileAtCommit, FileWrite,
-    Forge, ForgeError, ForgeResult, NewRelease, ReleaseInfo, TagRef,
+    Change, Changes, CiStatus, CommitId, CommitRange, CommitSummary, DeploymentRecord,
+    FileAtCommit, FileWrite, Forge, ForgeError, ForgeResult, NewRelease, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use crate::lock::{Holder, Lock, LockError};
@@ -371,6 +371,66 @@ impl Forge for LocalForge {
         r.note(&sig, &sig, Some(DEPLOYMENTS_NOTES_REF), target, &text, true)
             .map_err(git("writing the deployment record"))?;
         Ok(())
+    }
+
+    fn changes_between(
+        &self,
+        repo: &RepoLocation,
+        base: &str,
+        head: &str,
+        limit: usize,
+    ) -> ForgeResult<Changes> {
+        let r = self.open(repo)?;
+        self.count();
+        // A commit id, or a tag's name: the range's ends are often the component's tags.
+        let commit_of = |spec: &str| match r.revparse_single(spec).and_then(|o| o.peel_to_commit())
+        {
+            Ok(commit) => Ok(commit.id()),
+            Err(e) if e.code() == ErrorCode::NotFound => Err(ForgeError::NotFound {
+                what: format!("{spec} in {repo}"),
+            }),
+            Err(e) => Err(ForgeError::git(format!("finding {spec}"), e)),
+        };
+        let mut walk = r.revwalk().map_err(git("walking history"))?;
+        walk.push(commit_of(head)?)
+            .map_err(git("walking history"))?;
+        walk.hide(commit_of(base)?)
+            .map_err(git("walking history"))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(git("walking history"))?;
+        // The mainline only: a merge commit stands for the commits it merged.
+        walk.simplify_first_parent()
+            .map_err(git("walking history"))?;
+        let mut changes = Changes::default();
+        for id in walk {
+            let id = id.map_err(git("walking history"))?;
+            changes.total += 1;
+            if changes.changes.len() < limit {
+                let commit = r.find_commit(id).map_err(git("reading a commit"))?;
+                changes.changes.push(Change {
+                    commit: id.to_string(),
+                    message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+                    // On disk there are no pull requests; a merge commit's message may name one.
+                    pull: None,
+                });
+            }
+        }
+        Ok(changes)
+    }
+
+    fn create_branch(&self, repo: &RepoLocation, branch: &str, commit: &str) -> ForgeResult<()> {
+        let r = self.open(repo)?;
+        self.count();
+        let target = r
+            .find_commit(oid(commit)?)
+            .map_err(git("finding the branch's commit"))?;
+        match r.branch(branch, &target, false) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == ErrorCode::Exists => Err(ForgeError::AlreadyExists {
+                what: format!("branch {branch}"),
+            }),
+            Err(e) => Err(ForgeError::git(format!("creating branch {branch}"), e)),
+        }
     }
 
     fn deployments(&self, repo: &RepoLocation) -> ForgeResult<Vec<DeploymentRecord>> {

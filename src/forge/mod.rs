@@ -72,6 +72,49 @@ pub struct CommitRange {
     pub commits: Vec<CommitSummary>,
 }
 
+/// A pull request as a release's notes name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullSummary {
+    pub number: u64,
+    pub title: String,
+}
+
+/// A commit of a range with what a release's notes need: its whole message, and the merged pull
+/// request that brought it when the forge knows one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub commit: CommitId,
+    pub message: String,
+    pub pull: Option<PullSummary>,
+}
+
+/// The changes a range of history holds: how many commits in all, and the first of them,
+/// oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Changes {
+    pub total: usize,
+    pub changes: Vec<Change>,
+}
+
+/// A pull request that exists, as `stackrel release --pr` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullRequest {
+    pub number: u64,
+    /// Where a person reads it.
+    pub url: String,
+}
+
+/// A pull request to open.
+#[derive(Debug, Clone)]
+pub struct NewPull<'a> {
+    /// The branch with the changes, in the same repository.
+    pub head: &'a str,
+    /// The branch they are to be merged into.
+    pub base: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
 /// What a deploy attempt left behind. Recorded before a deploy starts and again when it ends,
 /// so that a crash in between is visible as an attempt without an outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,6 +354,48 @@ pub trait Forge {
     /// Who holds the stack's deploy lock now: a deploy in progress.
     fn deploy_lock_holder(&self, _repo: &RepoLocation) -> ForgeResult<Option<crate::lock::Holder>> {
         Ok(None)
+    }
+    /// The commits reachable from `head` and not from `base` with their messages and, where the
+    /// forge keeps them, the merged pull requests that brought them: how many, and at most
+    /// `limit`, oldest first.
+    fn changes_between(
+        &self,
+        repo: &RepoLocation,
+        base: &str,
+        head: &str,
+        limit: usize,
+    ) -> ForgeResult<Changes> {
+        let _ = (base, head, limit);
+        Err(ForgeError::Unsupported(format!(
+            "listing the changes of {repo} is not supported here"
+        )))
+    }
+    /// Creates `branch` at `commit`; `AlreadyExists` if there is a branch of that name
+    /// (wherever it points: the caller looks before it decides).
+    fn create_branch(&self, repo: &RepoLocation, branch: &str, commit: &str) -> ForgeResult<()> {
+        let _ = (branch, commit);
+        Err(ForgeError::Unsupported(format!(
+            "creating a branch on {repo} is not supported here"
+        )))
+    }
+    /// The open pull request from `head` into `base`, if there is one.
+    fn find_pull(
+        &self,
+        repo: &RepoLocation,
+        head: &str,
+        base: &str,
+    ) -> ForgeResult<Option<PullRequest>> {
+        let _ = (head, base);
+        Err(ForgeError::Unsupported(format!(
+            "{repo} has no pull requests: opening one needs a GitHub repository"
+        )))
+    }
+    /// Opens a pull request; `AlreadyExists` when one from the same head is open.
+    fn create_pull(&self, repo: &RepoLocation, pull: &NewPull<'_>) -> ForgeResult<PullRequest> {
+        let _ = pull;
+        Err(ForgeError::Unsupported(format!(
+            "{repo} has no pull requests: opening one needs a GitHub repository"
+        )))
     }
 }
 

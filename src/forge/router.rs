@@ -5,8 +5,8 @@
 use super::github::GithubForge;
 use super::local::LocalForge;
 use super::{
-    CiStatus, CommitId, CommitRange, DeploymentRecord, FileAtCommit, FileWrite, Forge, ForgeError,
-    ForgeResult, NewRelease, ReleaseInfo, TagRef,
+    Changes, CiStatus, CommitId, CommitRange, DeploymentRecord, FileAtCommit, FileWrite, Forge,
+    ForgeError, ForgeResult, NewPull, NewRelease, PullRequest, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
 use crate::release::TicketRef;
@@ -115,5 +115,28 @@ impl Forge for Router {
     }
     fn deploy_lock_holder(&self, repo: &RepoLocation) -> ForgeResult<Option<crate::lock::Holder>> {
         self.local.deploy_lock_holder(repo)
+    }
+    fn changes_between(
+        &self,
+        repo: &RepoLocation,
+        base: &str,
+        head: &str,
+        limit: usize,
+    ) -> ForgeResult<Changes> {
+        self.pick(repo)?.changes_between(repo, base, head, limit)
+    }
+    fn create_branch(&self, repo: &RepoLocation, branch: &str, commit: &str) -> ForgeResult<()> {
+        self.pick(repo)?.create_branch(repo, branch, commit)
+    }
+    fn find_pull(
+        &self,
+        repo: &RepoLocation,
+        head: &str,
+        base: &str,
+    ) -> ForgeResult<Option<PullRequest>> {
+        self.pick(repo)?.find_pull(repo, head, base)
+    }
+    fn create_pull(&self, repo: &RepoLocation, pull: &NewPull<'_>) -> ForgeResult<PullRequest> {
+        self.pick(repo)?.create_pull(repo, pull)
     }
 }

@@ -59,6 +59,9 @@ OPERATIONS = [
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees"),
     ("GET", "/repos/{owner}/{repo}/assignees/{assignee}"),
+    ("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls"),
+    ("GET", "/repos/{owner}/{repo}/pulls"),
+    ("POST", "/repos/{owner}/{repo}/pulls"),
 ]
 
 

@@ -312,3 +312,65 @@ pub fn pinned(text: &str) -> String {
     text.replace(be, "  BE_IMAGE_TAG: 2026.08.1\n")
         .replace(fe, "  FE_IMAGE_TAG: 2026.08.2\n")
 }
+
+/// Commits onto `branch` of a component's bare repository as its developers would, with
+/// `message` (a merge commit when `second_parent` is given), and tags it `tag` with a CI note
+/// (`success`, `failure`, …) when `ci` is given. Returns the commit.
+pub fn commit_component(
+    path: &Path,
+    branch: &str,
+    message: &str,
+    second_parent: Option<Oid>,
+    tag: Option<(&str, Option<&str>)>,
+) -> Oid {
+    let repo = Repository::open(path).unwrap();
+    let refname = format!("refs/heads/{branch}");
+    let parent = repo
+        .find_reference(&refname)
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let blob = repo.blob(message.as_bytes()).unwrap();
+    update.upsert("CHANGES", blob, git2::FileMode::Blob);
+    let tree = repo
+        .find_tree(
+            update
+                .create_updated(&repo, &parent.tree().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+    let sig = Signature::now("A Developer", "dev@example.org").unwrap();
+    let other = second_parent.map(|o| repo.find_commit(o).unwrap());
+    let mut parents = vec![&parent];
+    parents.extend(other.as_ref());
+    let commit = repo
+        .commit(Some(&refname), &sig, &sig, message, &tree, &parents)
+        .unwrap();
+    if let Some((tag, ci)) = tag {
+        repo.reference(&format!("refs/tags/{tag}"), commit, false, "tag")
+            .unwrap();
+        if let Some(ci) = ci {
+            repo.note(
+                &sig,
+                &sig,
+                Some(stackrel::forge::local::CI_NOTES_REF),
+                commit,
+                ci,
+                true,
+            )
+            .unwrap();
+        }
+    }
+    commit
+}
+
+/// A commit on a side branch of a component (a pull request's own commit), off `from`.
+pub fn side_commit(path: &Path, from: Oid, message: &str) -> Oid {
+    let repo = Repository::open(path).unwrap();
+    let parent = repo.find_commit(from).unwrap();
+    let sig = Signature::now("A Developer", "dev@example.org").unwrap();
+    let tree = parent.tree().unwrap();
+    repo.commit(None, &sig, &sig, message, &tree, &[&parent])
+        .unwrap()
+}

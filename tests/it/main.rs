@@ -21,6 +21,8 @@ mod http_verify;
 mod plan;
 mod project_releases;
 mod registry;
+mod release_cmd;
+mod release_github;
 mod schema;
 mod snapshots;
 mod terminal;

@@ -18,8 +18,10 @@
 //! someone else can act just before a chosen request is answered.
 
 mod graphql;
+mod pulls;
 
 pub use graphql::{Project, ProjectField, ProjectItem};
+pub use pulls::PullRequest;
 
 use crate::http_server::{self, Reply, Request, Response, Server};
 use base64::Engine;
@@ -270,6 +272,7 @@ impl GithubEmulator {
                 runs: Vec::new(),
                 deployments: Vec::new(),
                 issues: Vec::new(),
+                pulls: Vec::new(),
                 labels: BTreeMap::new(),
                 secrets: Vec::new(),
                 variables: Vec::new(),
@@ -500,8 +503,11 @@ impl GithubEmulator {
         let mut st = lock(&self.state);
         let id = st.next_id();
         let now = iso(now_secs());
+        let Some(meta) = repo.split_once('/').and_then(|(o, n)| st.meta(o, n)) else {
+            return 0;
+        };
+        let number = st.next_number(&meta);
         let Some(r) = st.repo_mut(repo) else { return 0 };
-        let number = r.issues.len() as u64 + 1;
         r.issues.push(Issue {
             id,
             number,
@@ -675,6 +681,8 @@ struct RepoState {
     runs: Vec<WorkflowRun>,
     deployments: Vec<Deployment>,
     issues: Vec<Issue>,
+    /// Pull requests, numbered with the issues.
+    pulls: Vec<PullRequest>,
     /// Label name → (id, color); labels are created when first applied, as GitHub does.
     labels: BTreeMap<String, (u64, String)>,
     /// (name, created_at)
@@ -1368,6 +1376,9 @@ impl State {
                 }
                 self.put_contents(req, meta, &path.join("/"))
             }
+            ("GET", ["commits", sha, "pulls"]) => self.commit_pulls(req, meta, sha),
+            ("GET", ["pulls"]) => self.list_pulls(req, meta),
+            ("POST", ["pulls"]) => self.create_pull(req, meta, identity),
             ("GET", ["commits"]) => self.list_commits(req, meta),
             ("GET", ["commits", spec @ ..]) if !spec.is_empty() => {
                 self.get_commit(meta, &spec.join("/"))
@@ -2848,8 +2859,8 @@ impl State {
         self.ensure_labels(meta, &labels)?;
         let id = self.next_id();
         let now = self.stamp();
+        let number = self.next_number(meta);
         let rs = self.rs(meta)?;
-        let number = rs.issues.len() as u64 + 1;
         rs.issues.push(Issue {
             id,
             number,
