@@ -27,6 +27,8 @@ const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_SMALL_BODY_BYTES: u64 = 256 * 1024;
 /// How long a token lives when the realm does not say (Docker's token spec: 60 s).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest a pull token is kept, whatever its service says (`expires_in` is its word).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// How long a Basic login, once accepted, is sent without waiting for a challenge.
 const BASIC_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -152,7 +154,9 @@ impl RegistryClient {
 
     fn remember_authorization(&self, key: String, value: Secret, lifetime: Duration) {
         if let Ok(mut cache) = self.authorizations.lock() {
-            cache.insert(key, (value, Instant::now() + lifetime));
+            // A token service may claim any lifetime; an hour at most is asked again.
+            let until = Instant::now() + lifetime.min(MAX_TOKEN_LIFETIME);
+            cache.insert(key, (value, until));
         }
     }
 
@@ -391,11 +395,19 @@ fn host_of(url: &str) -> &str {
     rest.split(['/', '?', '#']).next().unwrap_or_default()
 }
 
-/// A token realm is spoken to over HTTPS, or plain HTTP on this machine only.
+/// A token realm is spoken to over HTTPS, or plain HTTP on this machine only. The realm is
+/// parsed as a URI, and one with user information (`http://127.0.0.1:1@elsewhere/`) is refused,
+/// so that its host is the host the login is sent to.
 fn check_realm(image: &ImageRef, realm: &str) -> Result<(), RegistryError> {
-    let host = host_of(realm);
-    let secure = realm.starts_with("https://");
-    let local = realm.starts_with("http://") && is_loopback_host(host);
+    let uri = realm.parse::<http::Uri>().ok();
+    let authority = uri.as_ref().and_then(|u| u.authority());
+    let host = match (authority, uri.as_ref().and_then(|u| u.host())) {
+        (Some(authority), Some(host)) if !authority.as_str().contains('@') => host,
+        _ => "",
+    };
+    let scheme = uri.as_ref().and_then(|u| u.scheme_str());
+    let secure = scheme == Some("https");
+    let local = scheme == Some("http") && is_loopback_host(host);
     if host.is_empty() || !(secure || local) {
         return Err(invalid(
             image,
@@ -486,6 +498,26 @@ mod tests {
         ] {
             assert!(check_realm(&image(), bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_realm_with_user_information_is_refused_whatever_it_looks_like() {
+        for bad in [
+            "http://127.0.0.1:1@evil.example/token",
+            "http://localhost@evil.example/token",
+            "https://user:pass@auth.docker.io/token",
+        ] {
+            assert!(check_realm(&image(), bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_lifetime_beyond_any_clock_is_kept_an_hour_without_panicking() {
+        let (token, lifetime) =
+            parse_token(&image(), br#"{"token":"t","expires_in":18446744073709551615}"#).unwrap();
+        let client = RegistryClient::new(Logins::default());
+        client.remember_authorization("k".into(), token, lifetime);
+        assert!(client.cached_authorization("k").is_some());
     }
 
     #[test]
