@@ -9,6 +9,7 @@ use clap::Args;
 use miette::{Report, miette};
 use stackrel::config::RepoLocation;
 use stackrel::credentials::GithubAuth;
+use stackrel::escape;
 use stackrel::forge::Forge;
 use stackrel::forge::github::{GithubForge, RequestPolicy};
 use stackrel::proposal::submit::{self, SubmitError};
@@ -52,12 +53,16 @@ fn submit_error(e: SubmitError) -> Report {
 }
 
 /// What can be refused before anything is observed: a dirty tree, a missing remote.
-pub fn precheck(repo: &Path, output: Output) -> Result<Option<(RepoLocation, String)>, Report> {
+pub fn precheck(
+    repo: &Path,
+    output: Output,
+    github_web: &str,
+) -> Result<Option<(RepoLocation, String)>, Report> {
     if output.commit {
         submit::check_checkout(repo).map_err(submit_error)?;
     }
     if output.pr {
-        let github = submit::origin_repository(repo).map_err(submit_error)?;
+        let github = submit::origin_repository(repo, github_web).map_err(submit_error)?;
         let checkout = git2::Repository::open(repo)
             .map_err(|e| miette!("{}: {}", repo.display(), e.message()))?;
         let base = submit::current_branch(&checkout).map_err(submit_error)?;
@@ -68,20 +73,22 @@ pub fn precheck(repo: &Path, output: Output) -> Result<Option<(RepoLocation, Str
 
 /// Prints the proposal: the file, the tags passed over, and the plan.
 fn show(proposal: &Proposal, verb: &str) {
-    println!("{verb} {}:\n", proposal.release.path);
+    // Commit subjects, pull-request titles and CI details are others' text: printed escaped.
+    println!("{verb} {}:\n", escape::line(&proposal.release.path));
     for line in proposal.text.lines() {
-        println!("    {line}");
+        println!("    {}", escape::line(line));
     }
     for (name, chosen) in &proposal.chosen {
         for skipped in chosen.worth_saying() {
-            println!(
-                "\n{name}: skipped {} ({}); took {}",
+            let said = format!(
+                "skipped {} ({}); took {}",
                 skipped.tag, skipped.why, chosen.tag
             );
+            println!("\n{name}: {}", escape::line(&said));
         }
     }
     println!("\nThe plan it would cause:\n");
-    print!("{}", render(&proposal.plan));
+    print!("{}", escape::text(&render(&proposal.plan)));
 }
 
 /// The pull request's description: the notes and the plan.
@@ -170,8 +177,8 @@ pub fn deliver(
 }
 
 pub fn run(repo: &Path, args: ReleaseArgs) -> miette::Result<ExitCode> {
-    let pr = precheck(repo, args.output)?;
     let loaded = load(repo, "HEAD")?;
+    let pr = precheck(repo, args.output, &loaded.config.github.web_url())?;
     let backends = backends(&loaded)?;
     let request = Request {
         assignments: args.assignments,

@@ -18,8 +18,8 @@ pub struct RollbackArgs {
 }
 
 pub fn run(repo: &Path, args: RollbackArgs) -> miette::Result<ExitCode> {
-    let pr = precheck(repo, args.output)?;
     let loaded = load(repo, "HEAD")?;
+    let pr = precheck(repo, args.output, &loaded.config.github.web_url())?;
     let backends = backends(&loaded)?;
     let proposal = stackrel::proposal::rollback(
         &loaded.config,

@@ -157,10 +157,11 @@ impl Github {
     /// Where people see what the API serves: `https://github.com` for `api.github.com`, the
     /// host for GitHub Enterprise's `https://HOST/api/v3`, the API root otherwise (a test server).
     pub fn web_url(&self) -> String {
-        if self.api_url == GITHUB_API_URL {
+        let api = self.api_url.trim_end_matches('/');
+        if api == GITHUB_API_URL.trim_end_matches('/') {
             return "https://github.com".into();
         }
-        self.api_url.trim_end_matches("/api/v3").to_string()
+        api.trim_end_matches("/api/v3").to_string()
     }
 }
 

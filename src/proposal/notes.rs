@@ -70,8 +70,11 @@ pub fn resolve_references(text: &str, tickets: Option<&str>) -> String {
 }
 
 /// One line of text: a line break would end the Markdown list item.
+/// One line of others' text as the notes keep it: line breaks as spaces, and control and
+/// bidirectional-override characters written visibly, so that a reviewer reads what is there.
 fn plain(text: &str) -> String {
-    text.replace(['\n', '\r'], " ").trim().to_string()
+    let joined = text.replace(['\n', '\r'], " ");
+    crate::escape::line(joined.trim()).into_owned()
 }
 
 /// A component's entries: each pull request once (in the order its first commit came), and the
@@ -284,5 +287,13 @@ mod tests {
             "{notes}"
         );
         assert!(notes.contains("Broke it"), "{notes}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_in_subjects_are_written_visibly() {
+        assert_eq!(
+            plain("Fix \u{1b}[2Jthe \u{202e}loader\r\n"),
+            "Fix \\x1b[2Jthe \\u{202e}loader"
+        );
     }
 }

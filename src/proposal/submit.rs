@@ -175,25 +175,70 @@ fn commit_message(proposal: &Proposal) -> String {
     )
 }
 
-/// The GitHub repository the checkout's `origin` names: `https://github.com/o/r(.git)`,
-/// `git@github.com:o/r.git`, or any URL whose last two segments are owner and name.
-pub fn origin_repository(desired: &Path) -> Result<RepoLocation, SubmitError> {
+/// The GitHub repository the checkout's `origin` names, on the GitHub whose web address is
+/// `github_web` (`https://github.com`, or a GitHub Enterprise host).
+pub fn origin_repository(desired: &Path, github_web: &str) -> Result<RepoLocation, SubmitError> {
     let repo = Repository::open(desired).map_err(git("opening the desired-state checkout"))?;
     let remote = repo
         .find_remote("origin")
         .map_err(|_| SubmitError::NoRemote)?;
-    let url = remote.url().map_err(|_| SubmitError::NoRemote)?.to_string();
-    let path = url
-        .rsplit_once(':')
-        .filter(|(scheme, _)| !scheme.contains('/'))
-        .map_or(url.as_str(), |(_, path)| path);
-    let mut parts = path.trim_end_matches('/').rsplit('/');
-    let (Some(name), Some(owner)) = (parts.next(), parts.next()) else {
-        return Err(SubmitError::NotGithub(url.clone()));
+    let url = remote.url().map_err(|_| SubmitError::NoRemote)?;
+    github_remote(url, github_web)
+        .ok_or_else(|| SubmitError::NotGithub(without_userinfo(url).into_owned()))
+}
+
+/// `https://github.com/o/r(.git)`, `ssh://git@github.com/o/r`, `git@github.com:o/r.git` → `o/r`,
+/// when the host is GitHub's (`github_web`'s host); anything else is not a GitHub repository.
+fn github_remote(url: &str, github_web: &str) -> Option<RepoLocation> {
+    let expected = host_and_path(github_web)?.0;
+    let (host, path) = match url.split_once("://") {
+        Some(_) => host_and_path(url)?,
+        // scp-like syntax: `[user@]host:path`.
+        None => {
+            let (authority, path) = url.split_once(':')?;
+            (authority.rsplit('@').next()?, path)
+        }
     };
-    match RepoLocation::parse(&format!("{owner}/{name}")) {
-        Ok(found @ RepoLocation::GitHub { .. }) => Ok(found),
-        _ => Err(SubmitError::NotGithub(url.clone())),
+    if !host.eq_ignore_ascii_case(expected) {
+        return None;
+    }
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let (owner, name) = path.split_once('/')?;
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    (valid(owner) && valid(name)).then(|| RepoLocation::GitHub {
+        owner: owner.to_string(),
+        name: name.to_string(),
+    })
+}
+
+/// `scheme://[user@]host[:port]/path` → (`host`, `path`).
+fn host_and_path(url: &str) -> Option<(&str, &str)> {
+    let rest = url.split_once("://")?.1;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_port = authority.rsplit('@').next()?;
+    let host = match host_port.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => host_port,
+    };
+    Some((host, path))
+}
+
+/// A remote's URL as it may be printed: without a password or token in it.
+fn without_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split('/').next().and_then(|a| a.rsplit_once('@')) {
+            Some((_, host)) => {
+                let path = rest.split_once('/').map_or("", |(_, p)| p);
+                format!("{scheme}://{host}/{path}").into()
+            }
+            None => url.into(),
+        },
+        None => url.into(),
     }
 }
 
@@ -286,5 +331,54 @@ fn settled(result: Result<(), ForgeError>) -> Result<(), SubmitError> {
     match result {
         Ok(()) | Err(ForgeError::AlreadyExists { .. } | ForgeError::Unclear(_)) => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(url: &str, web: &str) -> Option<String> {
+        github_remote(url, web).map(|r| r.to_string())
+    }
+
+    #[test]
+    fn remotes_on_github_name_their_repository_in_every_url_form() {
+        for url in [
+            "https://github.com/xchem/fragalysis-stack.git",
+            "https://x-access-token:ghp_secret@github.com/xchem/fragalysis-stack",
+            "ssh://git@github.com:22/xchem/fragalysis-stack.git",
+            "git@github.com:xchem/fragalysis-stack.git",
+        ] {
+            assert_eq!(
+                located(url, "https://github.com").as_deref(),
+                Some("xchem/fragalysis-stack"),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_remote_on_another_host_is_not_taken_for_a_github_repository() {
+        for url in [
+            "https://gitlab.com/xchem/fragalysis-stack",
+            "git@gitlab.com:xchem/fragalysis-stack.git",
+            "https://github.com.evil.example/xchem/fragalysis-stack",
+            "/srv/git/stack.git",
+            "https://github.com/only-owner",
+        ] {
+            assert_eq!(located(url, "https://github.com"), None, "{url}");
+        }
+        assert_eq!(
+            located("https://ghe.example.org/a/b.git", "https://ghe.example.org").as_deref(),
+            Some("a/b")
+        );
+    }
+
+    #[test]
+    fn a_remote_is_printed_without_its_credentials() {
+        let shown = without_userinfo("https://x-access-token:ghp_secret@gitlab.com/a/b");
+        assert_eq!(shown, "https://gitlab.com/a/b");
+        assert_eq!(without_userinfo("git@gitlab.com:a/b"), "git@gitlab.com:a/b");
     }
 }

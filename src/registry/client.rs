@@ -513,8 +513,11 @@ mod tests {
 
     #[test]
     fn a_token_lifetime_beyond_any_clock_is_kept_an_hour_without_panicking() {
-        let (token, lifetime) =
-            parse_token(&image(), br#"{"token":"t","expires_in":18446744073709551615}"#).unwrap();
+        let (token, lifetime) = parse_token(
+            &image(),
+            br#"{"token":"t","expires_in":18446744073709551615}"#,
+        )
+        .unwrap();
         let client = RegistryClient::new(Logins::default());
         client.remember_authorization("k".into(), token, lifetime);
         assert!(client.cached_authorization("k").is_some());

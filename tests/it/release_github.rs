@@ -261,7 +261,8 @@ fn pr_on_the_command_line_opens_the_pull_request_with_the_notes_and_the_plan() {
     serve_desired(&w);
     let checkout = git2::Repository::open(&w.sandbox.desired).unwrap();
     checkout
-        .remote("origin", &format!("https://github.com/{DESIRED}.git"))
+        // The emulator stands for GitHub: its address is where the repositories are.
+        .remote("origin", &format!("{}/{DESIRED}.git", w.github.url()))
         .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_stackrel"))
         .args(["release", "--pr", "--version", "2026.08.9"])
