@@ -163,8 +163,13 @@ pub fn token_from_lookup(
 /// How stackrel authenticates to GitHub.
 #[derive(Debug, Clone)]
 pub enum GithubAuth {
-    /// `GITHUB_TOKEN` (or `GITHUB_TOKEN_FILE`): a personal access token or an Actions token.
+    /// `GITHUB_TOKEN` (or `GITHUB_TOKEN_FILE`): a personal access token, or an installation
+    /// token some App made.
     Token(Secret),
+    /// The GitHub Actions workflow's own `GITHUB_TOKEN`, as stackrel's action says
+    /// (`STACKREL_TOKEN_IS_ACTIONS_TOKEN=true`): its prefix (`ghs_`) is every installation
+    /// token's, so only the workflow can tell.
+    ActionsToken(Secret),
     /// `GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY_FILE` (PEM); the installation is looked up from
     /// the stack repository unless `GITHUB_APP_INSTALLATION_ID` is set.
     App {
@@ -205,7 +210,12 @@ impl GithubAuth {
                 installation_id,
             }));
         }
-        Ok(token_from_lookup("GITHUB_TOKEN", &lookup)?.map(GithubAuth::Token))
+        let actions = lookup("STACKREL_TOKEN_IS_ACTIONS_TOKEN").is_some_and(|v| v.trim() == "true");
+        let token = token_from_lookup("GITHUB_TOKEN", &lookup)?;
+        Ok(token.map(|t| match actions {
+            true => GithubAuth::ActionsToken(t),
+            false => GithubAuth::Token(t),
+        }))
     }
 }
 
@@ -369,6 +379,23 @@ pub(crate) mod tests {
             scopes: None,
         };
         assert!(fine.line().contains("can see project m2ms/2"));
+    }
+
+    #[test]
+    fn the_workflow_says_when_the_token_is_its_own() {
+        let token = [("GITHUB_TOKEN", "ghs_abc")];
+        let own = [
+            ("GITHUB_TOKEN", "ghs_abc"),
+            ("STACKREL_TOKEN_IS_ACTIONS_TOKEN", "true"),
+        ];
+        assert!(matches!(
+            GithubAuth::from_lookup(env(&token)),
+            Ok(Some(GithubAuth::Token(_)))
+        ));
+        assert!(matches!(
+            GithubAuth::from_lookup(env(&own)),
+            Ok(Some(GithubAuth::ActionsToken(_)))
+        ));
     }
 
     #[test]

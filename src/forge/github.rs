@@ -377,12 +377,15 @@ impl GithubForge {
         // runtime context, building panics).
         let _context = runtime.enter();
         let (octo, credential) = match auth {
-            GithubAuth::Token(token) => (
+            GithubAuth::Token(token) | GithubAuth::ActionsToken(token) => (
                 builder
                     .personal_token(token.expose().to_string())
                     .build()
                     .map_err(client("building the GitHub client"))?,
-                Credential::Token(TokenKind::of(token.expose())),
+                Credential::Token(match auth {
+                    GithubAuth::ActionsToken(_) => TokenKind::Actions,
+                    _ => TokenKind::of(token.expose()),
+                }),
             ),
             GithubAuth::App {
                 app_id,

@@ -17,8 +17,11 @@ pub enum TokenKind {
     FineGrained,
     /// `gho_`/`ghu_`: an OAuth or user-to-server token, scoped like a classic one.
     OAuth,
-    /// `ghs_`: an installation token — in GitHub Actions, the workflow's `GITHUB_TOKEN`.
+    /// `ghs_`: an installation token — an App's (which may write workflow files with
+    /// `workflows: write`), or the GitHub Actions workflow's `GITHUB_TOKEN` (which never can).
     Installation,
+    /// The GitHub Actions workflow's own `GITHUB_TOKEN`, as the workflow said.
+    Actions,
     Unknown,
 }
 
@@ -63,7 +66,7 @@ pub enum MissingPermission {
     )]
     AppPermission { path: String, has: Option<String> },
     #[error(
-        "GITHUB_TOKEN is an installation token (ghs_…), such as the GitHub Actions GITHUB_TOKEN: that token can never write {path} (a workflow's `permissions:` has no workflows key), and tags it pushes start no workflows, so the stack would never build. Use a personal access token with the `workflow` scope, or a GitHub App with workflows: write (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_FILE, GITHUB_APP_INSTALLATION_ID)"
+        "GITHUB_TOKEN is the GitHub Actions GITHUB_TOKEN: that token can never write {path} (a workflow's `permissions:` has no workflows key), and tags it pushes start no workflows, so the stack would never build. Use a personal access token with the `workflow` scope, or a GitHub App with workflows: write (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_FILE, GITHUB_APP_INSTALLATION_ID)"
     )]
     ActionsToken { path: String },
 }
@@ -101,9 +104,12 @@ pub fn from_installation(path: &str, permissions: &BTreeMap<String, String>) -> 
 /// scopes header decides it (classic and OAuth tokens).
 pub fn from_token_kind(path: &str, kind: TokenKind) -> Option<WorkflowAccess> {
     match kind {
-        TokenKind::Installation => Some(WorkflowAccess::Missing(MissingPermission::ActionsToken {
+        TokenKind::Actions => Some(WorkflowAccess::Missing(MissingPermission::ActionsToken {
             path: path.to_string(),
         })),
+        TokenKind::Installation => Some(WorkflowAccess::Unknown(
+            "an installation token (ghs_…) does not report its permissions: a GitHub App's token needs Contents and Workflows: read and write on the stack repository; if it is the GitHub Actions GITHUB_TOKEN, it can never write workflow files and tags it pushes start no workflows (stackrel's action says so when it is: STACKREL_TOKEN_IS_ACTIONS_TOKEN)",
+        )),
         TokenKind::FineGrained => Some(WorkflowAccess::Unknown(
             "a fine-grained token does not report its permissions: it needs Contents and Workflows: read and write on the stack repository",
         )),
@@ -160,10 +166,18 @@ mod tests {
     }
 
     #[test]
-    fn an_installation_token_is_named_as_the_actions_token() {
-        let access = from_token_kind("w.yaml", TokenKind::Installation).unwrap();
+    fn the_actions_token_is_refused_naming_it() {
+        let access = from_token_kind("w.yaml", TokenKind::Actions).unwrap();
+        assert!(matches!(access, WorkflowAccess::Missing(_)));
         let text = access.to_string();
         assert!(text.contains("GitHub Actions GITHUB_TOKEN"), "{text}");
         assert!(text.contains("start no workflows"), "{text}");
+    }
+
+    #[test]
+    fn an_apps_installation_token_is_not_refused_but_told_what_it_needs() {
+        let access = from_token_kind("w.yaml", TokenKind::Installation).unwrap();
+        assert!(matches!(access, WorkflowAccess::Unknown(_)));
+        assert!(access.to_string().contains("Workflows: read and write"));
     }
 }

@@ -232,12 +232,12 @@ pub fn connect(w: &World) -> GithubForge {
 }
 
 pub fn connect_with(w: &World, token: &str) -> GithubForge {
-    GithubForge::connect(
-        &w.github.url(),
-        &GithubAuth::Token(Secret::new(token)),
-        policy(),
-    )
-    .expect("the GitHub client builds")
+    connect_auth(w, &GithubAuth::Token(Secret::new(token)))
+}
+
+/// A client with these credentials (`GithubAuth::ActionsToken`: the workflow said it is its own).
+pub fn connect_auth(w: &World, auth: &GithubAuth) -> GithubForge {
+    GithubForge::connect(&w.github.url(), auth, policy()).expect("the GitHub client builds")
 }
 
 pub fn awx_deployer(w: &World) -> AwxDeployer {

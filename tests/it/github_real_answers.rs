@@ -7,6 +7,7 @@
 
 use stackrel::apply::{ApplyOutcome, Quiet};
 use stackrel::config::RepoLocation;
+use stackrel::credentials::{GithubAuth, Secret};
 use stackrel::forge::github_access::WorkflowAccess;
 use stackrel::forge::{CiStatus, DeploymentRecord, DeploymentState, Forge};
 use testkit::emulator::github::{Fault, FaultKind, RepoPermissions};
@@ -82,11 +83,12 @@ fn a_scope_granted_while_the_process_runs_is_seen_at_the_next_attempt() {
 
 #[test]
 fn the_actions_token_is_named_as_such_and_nothing_is_written() {
-    let w = world_as(
-        ("2026.08.1", "2026.08.2"),
-        "ghs_ActionsWorkflowToken0123456789abcd",
-    );
-    let err = apply_fresh(&w, &mut Quiet).unwrap_err().to_string();
+    let token = "ghs_ActionsWorkflowToken0123456789abcd";
+    let w = world_as(("2026.08.1", "2026.08.2"), token);
+    let own = GithubAuth::ActionsToken(Secret::new(token));
+    let err = apply_with(&w, &connect_auth(&w, &own), &mut Quiet)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("GitHub Actions GITHUB_TOKEN"), "{err}");
     assert!(err.contains("start no workflows"), "{err}");
     assert!(
