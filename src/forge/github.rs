@@ -228,9 +228,9 @@ struct Known {
     /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
     /// transferred repositories (GitHub redirects reads, but not writes).
     canonical: HashMap<String, String>,
-    /// An App installation's access to workflow files, and when it was asked: a permission
-    /// granted while the daemon runs is seen within `REFUSAL_MEMORY`.
-    workflow_access: Option<(WorkflowAccess, Instant)>,
+    /// An App installation's permissions, and when they were asked: a permission granted
+    /// while the daemon runs is seen within `REFUSAL_MEMORY`.
+    installation_permissions: Option<(BTreeMap<String, String>, Instant)>,
 }
 
 /// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
@@ -806,20 +806,28 @@ impl GithubForge {
                     }
                 }
             },
-            Credential::App { jwt, installation } => {
-                let remembered = self.known().workflow_access.clone();
-                if let Some((access, at)) = remembered
-                    && at.elapsed() < REFUSAL_MEMORY
-                {
-                    return Ok(access);
-                }
-                let installation = self.installation(jwt, *installation)?;
-                let access = github_access::from_installation(path, &installation.permissions);
-                self.known().workflow_access = Some((access.clone(), Instant::now()));
-                access
+            Credential::App { .. } => {
+                let permissions = self.app_permissions()?.unwrap_or_default();
+                github_access::from_installation(path, &permissions)
             }
         };
         Ok(access)
+    }
+
+    /// The App installation's permissions (`None` for a token), asked again after a while.
+    pub(super) fn app_permissions(&self) -> ForgeResult<Option<BTreeMap<String, String>>> {
+        let Credential::App { jwt, installation } = &self.credential else {
+            return Ok(None);
+        };
+        let remembered = self.known().installation_permissions.clone();
+        if let Some((permissions, at)) = remembered
+            && at.elapsed() < REFUSAL_MEMORY
+        {
+            return Ok(Some(permissions));
+        }
+        let permissions = self.installation(jwt, *installation)?.permissions;
+        self.known().installation_permissions = Some((permissions.clone(), Instant::now()));
+        Ok(Some(permissions))
     }
 
     /// `GET /app/installations/{id}`, with the App's own JWT.

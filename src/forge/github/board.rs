@@ -6,7 +6,7 @@
 
 use super::GithubForge;
 use crate::config::ProjectBoard;
-use crate::forge::{ForgeError, ForgeResult};
+use crate::forge::{ForgeError, ForgeResult, github_access};
 use crate::ticket::{BoardIds, BoardItem, Issue, TicketError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -205,7 +205,20 @@ impl GithubForge {
             }))
     }
 
+    /// Refuses a board change an App's installation may not make, before GitHub is asked: its
+    /// GraphQL answer ("Resource not accessible by integration") says nothing of the cause.
+    fn may_change_board(&self, ids: &BoardIds) -> ForgeResult<()> {
+        let Some(permissions) = self.app_permissions()? else {
+            return Ok(());
+        };
+        match github_access::app_board(&ids.owner, ids.number, &permissions) {
+            Some(missing) => Err(missing.into()),
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn add_item(&self, issue: &Issue, ids: &BoardIds) -> ForgeResult<String> {
+        self.may_change_board(ids)?;
         let what = format!("adding {} to the project", issue.reference);
         let answer = self.graphql(
             &what,
@@ -221,6 +234,7 @@ impl GithubForge {
     }
 
     pub(super) fn move_item(&self, item: &str, ids: &BoardIds) -> ForgeResult<()> {
+        self.may_change_board(ids)?;
         let what = "putting the ticket in its column";
         let answer = self.graphql(
             what,
@@ -286,6 +300,8 @@ fn read_board(board: &ProjectBoard, project: Value) -> ForgeResult<BoardIds> {
         .into());
     };
     Ok(BoardIds {
+        owner: board.owner.clone(),
+        number: board.number,
         project: project_id.to_string(),
         field: field_id.to_string(),
         option: option.to_string(),

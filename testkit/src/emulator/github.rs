@@ -722,7 +722,7 @@ impl RateWindow {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Identity {
+pub(crate) enum Identity {
     /// The configured token (a personal access token).
     Token,
     /// A minted installation token (`ghs_…`).
@@ -805,6 +805,7 @@ impl State {
                 ("deployments", "write"),
                 ("issues", "write"),
                 ("metadata", "read"),
+                ("organization_projects", "write"),
                 ("secrets", "read"),
                 ("workflows", "write"),
             ]
@@ -1305,7 +1306,7 @@ impl State {
                 }
                 ok(self.app_installation_json())
             }
-            ("POST", ["graphql"]) => self.graphql(req),
+            ("POST", ["graphql"]) => self.graphql(req, identity),
             (_, ["repos", owner, name, rest @ ..]) => {
                 let Some(meta) = self.meta(owner, name) else {
                     return Err(self.moved_answer(req, owner, name, rest));
@@ -1340,6 +1341,18 @@ impl State {
             return Err(error(401, "Bad credentials"));
         }
         if writes && !meta.permissions.push {
+            return Err(error(403, "Resource not accessible by integration"));
+        }
+        // An installation writes issues (comments, labels, assignees) only with issues: write.
+        if writes
+            && identity == Identity::Installation
+            && rest.first() == Some(&"issues")
+            && self
+                .installation_permissions
+                .get("issues")
+                .map(String::as_str)
+                != Some("write")
+        {
             return Err(error(403, "Resource not accessible by integration"));
         }
         match (method, rest) {
