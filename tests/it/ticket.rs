@@ -553,6 +553,78 @@ fn the_emulator_refuses_a_board_change_to_an_installation_without_the_permission
     assert!(w.github.projects()[0].items.is_empty());
 }
 
+// --- GitHub Enterprise Server ---------------------------------------------------------------
+
+#[test]
+fn on_github_enterprise_server_the_board_is_reached_at_api_graphql_beside_the_rest_root() {
+    let w = fragalysis_world();
+    w.github.serve_enterprise_layout();
+    let api_url = w.github.url();
+    assert!(api_url.ends_with("/api/v3"), "{api_url}");
+    keep_once(&w).unwrap();
+
+    let ticket = release_ticket(&w);
+    assert_eq!(
+        board(&w),
+        [(issue_node_id(ticket.id), Some(COLUMN.to_string()))]
+    );
+    let log = w.github.requests();
+    let graphql: Vec<&LoggedRequest> = log
+        .iter()
+        .filter(|r| r.body.contains("\"query\""))
+        .collect();
+    assert!(
+        graphql.len() >= 3,
+        "the board was asked and changed: {log:#?}"
+    );
+    assert!(
+        graphql
+            .iter()
+            .all(|r| r.path == "/api/graphql" && r.status == 200),
+        "{graphql:#?}"
+    );
+    assert!(
+        log.iter().all(|r| r.status != 404 || r.method == "GET"),
+        "no write went to a path GHES does not serve: {log:#?}"
+    );
+    assert!(
+        log.iter()
+            .filter(|r| !r.body.contains("\"query\""))
+            .all(|r| r.path.starts_with("/api/v3/")),
+        "REST under /api/v3: {log:#?}"
+    );
+}
+
+#[test]
+fn the_emulator_serves_no_graphql_under_the_enterprise_rest_root() {
+    let w = fragalysis_world();
+    w.github.serve_enterprise_layout();
+    let port: u16 = w
+        .github
+        .url()
+        .trim_end_matches("/api/v3")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let authorization = format!("Bearer {TOKEN}");
+    let body = serde_json::json!({"query": "{ viewer { login } }"}).to_string();
+    for path in ["/api/v3/graphql", "/graphql"] {
+        let answer = testkit::http::http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Authorization", &authorization),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(answer.status, 404, "{path}");
+    }
+}
+
 #[test]
 fn every_graphql_document_stackrel_sends_validates_against_githubs_schema() {
     for (name, document) in DOCUMENTS {

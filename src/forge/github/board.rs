@@ -8,7 +8,6 @@ use super::GithubForge;
 use crate::config::ProjectBoard;
 use crate::forge::{ForgeError, ForgeResult, github_access};
 use crate::ticket::{BoardIds, BoardItem, Issue, TicketError};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The project by number under an organisation, with the named field and its options, and the
@@ -84,67 +83,11 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("move item", MOVE_ITEM),
 ];
 
-/// A GraphQL answer: HTTP 200 with `data` and perhaps `errors` (GitHub answers most failures so).
-#[derive(Debug, Deserialize)]
-struct GraphqlAnswer {
-    #[serde(default)]
-    data: Value,
-    #[serde(default)]
-    errors: Vec<GraphqlError>,
-}
-
-#[derive(Debug, Deserialize)]
-struct GraphqlError {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    message: String,
-}
-
-impl GraphqlAnswer {
-    fn not_found(&self) -> bool {
-        self.errors
-            .iter()
-            .any(|e| e.kind.as_deref() == Some("NOT_FOUND"))
-    }
-
-    /// Errors other than NOT_FOUND, as one error naming what was asked.
-    fn failure(&self, what: &str) -> Option<ForgeError> {
-        let messages: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|e| e.kind.as_deref() != Some("NOT_FOUND"))
-            .map(|e| e.message.as_str())
-            .collect();
-        (!messages.is_empty()).then(|| {
-            ForgeError::Other(format!(
-                "GitHub's GraphQL API refused {what}: {}; the project board needs the token's `project` scope (or the App's organisation Projects read and write permission)",
-                messages.join("; ")
-            ))
-        })
-    }
-}
-
 fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
 impl GithubForge {
-    /// One GraphQL request; an unclear outcome (a mutation whose answer was lost) is `Unclear`.
-    fn graphql(&self, what: &str, document: &str, variables: Value) -> ForgeResult<GraphqlAnswer> {
-        let uri = "/graphql";
-        let answer = self.write(
-            "POST",
-            uri,
-            &json!({ "query": document, "variables": variables }),
-        )?;
-        let read: GraphqlAnswer = self.expect_ok("POST", uri, answer).map_err(|e| match e {
-            ForgeError::Other(message) => ForgeError::Other(format!("{what}: {message}")),
-            other => other,
-        })?;
-        Ok(read)
-    }
-
     /// The board's ids, asked once per process: the organisation's project, else the user's.
     pub(super) fn board_ids(&self, board: &ProjectBoard) -> ForgeResult<BoardIds> {
         let key = format!(

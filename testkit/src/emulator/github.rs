@@ -224,9 +224,19 @@ impl GithubEmulator {
         Ok(GithubEmulator { state, server })
     }
 
-    /// The API base URL (`api_url`), e.g. `http://127.0.0.1:PORT`; no trailing slash.
+    /// The API base URL (`api_url`), e.g. `http://127.0.0.1:PORT` (or `…/api/v3` once serving
+    /// GitHub Enterprise Server's layout); no trailing slash.
     pub fn url(&self) -> String {
-        self.server.url()
+        lock(&self.state).base_url.clone()
+    }
+
+    /// Serves GitHub Enterprise Server's layout from now on: the REST API under `/api/v3`
+    /// (`url()` says so, and so do the URLs in answers), GraphQL at `/api/graphql`; any other
+    /// path, `/graphql` and `/api/v3/graphql` among them, is 404 as GHES answers it.
+    pub fn serve_enterprise_layout(&self) {
+        let mut st = lock(&self.state);
+        st.enterprise = true;
+        st.base_url = format!("{}{ENTERPRISE_REST}", self.server.url());
     }
 
     /// Serves the bare git repository at `bare_repo_path` as `owner/name`. The default branch is
@@ -731,8 +741,14 @@ pub(crate) enum Identity {
     App,
 }
 
+/// Where GitHub Enterprise Server serves its REST API and its GraphQL API.
+const ENTERPRISE_REST: &str = "/api/v3";
+const ENTERPRISE_GRAPHQL: &str = "/api/graphql";
+
 struct State {
     base_url: String,
+    /// Serving GitHub Enterprise Server's layout (`serve_enterprise_layout`).
+    enterprise: bool,
     token: String,
     repos: BTreeMap<String, RepoState>,
     next_id: u64,
@@ -785,6 +801,7 @@ impl State {
     fn new(token: &str) -> Self {
         State {
             base_url: String::new(),
+            enterprise: false,
             token: token.to_string(),
             repos: BTreeMap::new(),
             next_id: 1000,
@@ -1042,7 +1059,37 @@ impl State {
 
     // ----- the request pipeline -----
 
-    fn handle(&mut self, req: Request) -> Reply {
+    /// The path as github.com lays it out, for a request on GitHub Enterprise Server's layout;
+    /// `None` when nothing is served there.
+    fn unprefixed(&self, path: &str) -> Option<String> {
+        if !self.enterprise {
+            return Some(path.to_string());
+        }
+        if path == ENTERPRISE_GRAPHQL {
+            return Some("/graphql".to_string());
+        }
+        let rest = path.strip_prefix(ENTERPRISE_REST)?;
+        (rest.starts_with('/') && rest != "/graphql").then(|| rest.to_string())
+    }
+
+    fn handle(&mut self, mut req: Request) -> Reply {
+        let sent_to = req.path.clone();
+        let Some(path) = self.unprefixed(&req.path) else {
+            self.log.push(LoggedRequest {
+                method: req.method.clone(),
+                path: sent_to,
+                query: req.query.clone(),
+                status: 404,
+                counted: false,
+                dropped: false,
+                body: String::from_utf8_lossy(&req.body).into_owned(),
+            });
+            return Reply::Respond(Response::json(
+                404,
+                &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/enterprise-server/rest"}),
+            ));
+        };
+        req.path = path;
         let now = now_secs();
         if now >= self.rate.reset {
             self.rate = RateWindow::new(self.rate.limit, now);
@@ -1050,7 +1097,7 @@ impl State {
         self.request_counter += 1;
         let mut entry = LoggedRequest {
             method: req.method.clone(),
-            path: req.path.clone(),
+            path: sent_to,
             query: req.query.clone(),
             status: 0,
             counted: false,
