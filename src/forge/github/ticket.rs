@@ -148,34 +148,7 @@ impl GithubForge {
             }
         };
         if let Some(repo) = &ticket.repo {
-            let location = crate::config::RepoLocation::GitHub {
-                owner: repo.owner.clone(),
-                name: repo.name.clone(),
-            };
-            let readable = match self.permissions(&location) {
-                Ok(RepoAccess {
-                    read: true, push, ..
-                }) => Some(push),
-                _ => None,
-            };
-            // An App's installation says whether it may write issues; a token's push says it.
-            let lacks = match (readable, &app) {
-                (Some(_), Some(permissions)) => {
-                    github_access::app_issues(&repo.to_string(), permissions)
-                }
-                _ => None,
-            };
-            let write = match (&app, readable) {
-                (Some(_), Some(_)) => Some(lacks.is_none()),
-                (_, readable) => readable,
-            };
-            match lacks {
-                Some(missing) => found.push(TicketAccess::AppLacks(missing)),
-                None => found.push(TicketAccess::Issues {
-                    repo: repo.to_string(),
-                    write,
-                }),
-            }
+            found.push(self.issues_access(repo, app.as_ref()));
             scopes = self.classic_scopes(&format!("/repos/{repo}"));
             for login in &ticket.assignees {
                 if let Err(e) = self.check_assignable(repo, login) {
@@ -197,6 +170,38 @@ impl GithubForge {
             }
         }
         found
+    }
+
+    /// Whether the credentials may write issues on `repo`: a token's push access says it, an
+    /// App's installation permissions do (`app`).
+    fn issues_access(
+        &self,
+        repo: &GithubRepo,
+        app: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> TicketAccess {
+        let location = crate::config::RepoLocation::GitHub {
+            owner: repo.owner.clone(),
+            name: repo.name.clone(),
+        };
+        let write = match self.permissions(&location) {
+            Ok(RepoAccess {
+                read: true, push, ..
+            }) => Some(push),
+            _ => None,
+        };
+        if let (Some(_), Some(permissions)) = (write, app) {
+            if let Some(missing) = github_access::app_issues(&repo.to_string(), permissions) {
+                return TicketAccess::AppLacks(missing);
+            }
+            return TicketAccess::Issues {
+                repo: repo.to_string(),
+                write: Some(true),
+            };
+        }
+        TicketAccess::Issues {
+            repo: repo.to_string(),
+            write,
+        }
     }
 
     /// A classic token's scopes, which GitHub lists in `x-oauth-scopes` on every answer (kept
