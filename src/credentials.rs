@@ -234,6 +234,10 @@ pub enum TicketAccess {
     },
     /// An assignee GitHub will not take.
     Assignee(String),
+    /// A permission the App's installation lacks for the ticket, and how to grant it.
+    AppLacks(crate::forge::github_access::MissingAppPermission),
+    /// The App's installation could not be asked for its permissions.
+    Unasked(String),
 }
 
 impl TicketAccess {
@@ -277,6 +281,10 @@ impl TicketAccess {
                 format!("github: can see project {board} and the ticket's column")
             }
             TicketAccess::Assignee(why) => format!("github: {why}"),
+            TicketAccess::AppLacks(missing) => format!("github: {missing}"),
+            TicketAccess::Unasked(why) => format!(
+                "github: could not read the App installation's permissions for the release ticket: {why}"
+            ),
         }
     }
 }

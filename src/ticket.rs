@@ -25,6 +25,9 @@ pub struct Issue {
 /// A board's ids, looked up once: the project, its column field and the configured column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardIds {
+    /// The board's owner and number, as `ticket.project` names it.
+    pub owner: String,
+    pub number: u64,
     pub project: String,
     pub field: String,
     pub option: String,
@@ -401,6 +404,8 @@ mod tests {
         }
         fn board(&self, _: &ProjectBoard) -> ForgeResult<BoardIds> {
             Ok(BoardIds {
+                owner: "m2ms".into(),
+                number: 2,
                 project: "P".into(),
                 field: "F".into(),
                 option: "push".into(),

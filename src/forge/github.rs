@@ -13,6 +13,7 @@
 
 use super::github_access::{self, TokenKind, WorkflowAccess};
 pub mod board;
+pub mod graphql;
 mod ticket;
 
 mod pulls;
@@ -28,7 +29,7 @@ use super::{
     PullRequest, RELEASED_BY, ReleaseInfo, TagRef,
 };
 use crate::config::RepoLocation;
-use crate::credentials::GithubAuth;
+use crate::credentials::{GithubAuth, Secret};
 use crate::release::TicketRef;
 use base64::Engine;
 use octocrab::Octocrab;
@@ -181,6 +182,10 @@ impl Answer {
 
 pub struct GithubForge {
     octo: Octocrab,
+    /// A client for GitHub's GraphQL API, which is not under the REST root on GitHub Enterprise
+    /// (`graphql`); it sends the forge's own authorization header, since octocrab attaches its
+    /// credentials only to the REST root's requests.
+    graphql: Octocrab,
     /// The process's runtime, on which octocrab's requests run; this forge's synchronous
     /// methods block on it, so they are called from blocking threads, never from a future.
     runtime: tokio::runtime::Handle,
@@ -202,7 +207,10 @@ pub struct GithubForge {
 
 /// The kind of credential, and for an App the client that may ask about its installation.
 enum Credential {
-    Token(TokenKind),
+    Token {
+        kind: TokenKind,
+        token: Secret,
+    },
     App {
         jwt: Box<Octocrab>,
         installation: u64,
@@ -230,9 +238,9 @@ struct Known {
     /// Canonical `owner/name` by the lower-cased name in `stackrel.toml`, for renamed or
     /// transferred repositories (GitHub redirects reads, but not writes).
     canonical: HashMap<String, String>,
-    /// An App installation's access to workflow files, and when it was asked: a permission
-    /// granted while the daemon runs is seen within `REFUSAL_MEMORY`.
-    workflow_access: Option<(WorkflowAccess, Instant)>,
+    /// An App installation's permissions, and when they were asked: a permission granted
+    /// while the daemon runs is seen within `REFUSAL_MEMORY`.
+    installation_permissions: Option<(BTreeMap<String, String>, Instant)>,
 }
 
 /// Whether a GET's answer is fixed by the URI: a file at a full commit SHA, a tag object.
@@ -367,25 +375,36 @@ impl GithubForge {
                 source: HttpError::Send(Box::new(e)),
             }
         };
-        let builder = Octocrab::builder()
-            .base_uri(api_url)
-            .map_err(client(&format!("`{api_url}` is not a usable API URL")))?
-            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)));
+        let builder = |base: &str| {
+            Ok::<_, ForgeError>(
+                Octocrab::builder()
+                    .base_uri(base)
+                    .map_err(client(&format!("`{api_url}` is not a usable API URL")))?
+                    .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+                    .set_connect_timeout(Some(Duration::from_secs(10)))
+                    .set_read_timeout(Some(Duration::from_secs(30))),
+            )
+        };
         // octocrab's client spawns its buffer worker onto the runtime when built (outside a
         // runtime context, building panics).
         let _context = runtime.enter();
+        let graphql = builder(graphql::root(api_url))?
+            .build()
+            .map_err(client("building the GitHub GraphQL client"))?;
+        let builder = builder(api_url)?;
         let (octo, credential) = match auth {
             GithubAuth::Token(token) | GithubAuth::ActionsToken(token) => (
                 builder
                     .personal_token(token.expose().to_string())
                     .build()
                     .map_err(client("building the GitHub client"))?,
-                Credential::Token(match auth {
-                    GithubAuth::ActionsToken(_) => TokenKind::Actions,
-                    _ => TokenKind::of(token.expose()),
-                }),
+                Credential::Token {
+                    kind: match auth {
+                        GithubAuth::ActionsToken(_) => TokenKind::Actions,
+                        _ => TokenKind::of(token.expose()),
+                    },
+                    token: token.clone(),
+                },
             ),
             GithubAuth::App {
                 app_id,
@@ -425,6 +444,7 @@ impl GithubForge {
             .unwrap_or_default();
         Ok(GithubForge {
             octo,
+            graphql,
             runtime,
             cache: Mutex::new(EtagCache::new(1024)),
             stats: Mutex::new(RequestStats::default()),
@@ -523,6 +543,13 @@ impl GithubForge {
     }
 }
 
+/// Which of GitHub's APIs a write goes to.
+#[derive(Clone, Copy)]
+enum Api {
+    Rest,
+    Graphql,
+}
+
 /// One request on `octo` (the installation's client, or an App's JWT client), read whole.
 async fn send_on(
     octo: &Octocrab,
@@ -545,19 +572,28 @@ async fn send_on(
             _ => octo._patch(uri, body).await,
         }
         .map_err(|e| HttpError::Send(Box::new(e)))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .map_err(|e| HttpError::Body(Box::new(e)))?
-            .to_bytes()
-            .to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        read_answer(response).await
     }
+}
+
+/// A response read whole.
+async fn read_answer(
+    response: http::Response<
+        http_body_util::combinators::BoxBody<hyper::body::Bytes, octocrab::Error>,
+    >,
+) -> Result<Answer, HttpError> {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .map_err(|e| HttpError::Body(Box::new(e)))?
+        .to_bytes()
+        .to_vec();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 impl GithubForge {
@@ -715,12 +751,21 @@ impl GithubForge {
     /// did nothing); anything unclear is `Unclear`; other refusals are returned as answers for
     /// the caller to interpret (409, 422).
     fn write(&self, method: &str, uri: &str, body: &Value) -> ForgeResult<Answer> {
+        self.write_via(Api::Rest, method, uri, body)
+    }
+
+    /// `write`, to the REST API or to the GraphQL endpoint.
+    fn write_via(&self, api: Api, method: &str, uri: &str, body: &Value) -> ForgeResult<Answer> {
         let mut waits = 0;
         let mut uri = uri.to_string();
         let mut moved = false;
         loop {
             let uri = &mut uri;
-            let answer = match self.block_on(self.send(method, uri, Some(body), None)) {
+            let sent = match api {
+                Api::Rest => self.block_on(self.send(method, uri, Some(body), None)),
+                Api::Graphql => self.block_on(self.send_graphql(uri, body)),
+            };
+            let answer = match sent {
                 Ok(answer) => answer,
                 Err(e) => return Err(ForgeError::Unclear(format!("{method} {uri} ({e})"))),
             };
@@ -797,7 +842,7 @@ impl GithubForge {
     /// after a while).
     pub fn workflow_access(&self, repo: &RepoLocation, path: &str) -> ForgeResult<WorkflowAccess> {
         let access = match &self.credential {
-            Credential::Token(kind) => match github_access::from_token_kind(path, *kind) {
+            Credential::Token { kind, .. } => match github_access::from_token_kind(path, *kind) {
                 Some(access) => access,
                 None => {
                     if self.known().scopes.is_none() {
@@ -811,20 +856,28 @@ impl GithubForge {
                     }
                 }
             },
-            Credential::App { jwt, installation } => {
-                let remembered = self.known().workflow_access.clone();
-                if let Some((access, at)) = remembered
-                    && at.elapsed() < REFUSAL_MEMORY
-                {
-                    return Ok(access);
-                }
-                let installation = self.installation(jwt, *installation)?;
-                let access = github_access::from_installation(path, &installation.permissions);
-                self.known().workflow_access = Some((access.clone(), Instant::now()));
-                access
+            Credential::App { .. } => {
+                let permissions = self.app_permissions()?.unwrap_or_default();
+                github_access::from_installation(path, &permissions)
             }
         };
         Ok(access)
+    }
+
+    /// The App installation's permissions (`None` for a token), asked again after a while.
+    pub(super) fn app_permissions(&self) -> ForgeResult<Option<BTreeMap<String, String>>> {
+        let Credential::App { jwt, installation } = &self.credential else {
+            return Ok(None);
+        };
+        let remembered = self.known().installation_permissions.clone();
+        if let Some((permissions, at)) = remembered
+            && at.elapsed() < REFUSAL_MEMORY
+        {
+            return Ok(Some(permissions));
+        }
+        let permissions = self.installation(jwt, *installation)?.permissions;
+        self.known().installation_permissions = Some((permissions.clone(), Instant::now()));
+        Ok(Some(permissions))
     }
 
     /// `GET /app/installations/{id}`, with the App's own JWT.
@@ -1309,7 +1362,10 @@ impl Forge for GithubForge {
                     if kind == "secrets"
                         && matches!(
                             self.credential,
-                            Credential::Token(TokenKind::Classic | TokenKind::OAuth)
+                            Credential::Token {
+                                kind: TokenKind::Classic | TokenKind::OAuth,
+                                ..
+                            }
                         )
                     {
                         let variables = format!("{base}/actions/variables?per_page=30");

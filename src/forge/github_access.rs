@@ -4,6 +4,10 @@
 //! the pin commit with a bare 404 (tokens) or 403 (Apps), which says nothing of the cause. The
 //! Actions `GITHUB_TOKEN` can never write workflow files, and tags it pushes start no workflows.
 //! So the preflight decides it here, before anything is written, and says how to grant it.
+//! The release ticket is decided the same way for an App, whose installation lists its
+//! permissions: `issues` on the ticket repository and `organization_projects` for the board
+//! (GitHub's GraphQL API refuses an App's board mutation only with "Resource not accessible by
+//! integration").
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -117,6 +121,57 @@ pub fn from_token_kind(path: &str, kind: TokenKind) -> Option<WorkflowAccess> {
     }
 }
 
+/// A permission of an App's installation that the release ticket needs, with the level it has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MissingAppPermission {
+    #[error(
+        "the GitHub App cannot write issues on {repo} (`ticket.repo`): its installation has issues: {}, not write, so GitHub would refuse opening, commenting on and assigning the release ticket. Grant it: in the App's settings, Permissions → Repository permissions → Issues: Read and write; then the owner of {owner} accepts the new permissions on the installation",
+        .has.as_deref().unwrap_or("none"),
+        owner = .repo.split('/').next().unwrap_or_default()
+    )]
+    Issues { repo: String, has: Option<String> },
+    #[error(
+        "the GitHub App cannot add the release ticket to project {owner}/{number} (`ticket.project`) or move it: its installation has organization_projects: {}, not write, and GitHub refuses the board's changes with \"Resource not accessible by integration\". Grant it: in the App's settings, Permissions → Organization permissions → Projects: Read and write; then an owner of the {owner} organisation accepts the new permissions on the installation",
+        .has.as_deref().unwrap_or("none")
+    )]
+    OrganizationProjects {
+        owner: String,
+        number: u64,
+        has: Option<String>,
+    },
+}
+
+/// Whether a permission level (`read`, `write`, `admin`) includes writing.
+fn writes(level: Option<&String>) -> bool {
+    matches!(level.map(String::as_str), Some("write" | "admin"))
+}
+
+/// What an App installation lacks to write issues on `repo`, if anything.
+pub fn app_issues(
+    repo: &str,
+    permissions: &BTreeMap<String, String>,
+) -> Option<MissingAppPermission> {
+    let has = permissions.get("issues");
+    (!writes(has)).then(|| MissingAppPermission::Issues {
+        repo: repo.to_string(),
+        has: has.cloned(),
+    })
+}
+
+/// What an App installation lacks to change project `number` of `owner`, if anything.
+pub fn app_board(
+    owner: &str,
+    number: u64,
+    permissions: &BTreeMap<String, String>,
+) -> Option<MissingAppPermission> {
+    let has = permissions.get("organization_projects");
+    (!writes(has)).then(|| MissingAppPermission::OrganizationProjects {
+        owner: owner.to_string(),
+        number,
+        has: has.cloned(),
+    })
+}
+
 impl fmt::Display for WorkflowAccess {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -163,6 +218,49 @@ mod tests {
             from_installation("w.yaml", &permissions),
             WorkflowAccess::Granted
         );
+    }
+
+    #[test]
+    fn an_app_needs_issues_write_on_the_ticket_repository() {
+        let mut permissions = BTreeMap::new();
+        permissions.insert("issues".to_string(), "read".to_string());
+        let missing = app_issues("m2ms/fragalysis-frontend", &permissions).unwrap();
+        let text = missing.to_string();
+        assert!(
+            text.contains("its installation has issues: read, not write"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Repository permissions → Issues: Read and write"),
+            "{text}"
+        );
+        assert!(text.contains("the owner of m2ms accepts"), "{text}");
+        permissions.insert("issues".to_string(), "write".to_string());
+        assert_eq!(app_issues("m2ms/fragalysis-frontend", &permissions), None);
+    }
+
+    #[test]
+    fn an_app_needs_organization_projects_write_for_the_board() {
+        let mut permissions = BTreeMap::new();
+        let text = app_board("m2ms", 2, &permissions).unwrap().to_string();
+        assert!(
+            text.contains("organization_projects: none, not write"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Organization permissions → Projects: Read and write"),
+            "{text}"
+        );
+        assert!(
+            text.contains("an owner of the m2ms organisation accepts"),
+            "{text}"
+        );
+        permissions.insert("organization_projects".to_string(), "read".to_string());
+        assert!(app_board("m2ms", 2, &permissions).is_some());
+        for level in ["write", "admin"] {
+            permissions.insert("organization_projects".to_string(), level.to_string());
+            assert_eq!(app_board("m2ms", 2, &permissions), None, "{level}");
+        }
     }
 
     #[test]

@@ -212,6 +212,10 @@ pub enum ForgeError {
     /// The credentials lack a permission the write needs; found before anything was sent.
     #[error(transparent)]
     Permission(#[from] github_access::MissingPermission),
+    /// An App installation lacks a permission the release ticket needs (checked before the
+    /// write GitHub would refuse).
+    #[error(transparent)]
+    AppPermission(#[from] github_access::MissingAppPermission),
     /// Another process holds the lock the operation needs (a deploy in progress).
     #[error("{what} is locked: {holder} holds it")]
     Locked {

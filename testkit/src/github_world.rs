@@ -240,6 +240,27 @@ pub fn connect_auth(w: &World, auth: &GithubAuth) -> GithubForge {
     GithubForge::connect(&w.github.url(), auth, policy()).expect("the GitHub client builds")
 }
 
+/// A fresh RSA key for an App, made by the system's `openssl` (the App's JWT is signed with it;
+/// the emulator accepts any well-formed JWT, as a test stand-in for GitHub's check).
+fn app_key() -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .expect("openssl makes a test key for the App");
+    assert!(out.status.success(), "openssl genrsa failed");
+    String::from_utf8(out.stdout).expect("a PEM key is text")
+}
+
+/// A new GitHub client authenticated as the emulator's App installation.
+pub fn connect_app(w: &World) -> GithubForge {
+    let auth = GithubAuth::App {
+        app_id: 1,
+        private_key: Secret::new(app_key()),
+        installation_id: Some(crate::emulator::github::INSTALLATION_ID),
+    };
+    GithubForge::connect(&w.github.url(), &auth, policy()).expect("the GitHub App client builds")
+}
+
 pub fn awx_deployer(w: &World) -> AwxDeployer {
     let Deploy::Awx(awx) = &w.config.deploy else {
         panic!("the world deploys with AWX")

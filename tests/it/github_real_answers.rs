@@ -406,26 +406,6 @@ fn a_rename_found_only_by_a_write_is_resent_under_the_new_name() {
 
 // --- A GitHub App ---------------------------------------------------------------------------
 
-/// A fresh RSA key for an App, made by the system's `openssl` (the App's JWT is signed with it;
-/// the emulator accepts any well-formed JWT, as a test stand-in for GitHub's check).
-fn app_key() -> String {
-    let out = std::process::Command::new("openssl")
-        .args(["genrsa", "-traditional", "2048"])
-        .output()
-        .expect("openssl makes a test key for the App");
-    assert!(out.status.success(), "openssl genrsa failed");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn connect_app(w: &World) -> stackrel::forge::github::GithubForge {
-    let auth = stackrel::credentials::GithubAuth::App {
-        app_id: 1,
-        private_key: stackrel::credentials::Secret::new(app_key()),
-        installation_id: Some(testkit::emulator::github::INSTALLATION_ID),
-    };
-    stackrel::forge::github::GithubForge::connect(&w.github.url(), &auth, policy()).unwrap()
-}
-
 #[test]
 fn an_app_without_workflows_write_is_refused_before_anything_is_written() {
     let w = world();

@@ -8,6 +8,7 @@
 use stackrel::apply::Quiet;
 use stackrel::forge::ForgeError;
 use stackrel::forge::github::board::DOCUMENTS;
+use stackrel::forge::github_access::MissingAppPermission;
 use stackrel::registry::{Logins, RegistryClient};
 use stackrel::ticket::{TicketError, TicketReport, keep};
 use testkit::emulator::github::{Fault, FaultKind, Issue, LoggedRequest, issue_node_id};
@@ -61,8 +62,14 @@ fn graphql_calls(log: &[LoggedRequest], field: &str) -> usize {
 
 /// What a run reports on the ticket, asked of the desk directly (no release is run).
 fn keep_once(w: &World) -> Result<Option<stackrel::release::TicketRef>, ForgeError> {
-    let forge = connect(w);
-    let desk = stackrel::forge::Forge::tickets(&forge).expect("GitHub keeps tickets");
+    keep_with(w, &connect(w))
+}
+
+fn keep_with(
+    w: &World,
+    forge: &stackrel::forge::github::GithubForge,
+) -> Result<Option<stackrel::release::TicketRef>, ForgeError> {
+    let desk = stackrel::forge::Forge::tickets(forge).expect("GitHub keeps tickets");
     keep(
         desk,
         &TicketReport {
@@ -366,6 +373,256 @@ fn the_emulator_refuses_an_invalid_assignee_with_githubs_422() {
         serde_json::json!({"value": "mallory", "resource": "Issue", "field": "assignees", "code": "invalid"})
     );
     assert!(w.github.issues(TICKETS).is_empty());
+}
+
+// --- A GitHub App ---------------------------------------------------------------------------
+
+fn preflight_lines(w: &World, forge: &stackrel::forge::github::GithubForge) -> Vec<String> {
+    forge
+        .ticket_access(&w.config.ticket)
+        .iter()
+        .map(|a| a.line())
+        .collect()
+}
+
+#[test]
+fn an_app_without_organization_projects_write_is_told_so_and_the_board_is_not_touched() {
+    let w = fragalysis_world();
+    w.github
+        .add_issue(TICKETS, &format!("Release {VERSION}"), "planned");
+    w.github
+        .set_installation_permission("organization_projects", Some("read"));
+    let app = connect_app(&w);
+    let lines = preflight_lines(&w, &app);
+    let lacking: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("organization_projects: read, not write"))
+        .collect();
+    assert_eq!(lacking.len(), 1, "{lines:#?}");
+    assert!(
+        lacking[0].contains("Organization permissions → Projects: Read and write")
+            && lacking[0].contains("an owner of the m2ms organisation accepts"),
+        "how to grant it: {lines:#?}"
+    );
+    assert!(
+        lines[0].contains("can write issues on m2ms/fragalysis-frontend"),
+        "{lines:#?}"
+    );
+
+    let error = keep_with(&w, &app).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ForgeError::AppPermission(MissingAppPermission::OrganizationProjects { has, .. })
+                if has.as_deref() == Some("read")
+        ),
+        "{error:?}"
+    );
+    assert!(w.github.projects()[0].items.is_empty());
+    let log = w.github.requests();
+    assert_eq!(
+        graphql_calls(&log, "addProjectV2ItemById"),
+        0,
+        "no board change was sent"
+    );
+}
+
+#[test]
+fn an_app_with_organization_projects_write_puts_the_ticket_on_the_board() {
+    let w = fragalysis_world();
+    w.github
+        .add_issue(TICKETS, &format!("Release {VERSION}"), "planned");
+    w.github
+        .set_installation_permission("organization_projects", Some("write"));
+    let app = connect_app(&w);
+    let lines = preflight_lines(&w, &app);
+    assert!(
+        lines.iter().all(|l| !l.contains("cannot")),
+        "nothing is missing: {lines:#?}"
+    );
+    keep_with(&w, &app).unwrap();
+    let ticket = release_ticket(&w);
+    assert_eq!(
+        board(&w),
+        [(issue_node_id(ticket.id), Some(COLUMN.to_string()))]
+    );
+    assert_eq!(ticket.comments.len(), 1);
+}
+
+#[test]
+fn an_app_without_issues_write_is_told_so_and_opens_nothing() {
+    let w = fragalysis_world();
+    w.github.set_installation_permission("issues", Some("read"));
+    let app = connect_app(&w);
+    let lines = preflight_lines(&w, &app);
+    assert!(
+        lines[0].contains("cannot write issues on m2ms/fragalysis-frontend")
+            && lines[0].contains("issues: read, not write")
+            && lines[0].contains("Repository permissions → Issues: Read and write"),
+        "{lines:#?}"
+    );
+    let error = keep_with(&w, &app).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ForgeError::AppPermission(MissingAppPermission::Issues { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(w.github.issues(TICKETS).is_empty());
+}
+
+/// A token the emulator minted for its App installation, asked for as GitHub asks (with a JWT).
+fn installation_token(port: u16) -> String {
+    let answer = testkit::http::http(
+        port,
+        "POST",
+        &format!(
+            "/app/installations/{}/access_tokens",
+            testkit::emulator::github::INSTALLATION_ID
+        ),
+        &[(
+            "Authorization",
+            "Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOjF9.c2ln",
+        )],
+        b"",
+    );
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_emulator_refuses_a_board_change_to_an_installation_without_the_permission_as_github_does() {
+    let w = fragalysis_world();
+    w.github
+        .set_installation_permission("organization_projects", Some("read"));
+    let port: u16 = w.github.url().rsplit(':').next().unwrap().parse().unwrap();
+    let authorization = format!("Bearer {}", installation_token(port));
+    let graphql = |query: &str, variables: serde_json::Value| {
+        let body = serde_json::json!({"query": query, "variables": variables}).to_string();
+        let answer = testkit::http::http(
+            port,
+            "POST",
+            "/graphql",
+            &[
+                ("Authorization", &authorization),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(answer.status, 200, "GraphQL answers refusals with 200");
+        serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()
+    };
+    let add = graphql(
+        stackrel::forge::github::board::ADD_ITEM,
+        serde_json::json!({"project": "PVT_1", "content": "I_1"}),
+    );
+    assert_eq!(
+        add["data"],
+        serde_json::json!({"addProjectV2ItemById": null})
+    );
+    assert_eq!(add["errors"][0]["type"], "FORBIDDEN");
+    assert_eq!(
+        add["errors"][0]["message"],
+        "Resource not accessible by integration"
+    );
+    assert_eq!(
+        add["errors"][0]["path"],
+        serde_json::json!(["addProjectV2ItemById"])
+    );
+    // Reading the board needs only read.
+    let read = graphql(
+        stackrel::forge::github::board::ORGANIZATION_BOARD,
+        serde_json::json!({"owner": BOARD_OWNER, "number": BOARD_NUMBER, "field": "Status"}),
+    );
+    assert!(read.get("errors").is_none(), "{read}");
+    w.github
+        .set_installation_permission("organization_projects", None);
+    let hidden = graphql(
+        stackrel::forge::github::board::ORGANIZATION_BOARD,
+        serde_json::json!({"owner": BOARD_OWNER, "number": BOARD_NUMBER, "field": "Status"}),
+    );
+    assert_eq!(
+        hidden["data"]["organization"]["projectV2"],
+        serde_json::Value::Null
+    );
+    assert_eq!(hidden["errors"][0]["type"], "FORBIDDEN");
+    assert!(w.github.projects()[0].items.is_empty());
+}
+
+// --- GitHub Enterprise Server ---------------------------------------------------------------
+
+#[test]
+fn on_github_enterprise_server_the_board_is_reached_at_api_graphql_beside_the_rest_root() {
+    let w = fragalysis_world();
+    w.github.serve_enterprise_layout();
+    let api_url = w.github.url();
+    assert!(api_url.ends_with("/api/v3"), "{api_url}");
+    keep_once(&w).unwrap();
+
+    let ticket = release_ticket(&w);
+    assert_eq!(
+        board(&w),
+        [(issue_node_id(ticket.id), Some(COLUMN.to_string()))]
+    );
+    let log = w.github.requests();
+    let graphql: Vec<&LoggedRequest> = log
+        .iter()
+        .filter(|r| r.body.contains("\"query\""))
+        .collect();
+    assert!(
+        graphql.len() >= 3,
+        "the board was asked and changed: {log:#?}"
+    );
+    assert!(
+        graphql
+            .iter()
+            .all(|r| r.path == "/api/graphql" && r.status == 200),
+        "{graphql:#?}"
+    );
+    assert!(
+        log.iter().all(|r| r.status != 404 || r.method == "GET"),
+        "no write went to a path GHES does not serve: {log:#?}"
+    );
+    assert!(
+        log.iter()
+            .filter(|r| !r.body.contains("\"query\""))
+            .all(|r| r.path.starts_with("/api/v3/")),
+        "REST under /api/v3: {log:#?}"
+    );
+}
+
+#[test]
+fn the_emulator_serves_no_graphql_under_the_enterprise_rest_root() {
+    let w = fragalysis_world();
+    w.github.serve_enterprise_layout();
+    let port: u16 = w
+        .github
+        .url()
+        .trim_end_matches("/api/v3")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let authorization = format!("Bearer {TOKEN}");
+    let body = serde_json::json!({"query": "{ viewer { login } }"}).to_string();
+    for path in ["/api/v3/graphql", "/graphql"] {
+        let answer = testkit::http::http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Authorization", &authorization),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(answer.status, 404, "{path}");
+    }
 }
 
 #[test]

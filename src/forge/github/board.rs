@@ -6,9 +6,8 @@
 
 use super::GithubForge;
 use crate::config::ProjectBoard;
-use crate::forge::{ForgeError, ForgeResult};
+use crate::forge::{ForgeError, ForgeResult, github_access};
 use crate::ticket::{BoardIds, BoardItem, Issue, TicketError};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The project by number under an organisation, with the named field and its options, and the
@@ -84,67 +83,11 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("move item", MOVE_ITEM),
 ];
 
-/// A GraphQL answer: HTTP 200 with `data` and perhaps `errors` (GitHub answers most failures so).
-#[derive(Debug, Deserialize)]
-struct GraphqlAnswer {
-    #[serde(default)]
-    data: Value,
-    #[serde(default)]
-    errors: Vec<GraphqlError>,
-}
-
-#[derive(Debug, Deserialize)]
-struct GraphqlError {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    message: String,
-}
-
-impl GraphqlAnswer {
-    fn not_found(&self) -> bool {
-        self.errors
-            .iter()
-            .any(|e| e.kind.as_deref() == Some("NOT_FOUND"))
-    }
-
-    /// Errors other than NOT_FOUND, as one error naming what was asked.
-    fn failure(&self, what: &str) -> Option<ForgeError> {
-        let messages: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|e| e.kind.as_deref() != Some("NOT_FOUND"))
-            .map(|e| e.message.as_str())
-            .collect();
-        (!messages.is_empty()).then(|| {
-            ForgeError::Other(format!(
-                "GitHub's GraphQL API refused {what}: {}; the project board needs the token's `project` scope (or the App's organisation Projects read and write permission)",
-                messages.join("; ")
-            ))
-        })
-    }
-}
-
 fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
 impl GithubForge {
-    /// One GraphQL request; an unclear outcome (a mutation whose answer was lost) is `Unclear`.
-    fn graphql(&self, what: &str, document: &str, variables: Value) -> ForgeResult<GraphqlAnswer> {
-        let uri = "/graphql";
-        let answer = self.write(
-            "POST",
-            uri,
-            &json!({ "query": document, "variables": variables }),
-        )?;
-        let read: GraphqlAnswer = self.expect_ok("POST", uri, answer).map_err(|e| match e {
-            ForgeError::Other(message) => ForgeError::Other(format!("{what}: {message}")),
-            other => other,
-        })?;
-        Ok(read)
-    }
-
     /// The board's ids, asked once per process: the organisation's project, else the user's.
     pub(super) fn board_ids(&self, board: &ProjectBoard) -> ForgeResult<BoardIds> {
         let key = format!(
@@ -205,7 +148,20 @@ impl GithubForge {
             }))
     }
 
+    /// Refuses a board change an App's installation may not make, before GitHub is asked: its
+    /// GraphQL answer ("Resource not accessible by integration") says nothing of the cause.
+    fn may_change_board(&self, ids: &BoardIds) -> ForgeResult<()> {
+        let Some(permissions) = self.app_permissions()? else {
+            return Ok(());
+        };
+        match github_access::app_board(&ids.owner, ids.number, &permissions) {
+            Some(missing) => Err(missing.into()),
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn add_item(&self, issue: &Issue, ids: &BoardIds) -> ForgeResult<String> {
+        self.may_change_board(ids)?;
         let what = format!("adding {} to the project", issue.reference);
         let answer = self.graphql(
             &what,
@@ -221,6 +177,7 @@ impl GithubForge {
     }
 
     pub(super) fn move_item(&self, item: &str, ids: &BoardIds) -> ForgeResult<()> {
+        self.may_change_board(ids)?;
         let what = "putting the ticket in its column";
         let answer = self.graphql(
             what,
@@ -286,6 +243,8 @@ fn read_board(board: &ProjectBoard, project: Value) -> ForgeResult<BoardIds> {
         .into());
     };
     Ok(BoardIds {
+        owner: board.owner.clone(),
+        number: board.number,
         project: project_id.to_string(),
         field: field_id.to_string(),
         option: option.to_string(),

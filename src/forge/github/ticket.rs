@@ -6,7 +6,7 @@
 use super::{Fetched, GithubForge, RepoAccess, refusal};
 use crate::config::{GithubRepo, ProjectBoard};
 use crate::credentials::TicketAccess;
-use crate::forge::{Forge, ForgeError, ForgeResult};
+use crate::forge::{Forge, ForgeError, ForgeResult, github_access};
 use crate::release::TicketRef;
 use crate::ticket::{BoardIds, BoardItem, Issue, TicketDesk, TicketError};
 use serde::Deserialize;
@@ -104,6 +104,17 @@ impl GithubForge {
         Ok(None)
     }
 
+    /// Refuses an issue write an App's installation may not make, before GitHub's bare 403.
+    fn may_write_issues(&self, repo: &GithubRepo) -> ForgeResult<()> {
+        let Some(permissions) = self.app_permissions()? else {
+            return Ok(());
+        };
+        match github_access::app_issues(&repo.to_string(), &permissions) {
+            Some(missing) => Err(missing.into()),
+            None => Ok(()),
+        }
+    }
+
     /// Whether GitHub will assign `login` to issues in `repo` (204 yes, 404 no).
     fn check_assignable(&self, repo: &GithubRepo, login: &str) -> ForgeResult<()> {
         let key = format!("{repo}:{login}");
@@ -129,21 +140,15 @@ impl GithubForge {
     pub fn ticket_access(&self, ticket: &crate::config::Ticket) -> Vec<TicketAccess> {
         let mut found = Vec::new();
         let mut scopes = None;
+        let app = match self.app_permissions() {
+            Ok(app) => app,
+            Err(e) => {
+                found.push(TicketAccess::Unasked(e.to_string()));
+                None
+            }
+        };
         if let Some(repo) = &ticket.repo {
-            let location = crate::config::RepoLocation::GitHub {
-                owner: repo.owner.clone(),
-                name: repo.name.clone(),
-            };
-            let write = match self.permissions(&location) {
-                Ok(RepoAccess {
-                    read: true, push, ..
-                }) => Some(push),
-                _ => None,
-            };
-            found.push(TicketAccess::Issues {
-                repo: repo.to_string(),
-                write,
-            });
+            found.push(self.issues_access(repo, app.as_ref()));
             scopes = self.classic_scopes(&format!("/repos/{repo}"));
             for login in &ticket.assignees {
                 if let Err(e) = self.check_assignable(repo, login) {
@@ -157,8 +162,46 @@ impl GithubForge {
                 found: self.board_ids(board).map(|_| ()).map_err(|e| e.to_string()),
                 scopes,
             });
+            if let Some(missing) = app
+                .as_ref()
+                .and_then(|p| github_access::app_board(&board.owner, board.number, p))
+            {
+                found.push(TicketAccess::AppLacks(missing));
+            }
         }
         found
+    }
+
+    /// Whether the credentials may write issues on `repo`: a token's push access says it, an
+    /// App's installation permissions do (`app`).
+    fn issues_access(
+        &self,
+        repo: &GithubRepo,
+        app: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> TicketAccess {
+        let location = crate::config::RepoLocation::GitHub {
+            owner: repo.owner.clone(),
+            name: repo.name.clone(),
+        };
+        let write = match self.permissions(&location) {
+            Ok(RepoAccess {
+                read: true, push, ..
+            }) => Some(push),
+            _ => None,
+        };
+        if let (Some(_), Some(permissions)) = (write, app) {
+            if let Some(missing) = github_access::app_issues(&repo.to_string(), permissions) {
+                return TicketAccess::AppLacks(missing);
+            }
+            return TicketAccess::Issues {
+                repo: repo.to_string(),
+                write: Some(true),
+            };
+        }
+        TicketAccess::Issues {
+            repo: repo.to_string(),
+            write,
+        }
     }
 
     /// A classic token's scopes, which GitHub lists in `x-oauth-scopes` on every answer (kept
@@ -231,6 +274,7 @@ impl TicketDesk for GithubForge {
         body: &str,
         assignees: &[String],
     ) -> ForgeResult<Issue> {
+        self.may_write_issues(repo)?;
         for login in assignees {
             self.check_assignable(repo, login)?;
         }
@@ -257,6 +301,7 @@ impl TicketDesk for GithubForge {
     }
 
     fn edit_body(&self, ticket: &TicketRef, body: &str) -> ForgeResult<()> {
+        self.may_write_issues(&repo_of(ticket))?;
         let uri = format!(
             "/repos/{}/{}/issues/{}",
             ticket.owner, ticket.repo, ticket.number
@@ -268,6 +313,7 @@ impl TicketDesk for GithubForge {
 
     fn assign(&self, ticket: &TicketRef, logins: &[String]) -> ForgeResult<()> {
         let repo = repo_of(ticket);
+        self.may_write_issues(&repo)?;
         for login in logins {
             self.check_assignable(&repo, login)?;
         }
@@ -289,6 +335,7 @@ impl TicketDesk for GithubForge {
         body: &str,
         label: Option<&str>,
     ) -> ForgeResult<()> {
+        self.may_write_issues(&repo_of(ticket))?;
         Forge::report_ticket(self, ticket, marker, body, label)
     }
 

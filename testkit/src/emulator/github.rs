@@ -226,9 +226,19 @@ impl GithubEmulator {
         Ok(GithubEmulator { state, server })
     }
 
-    /// The API base URL (`api_url`), e.g. `http://127.0.0.1:PORT`; no trailing slash.
+    /// The API base URL (`api_url`), e.g. `http://127.0.0.1:PORT` (or `…/api/v3` once serving
+    /// GitHub Enterprise Server's layout); no trailing slash.
     pub fn url(&self) -> String {
-        self.server.url()
+        lock(&self.state).base_url.clone()
+    }
+
+    /// Serves GitHub Enterprise Server's layout from now on: the REST API under `/api/v3`
+    /// (`url()` says so, and so do the URLs in answers), GraphQL at `/api/graphql`; any other
+    /// path, `/graphql` and `/api/v3/graphql` among them, is 404 as GHES answers it.
+    pub fn serve_enterprise_layout(&self) {
+        let mut st = lock(&self.state);
+        st.enterprise = true;
+        st.base_url = format!("{}{ENTERPRISE_REST}", self.server.url());
     }
 
     /// Serves the bare git repository at `bare_repo_path` as `owner/name`. The default branch is
@@ -730,7 +740,7 @@ impl RateWindow {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Identity {
+pub(crate) enum Identity {
     /// The configured token (a personal access token).
     Token,
     /// A minted installation token (`ghs_…`).
@@ -739,8 +749,14 @@ enum Identity {
     App,
 }
 
+/// Where GitHub Enterprise Server serves its REST API and its GraphQL API.
+const ENTERPRISE_REST: &str = "/api/v3";
+const ENTERPRISE_GRAPHQL: &str = "/api/graphql";
+
 struct State {
     base_url: String,
+    /// Serving GitHub Enterprise Server's layout (`serve_enterprise_layout`).
+    enterprise: bool,
     token: String,
     repos: BTreeMap<String, RepoState>,
     next_id: u64,
@@ -793,6 +809,7 @@ impl State {
     fn new(token: &str) -> Self {
         State {
             base_url: String::new(),
+            enterprise: false,
             token: token.to_string(),
             repos: BTreeMap::new(),
             next_id: 1000,
@@ -813,6 +830,7 @@ impl State {
                 ("deployments", "write"),
                 ("issues", "write"),
                 ("metadata", "read"),
+                ("organization_projects", "write"),
                 ("secrets", "read"),
                 ("workflows", "write"),
             ]
@@ -1049,7 +1067,37 @@ impl State {
 
     // ----- the request pipeline -----
 
-    fn handle(&mut self, req: Request) -> Reply {
+    /// The path as github.com lays it out, for a request on GitHub Enterprise Server's layout;
+    /// `None` when nothing is served there.
+    fn unprefixed(&self, path: &str) -> Option<String> {
+        if !self.enterprise {
+            return Some(path.to_string());
+        }
+        if path == ENTERPRISE_GRAPHQL {
+            return Some("/graphql".to_string());
+        }
+        let rest = path.strip_prefix(ENTERPRISE_REST)?;
+        (rest.starts_with('/') && rest != "/graphql").then(|| rest.to_string())
+    }
+
+    fn handle(&mut self, mut req: Request) -> Reply {
+        let sent_to = req.path.clone();
+        let Some(path) = self.unprefixed(&req.path) else {
+            self.log.push(LoggedRequest {
+                method: req.method.clone(),
+                path: sent_to,
+                query: req.query.clone(),
+                status: 404,
+                counted: false,
+                dropped: false,
+                body: String::from_utf8_lossy(&req.body).into_owned(),
+            });
+            return Reply::Respond(Response::json(
+                404,
+                &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/enterprise-server/rest"}),
+            ));
+        };
+        req.path = path;
         let now = now_secs();
         if now >= self.rate.reset {
             self.rate = RateWindow::new(self.rate.limit, now);
@@ -1057,7 +1105,7 @@ impl State {
         self.request_counter += 1;
         let mut entry = LoggedRequest {
             method: req.method.clone(),
-            path: req.path.clone(),
+            path: sent_to,
             query: req.query.clone(),
             status: 0,
             counted: false,
@@ -1313,7 +1361,7 @@ impl State {
                 }
                 ok(self.app_installation_json())
             }
-            ("POST", ["graphql"]) => self.graphql(req),
+            ("POST", ["graphql"]) => self.graphql(req, identity),
             (_, ["repos", owner, name, rest @ ..]) => {
                 let Some(meta) = self.meta(owner, name) else {
                     return Err(self.moved_answer(req, owner, name, rest));
@@ -1348,6 +1396,18 @@ impl State {
             return Err(error(401, "Bad credentials"));
         }
         if writes && !meta.permissions.push {
+            return Err(error(403, "Resource not accessible by integration"));
+        }
+        // An installation writes issues (comments, labels, assignees) only with issues: write.
+        if writes
+            && identity == Identity::Installation
+            && rest.first() == Some(&"issues")
+            && self
+                .installation_permissions
+                .get("issues")
+                .map(String::as_str)
+                != Some("write")
+        {
             return Err(error(403, "Resource not accessible by integration"));
         }
         match (method, rest) {

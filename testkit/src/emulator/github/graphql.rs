@@ -5,9 +5,12 @@
 //! executed over the emulator's state, answering only the fields asked for. Failures come back as
 //! GitHub sends them: HTTP 200 with `{"errors": [...]}` (`type: NOT_FOUND` with a `path` for an
 //! unknown organisation, user, project or node; `undefinedField` for a field that does not
-//! exist, with no `data`, since GitHub validates before executing).
+//! exist, with no `data`, since GitHub validates before executing). An App installation's token
+//! reaches organisation boards only with the installation's `organization_projects` permission
+//! (read to see them, write to change them); without it GitHub answers `type: FORBIDDEN`,
+//! "Resource not accessible by integration", with the field `null`.
 
-use super::{Answer, State, body_object, error};
+use super::{Answer, Identity, State, body_object, error};
 use crate::http_server::{Request, Response};
 use apollo_compiler::ast::{self, Definition, OperationType, Selection};
 use serde_json::{Map, Value, json};
@@ -84,15 +87,31 @@ fn undefined(type_name: &str, field: &str) -> GqlError {
     }
 }
 
+fn forbidden(path: &[String]) -> GqlError {
+    GqlError {
+        value: json!({
+            "type": "FORBIDDEN",
+            "path": path,
+            "extensions": {"saml_failure": false},
+            "locations": [],
+            "message": "Resource not accessible by integration",
+        }),
+        fatal: false,
+    }
+}
+
 struct Exec<'a> {
     state: &'a mut State,
+    /// For an App installation's token, its `organization_projects` level (`None`: absent);
+    /// `None` for a personal token.
+    integration: Option<Option<String>>,
     variables: Map<String, Value>,
     errors: Vec<GqlError>,
 }
 
 impl State {
     /// `POST /graphql`.
-    pub(super) fn graphql(&mut self, req: &Request) -> Answer {
+    pub(super) fn graphql(&mut self, req: &Request, identity: Identity) -> Answer {
         let body = body_object(req)?;
         let Some(query) = body.get("query").and_then(Value::as_str) else {
             return Err(error(400, "Problems parsing JSON"));
@@ -123,8 +142,14 @@ impl State {
         if let Some(refusal) = self.insufficient_scopes(&operation) {
             return Ok(Response::json(200, &json!({ "errors": [refusal] })));
         }
+        let integration = (identity == Identity::Installation).then(|| {
+            self.installation_permissions
+                .get("organization_projects")
+                .cloned()
+        });
         let mut exec = Exec {
             state: self,
+            integration,
             variables,
             errors: Vec::new(),
         };
@@ -248,12 +273,27 @@ impl Exec<'_> {
                 let id = args.get("id").and_then(Value::as_str).unwrap_or("");
                 self.node(id, path)
             }
+            ("Mutation", "addProjectV2ItemById" | "updateProjectV2ItemFieldValue")
+                if !self.may_change_projects() =>
+            {
+                self.errors.push(forbidden(path));
+                Node::Null
+            }
             ("Mutation", "addProjectV2ItemById") => self.add_item(&args["input"], path),
             ("Mutation", "updateProjectV2ItemFieldValue") => self.set_value(&args["input"], path),
             _ => {
                 self.errors.push(undefined(root, name));
                 Node::Null
             }
+        }
+    }
+
+    /// Whether the caller may change boards: a personal token (its scopes were checked before
+    /// executing), or an installation with `organization_projects` write or admin.
+    fn may_change_projects(&self) -> bool {
+        match &self.integration {
+            None => true,
+            Some(level) => matches!(level.as_deref(), Some("write" | "admin")),
         }
     }
 
@@ -590,6 +630,10 @@ impl Exec<'_> {
     ) -> Option<Node> {
         match name {
             "login" => Some(Node::Leaf(json!(login))),
+            "projectV2" if organization && matches!(self.integration, Some(None)) => {
+                self.errors.push(forbidden(path));
+                Some(Node::Null)
+            }
             "projectV2" => {
                 let number = args.get("number").and_then(Value::as_u64).unwrap_or(0);
                 let found = self.state.projects.iter().position(|p| {
