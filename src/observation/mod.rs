@@ -158,9 +158,11 @@ impl Observation {
     }
 }
 
-/// Reads the pins of every component from workflow text, by component name.
+/// Reads the pins of every component from workflow text, by component name; an error names
+/// the workflow file, since the pin editor's positions are in it.
 pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String, String>, String> {
-    let sites = read_pins(text, &config.pin_keys()).map_err(|e| e.to_string())?;
+    let sites = read_pins(text, &config.pin_keys())
+        .map_err(|e| format!("{}: {e}", config.stack.workflow))?;
     Ok(config
         .components
         .keys()

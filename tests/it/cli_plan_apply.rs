@@ -388,3 +388,31 @@ fn a_branch_that_does_not_exist_is_reported_naming_the_component_and_its_field()
         "{text}"
     );
 }
+
+#[test]
+fn a_pin_only_in_a_job_env_is_reported_naming_the_workflow_file_the_line_and_the_yaml_path() {
+    let (_dir, sandbox) = sandbox();
+    let workflow = ".github/workflows/build-main.yaml";
+    let text = testkit::sandbox::file_at(&sandbox, testkit::sandbox::master(&sandbox), workflow)
+        .expect("the sandbox's stack has its workflow");
+    let moved = text.replacen("  BE_IMAGE_TAG: 2026.07.1\n", "", 1);
+    assert_ne!(
+        moved, text,
+        "the demo workflow pins the backend at the top level"
+    );
+    let line = 1 + moved
+        .lines()
+        .position(|l| l.trim_start().starts_with("BE_IMAGE_TAG:"))
+        .expect("the build job's env sets BE_IMAGE_TAG too");
+    testkit::sandbox::push_to_stack(&sandbox.stack, &[(workflow, &moved)], "Drop the pin");
+    let output = stackrel(&sandbox.desired, &["plan"]);
+    assert_exit(&output, 1);
+    let text = both(&output).replace("\n  │ ", " ");
+    for part in [
+        format!("{workflow}: BE_IMAGE_TAG is not set under the top-level `env:`"),
+        format!("line {line}, column 7, under `jobs.build.env`"),
+        "move that line to the top-level `env:`".to_owned(),
+    ] {
+        assert!(text.contains(&part), "{part:?} in {text}");
+    }
+}
