@@ -216,14 +216,22 @@ fn in_component(error: ForgeError, name: &str, component: &Component) -> ForgeEr
     let ForgeError::NotFound { what } = error else {
         return error;
     };
-    let field = if what.starts_with("branch ") {
-        format!("branch = \"{}\"", component.branch)
+    let (field, place) = if what.starts_with("branch ") {
+        let field = format!("branch = \"{}\"", component.branch);
+        (field, &component.places.branch)
     } else {
-        format!("repo = \"{}\"", component.repo)
+        (
+            format!("repo = \"{}\"", component.repo),
+            &component.places.repo,
+        )
     };
+    let at = place
+        .as_ref()
+        .map(|p| format!(":{}:{}", p.line, p.column))
+        .unwrap_or_default();
     ForgeError::NotFound {
         what: format!(
-            "{what} of component `{name}` ({field} in [components.{name}] of stackrel.toml)"
+            "{what} of component `{name}` ({field} in [components.{name}] of stackrel.toml{at})"
         ),
     }
 }
