@@ -24,6 +24,7 @@ pub mod pin;
 pub mod plan;
 pub mod registry;
 pub mod release;
+pub mod repo_check;
 pub mod runtime;
 pub mod schema;
 pub mod status;
