@@ -11,7 +11,11 @@
 //!
 //! The same names also occur in comments, shell lines (`${{ env.BE_IMAGE_TAG }}`), `build-args`
 //! and job- or step-level `env:` blocks. Only keys directly under the `env` key at column 1 are
-//! pins: that mapping is the workflow-wide environment the build reads its defaults from.
+//! pins: that mapping is the workflow-wide environment the build reads its defaults from. A pin
+//! set only in a nested `env:` is reported with where it is (line, YAML path), since moving it
+//! there by hand is the likely mistake. An anchored (`env: &pins`) or `!!map`-tagged top-level
+//! `env:` is the same mapping and is edited; one whose anchor is aliased elsewhere, or with
+//! another tag, is refused: the edit would change other places, or mean something else.
 //!
 //! # A YAML parser confirms every reading and every edit
 //!
@@ -235,7 +239,7 @@ pub enum PinError {
          the whole workflow reads), or set the component's `pin` in stackrel.toml to a key that \
          is there", top = match env_line {
             Some(env) => format!(" (line {env})"),
-            None => " (the file has none)".to_owned(),
+            None => " (the file has no top-level `env:`)".to_owned(),
         }, more = match others {
             0 => String::new(),
             n => format!(" (and {n} more nested place{})", if *n == 1 { "" } else { "s" }),
@@ -1937,7 +1941,10 @@ jobs:
             }
         );
         let message = err.to_string();
-        assert!(message.contains("(the file has none)"), "{message}");
+        assert!(
+            message.contains("(the file has no top-level `env:`)"),
+            "{message}"
+        );
         assert!(message.contains("(and 1 more nested place)"), "{message}");
     }
 
