@@ -25,6 +25,7 @@ pub mod plan;
 pub mod proposal;
 pub mod registry;
 pub mod release;
+pub mod repo_check;
 pub mod runtime;
 pub mod schema;
 pub mod status;

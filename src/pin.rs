@@ -11,7 +11,11 @@
 //!
 //! The same names also occur in comments, shell lines (`${{ env.BE_IMAGE_TAG }}`), `build-args`
 //! and job- or step-level `env:` blocks. Only keys directly under the `env` key at column 1 are
-//! pins: that mapping is the workflow-wide environment the build reads its defaults from.
+//! pins: that mapping is the workflow-wide environment the build reads its defaults from. A pin
+//! set only in a nested `env:` is reported with where it is (line, YAML path), since moving it
+//! there by hand is the likely mistake. An anchored (`env: &pins`) or `!!map`-tagged top-level
+//! `env:` is the same mapping and is edited; one whose anchor is aliased elsewhere, or with
+//! another tag, is refused: the edit would change other places, or mean something else.
 //!
 //! # A YAML parser confirms every reading and every edit
 //!
@@ -143,7 +147,8 @@ pub enum ScalarStyle {
 /// Why pins could not be read or written. Variants about a place in the file carry the key
 /// (`env` when the shape of the `env:` mapping, or of the whole file, is wrong) and a 1-based
 /// line and column.
-/// Messages quote nothing but key names and positions, so they are safe to show anywhere.
+/// Messages quote nothing but key names, YAML paths, tags, aliases (those cut short) and
+/// positions, so they are safe to show anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
     #[error(
@@ -222,6 +227,68 @@ pub enum PinError {
          to that mapping"
     )]
     MissingKey {
+        key: String,
+        line: usize,
+        column: usize,
+    },
+
+    #[error(
+        "{key} is not set under the top-level `env:`{top}, where stackrel reads and edits the \
+         pins; it is set only in a nested `env:`, at line {line}, column {column}, under \
+         `{path}`{more}; move that line to the top-level `env:` (the mapping at column 1 that \
+         the whole workflow reads), or set the component's `pin` in stackrel.toml to a key that \
+         is there", top = match env_line {
+            Some(env) => format!(" (line {env})"),
+            None => " (the file has no top-level `env:`)".to_owned(),
+        }, more = match others {
+            0 => String::new(),
+            n => format!(" (and {n} more nested place{})", if *n == 1 { "" } else { "s" }),
+        }
+    )]
+    OnlyNested {
+        key: String,
+        line: usize,
+        column: usize,
+        /// The YAML path of the nested mapping, e.g. `jobs.build.env`.
+        path: String,
+        /// The line of the top-level `env:`, when there is one.
+        env_line: Option<usize>,
+        /// How many other nested places set it too.
+        others: usize,
+    },
+
+    #[error(
+        "the top-level `env:` carries the anchor that {alias} at line {line}, column {column} \
+         refers to, so an edit of a pin there would change that place too; stackrel does not \
+         edit it: write the entries out where {alias} is, instead of the alias"
+    )]
+    EnvAliased {
+        key: String,
+        line: usize,
+        column: usize,
+        /// The alias as written (`*pins`).
+        alias: String,
+    },
+
+    #[error(
+        "the top-level `env:` at line {line}, column {column} is tagged `{tag}`, which tells a \
+         YAML reader to make something other than a plain mapping of it; stackrel does not \
+         edit it: remove the tag (or write `!!map`, which changes nothing)"
+    )]
+    EnvTagged {
+        key: String,
+        line: usize,
+        column: usize,
+        /// The tag as written (`!custom`).
+        tag: String,
+    },
+
+    #[error(
+        "the top-level key `env` at line {line}, column {column} is written with a tag or an \
+         anchor before it (`!!str env:`, `&a env:`), which stackrel does not read as the `env:` \
+         that holds the pins; write it plain, `env:` at column 1"
+    )]
+    EnvKeyDecorated {
         key: String,
         line: usize,
         column: usize,
@@ -374,6 +441,10 @@ impl PinError {
             | PinError::TabIndentation { key, .. }
             | PinError::UnsupportedEntry { key, .. }
             | PinError::MissingKey { key, .. }
+            | PinError::OnlyNested { key, .. }
+            | PinError::EnvAliased { key, .. }
+            | PinError::EnvTagged { key, .. }
+            | PinError::EnvKeyDecorated { key, .. }
             | PinError::DuplicateKey { key, .. }
             | PinError::EmptyValue { key, .. }
             | PinError::NotScalar { key, .. }
@@ -404,6 +475,10 @@ impl PinError {
             | PinError::TabIndentation { line, column, .. }
             | PinError::UnsupportedEntry { line, column, .. }
             | PinError::MissingKey { line, column, .. }
+            | PinError::OnlyNested { line, column, .. }
+            | PinError::EnvAliased { line, column, .. }
+            | PinError::EnvTagged { line, column, .. }
+            | PinError::EnvKeyDecorated { line, column, .. }
             | PinError::DuplicateKey { line, column, .. }
             | PinError::EmptyValue { line, column, .. }
             | PinError::NotScalar { line, column, .. }
@@ -570,10 +645,11 @@ fn read_confirmed<'t>(
             column,
         });
     }
-    let env = scan_env(text, first)?;
+    let explain = |e| explain_missing(e, parsed.as_ref().ok());
+    let env = scan_env(text, first).map_err(explain)?;
     let sites = keys
         .iter()
-        .map(|key| env.site(key))
+        .map(|key| env.site(key).map_err(explain))
         .collect::<Result<Vec<_>, _>>()?;
     let reading = parsed.map_err(|failure| {
         let (line, column) = failure_position(failure);
@@ -583,10 +659,49 @@ fn read_confirmed<'t>(
             column,
         }
     })?;
+    if let Some((line, column, alias)) = reading.env_alias() {
+        return Err(PinError::EnvAliased {
+            key: "env".to_owned(),
+            line,
+            column,
+            alias,
+        });
+    }
     for site in &sites {
         confirm_site(text, &reading, site)?;
     }
     Ok((sites, reading))
+}
+
+/// Says where a pin the scanner finds no top-level `env:` or key for is, when the parser finds
+/// it somewhere else: under a nested `env:`, or under an `env` key it does not recognise.
+fn explain_missing(error: PinError, reading: Option<&yaml::Reading<'_>>) -> PinError {
+    let Some(reading) = reading else {
+        return error;
+    };
+    let (key, env_line) = match &error {
+        PinError::MissingKey { key, line, .. } => (key, Some(*line)),
+        PinError::NoTopLevelEnv { key } => {
+            if let Some((line, column)) = reading.decorated_env_key() {
+                let key = "env".to_owned();
+                return PinError::EnvKeyDecorated { key, line, column };
+            }
+            (key, None)
+        }
+        _ => return error,
+    };
+    let nested = reading.nested_env_keys(key);
+    let Some(first) = nested.first() else {
+        return error;
+    };
+    PinError::OnlyNested {
+        key: key.clone(),
+        line: first.line,
+        column: first.column,
+        path: first.path.clone(),
+        env_line,
+        others: nested.len() - 1,
+    }
 }
 
 /// Checks that the parser reads `site` as the scanner did: same place, quoting and text.
@@ -992,7 +1107,7 @@ fn scan_env<'a>(text: &'a str, first_key: &str) -> Result<EnvBlock<'a>, PinError
     let (env_index, env_after_colon) = find_top_level_env(&lines, first_key)?;
     let env_line = env_index + 1;
     let env_text = lines.get(env_index).map_or("", |l| l.text);
-    let v = skip_ws(env_text, env_after_colon);
+    let v = skip_properties(env_text, skip_ws(env_text, env_after_colon), env_line)?;
     match env_text.as_bytes().get(v) {
         None | Some(b'#') => {}
         Some(b'{') => return Err(flow_env(env_line, column_at(env_text, v))),
@@ -1052,6 +1167,29 @@ fn scan_env<'a>(text: &'a str, first_key: &str) -> Result<EnvBlock<'a>, PinError
     })
 }
 
+/// Skips the anchor (`&pins`) and tag of the `env:` value starting at byte `v` of its line,
+/// returning where what follows them starts. An anchored mapping is still the mapping (where
+/// it is aliased is refused later, by the parser's reading); a tag other than `!!map` changes
+/// what a YAML reader makes of it, so it is refused.
+fn skip_properties(t: &str, mut v: usize, line: usize) -> Result<usize, PinError> {
+    while let Some(&b @ (b'&' | b'!')) = t.as_bytes().get(v) {
+        let end = t[v..]
+            .find(|c: char| c.is_whitespace())
+            .map_or(t.len(), |n| v + n);
+        let token = &t[v..end];
+        if b == b'!' && !matches!(token, "!!map" | "!<tag:yaml.org,2002:map>") {
+            return Err(PinError::EnvTagged {
+                key: "env".to_owned(),
+                line,
+                column: column_at(t, v),
+                tag: token.chars().take(64).collect(),
+            });
+        }
+        v = skip_ws(t, end);
+    }
+    Ok(v)
+}
+
 /// Reads the entry line `i` (indented by `indent`, the entries' indentation) into `entries`,
 /// or as a continuation of the last one; returns the index of the line the entry ends on.
 fn push_entry<'a>(
@@ -1088,6 +1226,10 @@ fn push_entry<'a>(
     }
     if rest.starts_with('?') && rest.as_bytes().get(1).is_none_or(|&b| is_ws(b)) {
         return Err(unsupported(line_no, column, "an explicit key (`? `)"));
+    }
+    if rest.starts_with(['!', '&']) {
+        let what = "a key with a tag or an anchor before it (`!!str KEY:`, `&a KEY:`)";
+        return Err(unsupported(line_no, column, what));
     }
     let Some(key) = parse_key(rest) else {
         return Err(if entries.is_empty() {
@@ -1732,8 +1874,78 @@ jobs:
         let text = "env:\n  A: 1\njobs:\n  b:\n    env:\n      ONLY_NESTED: x\n";
         assert!(matches!(
             read_one(text, "ONLY_NESTED"),
-            Err(PinError::MissingKey { .. })
+            Err(PinError::OnlyNested { .. })
         ));
+    }
+
+    /// The current Fragalysis workflow with `BE_IMAGE_TAG` moved from the top-level `env:` into
+    /// the `env:` of the build job's second step.
+    fn fragalysis_with_be_in_step_env(dir: &Path) -> String {
+        let text = std::fs::read_to_string(dir.join("build-main.005a791.yaml")).unwrap();
+        let pin = "  BE_IMAGE_TAG: 2026.08.1\n";
+        let step_env = "        DOCKERHUB_USERNAME: ${{ secrets.DOCKERHUB_USERNAME }}\n";
+        assert!(text.contains(pin) && text.contains(step_env));
+        text.replacen(pin, "", 1)
+            .replacen(step_env, &format!("{step_env}      {pin}"), 1)
+    }
+
+    #[test]
+    fn pin_only_in_a_step_env_is_reported_where_it_is_and_how_to_fix() {
+        let Some(dir) = fixture_dir() else { return };
+        let text = fragalysis_with_be_in_step_env(&dir);
+        let line = 1 + text
+            .lines()
+            .position(|l| l == "        BE_IMAGE_TAG: 2026.08.1")
+            .unwrap();
+        let err = read_pins(&text, &["BE_IMAGE_TAG", "FE_IMAGE_TAG"]).unwrap_err();
+        assert_eq!(
+            err,
+            PinError::OnlyNested {
+                key: "BE_IMAGE_TAG".into(),
+                line,
+                column: 9,
+                path: "jobs.build.steps[1].env".into(),
+                env_line: Some(84),
+                others: 0,
+            }
+        );
+        let message = err.to_string();
+        for part in [
+            "not set under the top-level `env:` (line 84)",
+            &format!("line {line}, column 9, under `jobs.build.steps[1].env`"),
+            "move that line to the top-level `env:`",
+            "`pin` in stackrel.toml",
+        ] {
+            assert!(message.contains(part), "{part:?} in {message}");
+        }
+        assert!(matches!(
+            set_pins(&text, &[("BE_IMAGE_TAG", "2026.09.1")]),
+            Err(PinError::OnlyNested { .. })
+        ));
+    }
+
+    #[test]
+    fn pin_only_in_a_job_env_of_a_file_without_top_level_env_names_the_job() {
+        let text = "on: push\njobs:\n  build:\n    env:\n      BE_IMAGE_TAG: 1.0\n  deploy:\n    \
+                    env:\n      BE_IMAGE_TAG: 2.0\n";
+        let err = read_one(text, "BE_IMAGE_TAG").unwrap_err();
+        assert_eq!(
+            err,
+            PinError::OnlyNested {
+                key: "BE_IMAGE_TAG".into(),
+                line: 5,
+                column: 7,
+                path: "jobs.build.env".into(),
+                env_line: None,
+                others: 1,
+            }
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("(the file has no top-level `env:`)"),
+            "{message}"
+        );
+        assert!(message.contains("(and 1 more nested place)"), "{message}");
     }
 
     #[test]
@@ -1803,7 +2015,7 @@ jobs:
 
     #[test]
     fn rejects_file_without_top_level_env() {
-        let text = "jobs:\n  build:\n    env:\n      A: x\n";
+        let text = "jobs:\n  build:\n    env:\n      B: x\n";
         let err = read_one(text, "A").unwrap_err();
         assert_eq!(err, PinError::NoTopLevelEnv { key: "A".into() });
         assert!(err.to_string().contains("add a line `env:`"));
@@ -1816,7 +2028,7 @@ jobs:
             "env:\n- A\n",
             "env:\n  - A\n",
             "env:\n  [A]\n",
-            "env: &e\n  A: x\n",
+            "env: &e x\n",
         ] {
             let err = read_one(text, "A").unwrap_err();
             assert!(
@@ -1824,6 +2036,88 @@ jobs:
                 "{text:?}: {err:?}"
             );
         }
+    }
+
+    // Anchors and tags on the `env:` mapping itself.
+
+    #[test]
+    fn anchored_top_level_env_is_a_block_mapping_and_is_edited() {
+        let text = "on: push\nenv: &pins   # shared\n  A: 1.2.3\n  B: x\njobs: {}\n";
+        assert_eq!(value_of(text, "A"), "1.2.3");
+        let out = set_one(text, "A", "2.0.0").unwrap();
+        assert_eq!(out, text.replace("1.2.3", "2.0.0"));
+    }
+
+    #[test]
+    fn top_level_env_tagged_map_is_a_block_mapping_and_is_edited() {
+        for head in ["env: !!map", "env: !!map &pins", "env: &pins !!map"] {
+            let text = format!("{head}\n  A: 1.2.3\n");
+            let out = set_one(&text, "A", "2.0.0").unwrap();
+            assert_eq!(out, text.replace("1.2.3", "2.0.0"), "{head}");
+        }
+    }
+
+    #[test]
+    fn anchored_env_aliased_elsewhere_is_refused_naming_the_alias() {
+        let text = "env: &pins\n  A: 1.2.3\njobs:\n  b:\n    env: *pins\n";
+        let err = set_one(text, "A", "2.0.0").unwrap_err();
+        assert_eq!(
+            err,
+            PinError::EnvAliased {
+                key: "env".into(),
+                line: 5,
+                column: 10,
+                alias: "*pins".into(),
+            }
+        );
+        let message = err.to_string();
+        assert!(message.contains("*pins at line 5, column 10"), "{message}");
+        assert!(message.contains("would change that place too"), "{message}");
+        assert!(!message.contains("not a block mapping"), "{message}");
+    }
+
+    #[test]
+    fn anchored_env_merged_elsewhere_is_refused_too() {
+        let text = "env: &pins\n  A: 1.2.3\njobs:\n  b:\n    env:\n      <<: *pins\n      C: y\n";
+        assert!(matches!(
+            read_one(text, "A"),
+            Err(PinError::EnvAliased { line: 6, .. })
+        ));
+    }
+
+    #[test]
+    fn top_level_env_with_a_tag_other_than_map_is_refused_naming_the_tag() {
+        for (head, tag) in [("env: !custom", "!custom"), ("env: &p !!omap", "!!omap")] {
+            let text = format!("{head}\n  A: 1.2.3\n");
+            let err = read_one(&text, "A").unwrap_err();
+            assert!(
+                matches!(&err, PinError::EnvTagged { tag: t, line: 1, .. } if t == tag),
+                "{head}: {err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.contains(&format!("tagged `{tag}`")), "{message}");
+            assert!(!message.contains("not a block mapping"), "{message}");
+        }
+    }
+
+    #[test]
+    fn top_level_env_key_with_a_tag_is_refused_saying_so() {
+        let err = read_one("on: push\n!!str env:\n  A: 1.2.3\n", "A").unwrap_err();
+        assert!(
+            matches!(err, PinError::EnvKeyDecorated { line: 2, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("write it plain, `env:`"), "{err}");
+    }
+
+    #[test]
+    fn tagged_key_under_env_is_refused_saying_so() {
+        let err = read_one("env:\n  B: x\n  !!str A: 1.2.3\n", "A").unwrap_err();
+        assert!(
+            matches!(err, PinError::UnsupportedEntry { line: 3, column: 3, what, .. }
+                if what.contains("a tag or an anchor")),
+            "{err:?}"
+        );
     }
 
     #[test]

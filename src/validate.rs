@@ -4,7 +4,7 @@
 //! check, the planner and the daemon, and tests need no disk.
 
 use crate::component_tag::TagRule;
-use crate::config::{Config, ConfigFile, RESERVED_NAMES, RepoLocation, placeholders};
+use crate::config::{Config, ConfigFile, FieldPlace, RESERVED_NAMES, RepoLocation, placeholders};
 use crate::diagnostic::{Diagnostic, Source};
 use crate::release::{ComponentRules, RELEASES_DIR, Release, TOML_SYNTAX, parse_release};
 use crate::toml_schema::SchemaChecker;
@@ -238,7 +238,10 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>,
     }
     match toml::from_str::<ConfigFile>(&source.text) {
         Ok(file) => match Config::resolve(&file) {
-            Ok(config) => (Some(config), rules, diagnostics),
+            Ok(mut config) => {
+                locate_component_fields(source, &view, &mut config);
+                (Some(config), rules, diagnostics)
+            }
             Err(why) => {
                 // Validation should have refused whatever resolving could not use.
                 diagnostics.push(
@@ -260,6 +263,20 @@ pub fn parse_config(source: &Source) -> (Option<Config>, Option<ComponentRules>,
             );
             (None, rules, diagnostics)
         }
+    }
+}
+
+/// Records where each component's `repo` and `branch` values are written, for the diagnostics
+/// about what they name that only a look at the repository can find (a branch that is not there).
+fn locate_component_fields(source: &Source, view: &View, config: &mut Config) {
+    let place = |name: &str, field: &str| {
+        let span = view.entry(&["components", name, field])?.1.span();
+        let (line, column) = source.line_col(span.start);
+        Some(FieldPlace { span, line, column })
+    };
+    for (name, component) in &mut config.components {
+        component.places.repo = place(name, "repo");
+        component.places.branch = place(name, "branch");
     }
 }
 

@@ -3,8 +3,9 @@
 use super::output::{count_summary, plural, print_diagnostics, tree_error};
 use clap::Args;
 use stackrel::diagnostic::Format;
+use stackrel::repo_check::check_local_repos;
 use stackrel::tree::{DesiredRepo, differences, read_worktree};
-use stackrel::validate::validate;
+use stackrel::validate::{CONFIG_FILE, validate};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,7 +28,17 @@ pub fn run(repo: &Path, args: ValidateArgs) -> miette::Result<ExitCode> {
             desired.read_commit(&commit).map_err(tree_error)?
         }
     };
-    let state = validate(&files);
+    let mut state = validate(&files);
+    // Local repositories can be looked at too: a branch or path mistyped there would otherwise
+    // pass here and fail only at `plan`.
+    let config_text = files
+        .iter()
+        .find(|f| f.path == CONFIG_FILE)
+        .and_then(|f| std::str::from_utf8(&f.bytes).ok());
+    if let (Some(config), Some(text)) = (&state.config, config_text) {
+        let found = check_local_repos(config, text, repo);
+        state.diagnostics.extend(found);
+    }
     let (errors, warnings) = count_summary(&state.diagnostics);
     let summary = if errors == 0 {
         let newest = state

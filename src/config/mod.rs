@@ -86,6 +86,33 @@ pub struct Component {
     /// `owner/name` of the GitHub repository a bare `#N` of this component means: `tickets`,
     /// else its own repository when that is on GitHub.
     pub tickets: Option<String>,
+    /// Where its `repo` and `branch` values are written in `stackrel.toml` (when resolved by
+    /// validation), so that a repository or branch found missing later is reported there.
+    pub places: ComponentPlaces,
+}
+
+/// Where a component's fields are written, for diagnostics about what they name.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentPlaces {
+    pub repo: Option<FieldPlace>,
+    pub branch: Option<FieldPlace>,
+}
+
+/// Where one field's value is written in `stackrel.toml`: its byte range, and the 1-based line
+/// and column (in characters) where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPlace {
+    pub span: std::ops::Range<usize>,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where a value is written is not what the config means: a config whose lines moved (a
+/// comment added above) is the same config, and keeps the backends built for it.
+impl PartialEq for ComponentPlaces {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// How a cut release reaches production.
@@ -306,6 +333,7 @@ fn resolve_component(name: &str, c: &file::ComponentConfig) -> Result<Component,
                 _ => None,
             },
         },
+        places: ComponentPlaces::default(),
     })
 }
 

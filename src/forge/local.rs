@@ -61,6 +61,19 @@ impl LocalForge {
         })
     }
 
+    /// The names of the repository's local branches, for suggesting one when a configured
+    /// branch is not there.
+    pub fn branches(&self, repo: &RepoLocation) -> ForgeResult<Vec<String>> {
+        let r = self.open(repo)?;
+        self.count();
+        let branches = r
+            .branches(Some(git2::BranchType::Local))
+            .map_err(git("listing branches"))?;
+        Ok(branches
+            .filter_map(|b| b.ok()?.0.name().ok()?.map(str::to_owned))
+            .collect())
+    }
+
     fn count(&self) {
         self.operations.set(self.operations.get() + 1);
     }

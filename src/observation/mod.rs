@@ -158,9 +158,11 @@ impl Observation {
     }
 }
 
-/// Reads the pins of every component from workflow text, by component name.
+/// Reads the pins of every component from workflow text, by component name; an error names
+/// the workflow file, since the pin editor's positions are in it.
 pub fn pins_by_component(config: &Config, text: &str) -> Result<BTreeMap<String, String>, String> {
-    let sites = read_pins(text, &config.pin_keys()).map_err(|e| e.to_string())?;
+    let sites = read_pins(text, &config.pin_keys())
+        .map_err(|e| format!("{}: {e}", config.stack.workflow))?;
     Ok(config
         .components
         .keys()
@@ -214,14 +216,22 @@ fn in_component(error: ForgeError, name: &str, component: &Component) -> ForgeEr
     let ForgeError::NotFound { what } = error else {
         return error;
     };
-    let field = if what.starts_with("branch ") {
-        format!("branch = \"{}\"", component.branch)
+    let (field, place) = if what.starts_with("branch ") {
+        let field = format!("branch = \"{}\"", component.branch);
+        (field, &component.places.branch)
     } else {
-        format!("repo = \"{}\"", component.repo)
+        (
+            format!("repo = \"{}\"", component.repo),
+            &component.places.repo,
+        )
     };
+    let at = place
+        .as_ref()
+        .map(|p| format!(":{}:{}", p.line, p.column))
+        .unwrap_or_default();
     ForgeError::NotFound {
         what: format!(
-            "{what} of component `{name}` ({field} in [components.{name}] of stackrel.toml)"
+            "{what} of component `{name}` ({field} in [components.{name}] of stackrel.toml{at})"
         ),
     }
 }

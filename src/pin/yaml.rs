@@ -24,6 +24,15 @@ pub(super) enum Failure {
     SecondDocument { line: usize, column: usize },
 }
 
+/// A pin variable set under a nested `env:` mapping: where, and the mapping's YAML path
+/// (`jobs.build.env`, `jobs.build.steps[1].env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Nested {
+    pub line: usize,
+    pub column: usize,
+    pub path: String,
+}
+
 /// The parser's reading of one file: every event with its span, and the text they index.
 pub(super) struct Reading<'a> {
     text: &'a str,
@@ -141,6 +150,101 @@ impl<'a> Reading<'a> {
             },
             _ => Found::NotPlainScalar { line, column },
         }
+    }
+
+    /// Every place `key` is set under an `env:` mapping other than the top-level one (a job's,
+    /// a step's), in file order: for saying where a pin that is missing at the top level is.
+    pub(super) fn nested_env_keys(&self, key: &str) -> Vec<Nested> {
+        let mut found = Vec::new();
+        // An explicit stack: the nesting depth is the file's to choose, the call stack is not.
+        let mut stack = vec![(2usize, String::new())];
+        while let Some((node, path)) = stack.pop() {
+            match self.events.get(node) {
+                Some((Event::MappingStart(..), _)) => {
+                    for (k, v) in self.entries(node) {
+                        let Some((Event::Scalar(name, ..), _)) = self.events.get(k) else {
+                            continue;
+                        };
+                        let here = match path.is_empty() {
+                            true => name.to_string(),
+                            false => format!("{path}.{name}"),
+                        };
+                        if name != "env" {
+                            stack.push((v, here));
+                        } else if !path.is_empty()
+                            && matches!(self.events.get(v), Some((Event::MappingStart(..), _)))
+                        {
+                            let keys = self.entries(v).filter(|&(k, _)| self.is_scalar(k, key));
+                            found.extend(keys.map(|(k, _)| {
+                                let (line, column) = self.position(k);
+                                Nested {
+                                    line,
+                                    column,
+                                    path: here.clone(),
+                                }
+                            }));
+                        }
+                    }
+                }
+                Some((Event::SequenceStart(..), _)) => {
+                    let mut at = node + 1;
+                    let mut i = 0;
+                    while !matches!(self.events.get(at), None | Some((Event::SequenceEnd, _))) {
+                        stack.push((at, format!("{path}[{i}]")));
+                        at = self.node_end(at);
+                        i += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.sort_by_key(|n| (n.line, n.column));
+        found
+    }
+
+    /// Where the top-level `env:` mapping's anchor is used again as an alias (`*name`), with
+    /// the alias as written: editing the mapping would change that place too.
+    pub(super) fn env_alias(&self) -> Option<(usize, usize, String)> {
+        let env = self.env_mapping()?;
+        let Some((Event::MappingStart(anchor, _), _)) = self.events.get(env) else {
+            return None;
+        };
+        if *anchor == 0 {
+            return None;
+        }
+        self.events
+            .iter()
+            .enumerate()
+            .find_map(|(i, (event, span))| {
+                if !matches!(event, Event::Alias(id) if id == anchor) {
+                    return None;
+                }
+                let rest = self
+                    .text
+                    .get(byte_offset(self.text, span.start.index())..)?;
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+                    .unwrap_or(rest.len());
+                let alias: String = rest.get(..end)?.chars().take(64).collect();
+                let (line, column) = self.position(i);
+                Some((line, column, alias))
+            })
+    }
+
+    /// The position of a top-level `env` key written with a tag or an anchor (`!!str env:`),
+    /// which the scanner does not take for the `env` key.
+    pub(super) fn decorated_env_key(&self) -> Option<(usize, usize)> {
+        if !matches!(self.events.get(2), Some((Event::MappingStart(..), _))) {
+            return None;
+        }
+        self.entries(2).find_map(|(k, _)| match self.events.get(k) {
+            Some((Event::Scalar(name, _, anchor, tag), _))
+                if name == "env" && (*anchor != 0 || tag.is_some()) =>
+            {
+                Some(self.position(k))
+            }
+            _ => None,
+        })
     }
 
     /// The index of the `MappingStart` that is the value of the document's only top-level

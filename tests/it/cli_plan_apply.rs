@@ -367,7 +367,7 @@ fn validate_of_a_working_tree_that_differs_from_head_says_plan_converges_the_com
 }
 
 #[test]
-fn a_branch_that_does_not_exist_is_reported_naming_the_component_and_its_field() {
+fn a_branch_that_does_not_exist_is_reported_naming_the_component_its_field_and_its_line() {
     let (_dir, sandbox) = sandbox();
     let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
     let broken = config.replacen("branch = \"production\"", "branch = \"prodution\"", 1);
@@ -382,9 +382,73 @@ fn a_branch_that_does_not_exist_is_reported_naming_the_component_and_its_field()
     assert_exit(&output, 1);
     // miette wraps long lines: read the report as one line.
     let text = both(&output).replace("\n  │ ", " ");
+    let (line, column) = position_of(&broken, "\"prodution\"");
     assert!(
         text.contains("branch prodution of component `backend`")
-            && text.contains("branch = \"prodution\" in [components.backend] of stackrel.toml"),
+            && text.contains(&format!(
+                "branch = \"prodution\" in [components.backend] of stackrel.toml:{line}:{column}"
+            )),
         "{text}"
     );
+}
+
+/// The 1-based line and column where `needle` first starts in `text`.
+fn position_of(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).expect("the text holds it");
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+#[test]
+fn a_repository_that_does_not_exist_is_reported_naming_the_component_its_field_and_its_line() {
+    let (_dir, sandbox) = sandbox();
+    let config = std::fs::read_to_string(sandbox.desired.join("stackrel.toml")).unwrap();
+    let broken = config.replacen("\"../backend.git\"", "\"../backnd.git\"", 1);
+    assert_ne!(broken, config, "the sandbox's backend is ../backend.git");
+    sandbox
+        .commit_desired(&[("stackrel.toml", broken.as_str())], "Typo in a repo")
+        .unwrap();
+    let output = stackrel(&sandbox.desired, &["plan"]);
+    assert_exit(&output, 1);
+    let text = both(&output).replace("\n  │ ", " ");
+    let (line, column) = position_of(&broken, "\"../backnd.git\"");
+    assert!(
+        text.contains("of component `backend`")
+            && text.contains(&format!(
+                "repo = \"../backnd.git\" in [components.backend] of stackrel.toml:{line}:{column}"
+            )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pin_only_in_a_job_env_is_reported_naming_the_workflow_file_the_line_and_the_yaml_path() {
+    let (_dir, sandbox) = sandbox();
+    let workflow = ".github/workflows/build-main.yaml";
+    let text = testkit::sandbox::file_at(&sandbox, testkit::sandbox::master(&sandbox), workflow)
+        .expect("the sandbox's stack has its workflow");
+    let moved = text.replacen("  BE_IMAGE_TAG: 2026.07.1\n", "", 1);
+    assert_ne!(
+        moved, text,
+        "the demo workflow pins the backend at the top level"
+    );
+    let line = 1 + moved
+        .lines()
+        .position(|l| l.trim_start().starts_with("BE_IMAGE_TAG:"))
+        .expect("the build job's env sets BE_IMAGE_TAG too");
+    testkit::sandbox::push_to_stack(&sandbox.stack, &[(workflow, &moved)], "Drop the pin");
+    let output = stackrel(&sandbox.desired, &["plan"]);
+    assert_exit(&output, 1);
+    let text = both(&output).replace("\n  │ ", " ");
+    for part in [
+        format!("{workflow}: BE_IMAGE_TAG is not set under the top-level `env:`"),
+        format!("line {line}, column 7, under `jobs.build.env`"),
+        "move that line to the top-level `env:`".to_owned(),
+    ] {
+        assert!(text.contains(&part), "{part:?} in {text}");
+    }
 }

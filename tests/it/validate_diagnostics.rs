@@ -1597,3 +1597,105 @@ fn an_empty_column_is_reported_at_its_value() {
     assert_message_contains(&d, "`ticket.project.column` is empty");
     assert_has_help(&d);
 }
+
+// Local repositories: what `validate` can find only by looking at disk.
+
+/// `stackrel validate --format json` run on the sandbox with its working-tree config edited
+/// from `old` to `new`: the exit code, the parsed report, and where `needle` starts in the
+/// edited config (1-based line and column).
+fn validate_sandbox_with(
+    old: &str,
+    new: &str,
+    needle: &str,
+) -> (i32, serde_json::Value, (usize, usize)) {
+    let (_dir, sandbox) = testkit::sandbox::sandbox();
+    let path = sandbox.desired.join("stackrel.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let edited = config.replacen(old, new, 1);
+    assert_ne!(edited, config, "the sandbox's config holds {old}");
+    std::fs::write(&path, &edited).unwrap();
+    let output =
+        crate::cli_plan_apply::stackrel(&sandbox.desired, &["validate", "--format", "json"]);
+    let report = serde_json::from_slice(&output.stdout).expect("validate prints JSON");
+    let at = edited
+        .find(needle)
+        .expect("the edited config holds the needle");
+    let before = &edited[..at];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let place = (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    );
+    (output.status.code().unwrap(), report, place)
+}
+
+fn the_json_diagnostic<'r>(report: &'r serde_json::Value, code: &str) -> &'r serde_json::Value {
+    let all = report["diagnostics"]
+        .as_array()
+        .expect("a list of diagnostics");
+    let found: Vec<_> = all.iter().filter(|d| d["code"] == code).collect();
+    assert_eq!(found.len(), 1, "one {code} in {report:#}");
+    found[0]
+}
+
+#[test]
+fn local_component_branch_that_does_not_exist_is_refused_at_its_value_with_a_suggestion() {
+    let (code, report, (line, column)) = validate_sandbox_with(
+        "branch = \"production\"",
+        "branch = \"prodution\"",
+        "\"prodution\"",
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let d = the_json_diagnostic(&report, stackrel::repo_check::BRANCH_NOT_FOUND);
+    assert_eq!(
+        (&d["file"], &d["line"], &d["column"], &d["severity"]),
+        (
+            &"stackrel.toml".into(),
+            &line.into(),
+            &column.into(),
+            &"error".into()
+        ),
+        "{d:#}"
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("branch `prodution` of component `"),
+        "{message}"
+    );
+    let help = d["help"].as_str().unwrap();
+    assert!(help.contains("did you mean `production`?"), "{help}");
+}
+
+#[test]
+fn local_component_repository_that_does_not_open_is_refused_at_its_value() {
+    let (code, report, (line, column)) = validate_sandbox_with(
+        "\"../backend.git\"",
+        "\"../backnd.git\"",
+        "\"../backnd.git\"",
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let d = the_json_diagnostic(&report, stackrel::repo_check::REPO_NOT_FOUND);
+    assert_eq!(
+        (&d["file"], &d["line"], &d["column"]),
+        (&"stackrel.toml".into(), &line.into(), &column.into()),
+        "{d:#}"
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("component `backend`"), "{message}");
+    assert!(d["help"].as_str().unwrap().contains("[components.backend]"));
+}
+
+#[test]
+fn local_repositories_that_open_with_their_branches_add_no_diagnostic() {
+    let (code, report, _) = validate_sandbox_with("[stack]", "# unchanged\n[stack]", "[stack]");
+    assert_eq!((code, &report["errors"]), (0, &0.into()), "{report:#}");
+}
+
+#[test]
+fn github_repositories_are_not_checked_offline() {
+    let state = Tree::base().validate();
+    let config = state.config.expect("the base config is valid");
+    let nowhere = tempfile::tempdir().unwrap();
+    let found = stackrel::repo_check::check_local_repos(&config, BASE_CONFIG, nowhere.path());
+    assert!(found.is_empty(), "{found:#?}");
+}
