@@ -130,14 +130,21 @@ impl Daemon {
         self.triggers.shutdown();
         let _ = self.worker.await;
         let _ = self.stop_server.send(true);
-        let servers = futures_join(self.servers);
-        if tokio::time::timeout(HTTP_DRAIN, servers).await.is_err() {
+        let aborts: Vec<_> = self.servers.iter().map(JoinHandle::abort_handle).collect();
+        if tokio::time::timeout(HTTP_DRAIN, join_all(self.servers))
+            .await
+            .is_err()
+        {
             tracing::warn!("HTTP connections still open after {HTTP_DRAIN:?}; closing them");
+            for abort in aborts {
+                abort.abort();
+            }
         }
     }
 }
 
-async fn futures_join(servers: Vec<JoinHandle<()>>) {
+/// Waits for every server task to end.
+async fn join_all(servers: Vec<JoinHandle<()>>) {
     for server in servers {
         let _ = server.await;
     }

@@ -904,7 +904,7 @@ impl GithubForge {
     }
 
     /// `/repos/{owner}/{name}`, by the canonical name once known.
-    fn path_of(&self, owner: &str, name: &str) -> String {
+    pub(super) fn path_of(&self, owner: &str, name: &str) -> String {
         let key = format!("{owner}/{name}").to_ascii_lowercase();
         match self.known().canonical.get(&key) {
             Some(full) => format!("/repos/{full}"),

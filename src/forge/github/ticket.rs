@@ -85,7 +85,8 @@ impl GithubForge {
     fn find_titled(&self, repo: &GithubRepo, title: &str) -> ForgeResult<Option<Issue>> {
         for page in 1..=TITLE_PAGES {
             let uri = format!(
-                "/repos/{repo}/issues?state=open&sort=created&direction=desc&per_page={PAGE}&page={page}"
+                "{}/issues?state=open&sort=created&direction=desc&per_page={PAGE}&page={page}",
+                self.path_of(&repo.owner, &repo.name)
             );
             let issues: Vec<IssueAnswer> = self.get(&uri)?.ok_or_else(|| ForgeError::NotFound {
                 what: format!("repository {repo} (`ticket.repo`)"),
@@ -121,7 +122,10 @@ impl GithubForge {
         if self.desk().assignable.contains(&key) {
             return Ok(());
         }
-        match self.fetch(&format!("/repos/{repo}/assignees/{login}"))? {
+        match self.fetch(&format!(
+            "{}/assignees/{login}",
+            self.path_of(&repo.owner, &repo.name)
+        ))? {
             Fetched::Found(_) => {
                 self.desk().assignable.insert(key);
                 Ok(())
@@ -149,7 +153,7 @@ impl GithubForge {
         };
         if let Some(repo) = &ticket.repo {
             found.push(self.issues_access(repo, app.as_ref()));
-            scopes = self.classic_scopes(&format!("/repos/{repo}"));
+            scopes = self.classic_scopes(&self.path_of(&repo.owner, &repo.name));
             for login in &ticket.assignees {
                 if let Err(e) = self.check_assignable(repo, login) {
                     found.push(TicketAccess::Assignee(e.to_string()));
@@ -240,8 +244,9 @@ fn refused_assignee(body: &[u8]) -> Option<String> {
 impl TicketDesk for GithubForge {
     fn issue(&self, ticket: &TicketRef) -> ForgeResult<Option<Issue>> {
         let uri = format!(
-            "/repos/{}/{}/issues/{}",
-            ticket.owner, ticket.repo, ticket.number
+            "{}/issues/{}",
+            self.path_of(&ticket.owner, &ticket.repo),
+            ticket.number
         );
         let found: Option<IssueAnswer> = self.get(&uri)?;
         Ok(found.map(|i| i.into_issue(&repo_of(ticket))))
@@ -278,7 +283,7 @@ impl TicketDesk for GithubForge {
         for login in assignees {
             self.check_assignable(repo, login)?;
         }
-        let uri = format!("/repos/{repo}/issues");
+        let uri = format!("{}/issues", self.path_of(&repo.owner, &repo.name));
         let answer = self.write(
             "POST",
             &uri,
@@ -303,8 +308,9 @@ impl TicketDesk for GithubForge {
     fn edit_body(&self, ticket: &TicketRef, body: &str) -> ForgeResult<()> {
         self.may_write_issues(&repo_of(ticket))?;
         let uri = format!(
-            "/repos/{}/{}/issues/{}",
-            ticket.owner, ticket.repo, ticket.number
+            "{}/issues/{}",
+            self.path_of(&ticket.owner, &ticket.repo),
+            ticket.number
         );
         let answer = self.write("PATCH", &uri, &json!({ "body": body }))?;
         self.expect_ok::<serde::de::IgnoredAny>("PATCH", &uri, answer)?;
@@ -318,8 +324,9 @@ impl TicketDesk for GithubForge {
             self.check_assignable(&repo, login)?;
         }
         let uri = format!(
-            "/repos/{}/{}/issues/{}/assignees",
-            ticket.owner, ticket.repo, ticket.number
+            "{}/issues/{}/assignees",
+            self.path_of(&ticket.owner, &ticket.repo),
+            ticket.number
         );
         let answer = self.write("POST", &uri, &json!({ "assignees": logins }))?;
         match answer.status {
