@@ -178,12 +178,17 @@ impl Drop for Lock {
 
 /// Opens the lock file: to take it (created if absent), or only to ask about it.
 fn open(path: &Path, to_take: bool) -> std::io::Result<File> {
-    OpenOptions::new()
+    let mut options = OpenOptions::new();
+    options
         .read(true)
         .write(to_take)
         .create(to_take)
-        .truncate(false)
-        .open(path)
+        .truncate(false);
+    // A symbolic link where the lock should be is refused: truncating and writing through it
+    // would change whatever file it points at.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    options.open(path)
 }
 
 /// The holder a locked file names; `None` while it names none yet.
@@ -238,5 +243,17 @@ mod tests {
         std::fs::write(&path, r#"{"pid":1,"host":"h","user":"u","since":"s"}"#).unwrap();
         assert_eq!(Lock::holder(&path).unwrap(), None);
         assert!(Lock::try_acquire(&path, &Holder::this_process()).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_where_the_lock_should_be_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        let path = dir.path().join("x.lock");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        assert!(Lock::try_acquire(&path, &Holder::this_process()).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     }
 }

@@ -512,13 +512,32 @@ impl LocalForge {
                     .map(|r| r.commondir().to_path_buf())
                     .unwrap_or_else(|_| self.base_dir.clone());
                 let shared = format!("stackrel-deploy-{owner}-{name}.lock");
-                vec![
-                    checkout.join(DEPLOY_LOCK),
-                    std::env::temp_dir().join(shared),
-                ]
+                let mut paths = vec![checkout.join(DEPLOY_LOCK)];
+                paths.extend(private_temp_dir().map(|dir| dir.join(shared)));
+                paths
             }
         })
     }
+}
+
+/// This user's own directory under the temporary directory (created 0700), for the deploy lock
+/// of a read-only checkout: a lock in a directory others can write could be held, or replaced
+/// by a symbolic link, by another user. `None` when it is not this user's alone.
+#[cfg(unix)]
+fn private_temp_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("stackrel-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    let private = meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o077 == 0;
+    private.then_some(dir)
+}
+
+#[cfg(not(unix))]
+fn private_temp_dir() -> Option<PathBuf> {
+    Some(std::env::temp_dir())
 }
 
 /// The file of the deploy lock, beside the records' lock.
