@@ -457,37 +457,44 @@ impl AwxDeployer {
         self.preflight(&template)?;
         // Any job for this version with a higher id than these was launched by us from here on.
         let newest_seen = jobs.iter().map(|job| job.id).max().unwrap_or(0);
-        let mut unclear = Vec::new();
-        loop {
-            match self.launch(&template, version)? {
-                Launch::Started(job) => return self.follow(&template, job, version, started),
-                Launch::Unclear(why) => {
-                    tracing::warn!(
-                        version,
-                        why,
-                        "AWX launch outcome unclear; looking for the job"
-                    );
-                    unclear.push(why);
-                    let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
-                    let launched = jobs
-                        .iter()
-                        .filter(|job| job.id > newest_seen)
-                        .filter(|job| job.version.as_deref() == Some(version))
-                        .max_by_key(|job| job.id);
-                    if let Some(job) = launched {
-                        return self.follow(&template, job.id, version, started);
-                    }
-                    // The launch did not happen: it may be sent again, but only once.
-                    if unclear.len() >= 2 {
-                        return Err(DeployError::Refused(format!(
-                            "launching AWX job template \"{}\" for {version} got no clear answer twice ({}), and no job for {version} appeared; not trying again",
-                            template.name,
-                            unclear.join("; ")
-                        )));
-                    }
-                }
+        match self.launch(&template, version)? {
+            Launch::Started(job) => self.follow(&template, job, version, started),
+            Launch::Unclear(why) => {
+                self.settle_unclear(&template, version, newest_seen, started, &why)
             }
         }
+    }
+
+    /// A launch whose answer was lost: the job it started, if AWX already lists it, is
+    /// followed; otherwise the deploy is unclear. It is never sent again from here: a gateway's
+    /// 502 or 504 often means the controller is still creating the job, and only a later look
+    /// (the next reconcile's `observe`) can tell a launch that did not happen from a slow one.
+    fn settle_unclear(
+        &self,
+        template: &Template,
+        version: &str,
+        newest_seen: u64,
+        started: Instant,
+        why: &str,
+    ) -> Result<DeployOutcome, DeployError> {
+        tracing::warn!(
+            version,
+            why,
+            "AWX launch outcome unclear; looking for the job"
+        );
+        let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
+        let launched = jobs
+            .iter()
+            .filter(|job| job.id > newest_seen)
+            .filter(|job| job.version.as_deref() == Some(version))
+            .max_by_key(|job| job.id);
+        if let Some(job) = launched {
+            return self.follow(template, job.id, version, started);
+        }
+        Err(DeployError::Unclear(self.redact(format!(
+            "launching AWX job template \"{}\" for {version} got no clear answer ({why}) and no job for {version} is listed yet; not launched again: the next reconcile looks at the template's jobs before launching anything",
+            template.name
+        ))))
     }
 
     /// The API root, found once: written in the configuration, or named by a versions root.

@@ -5,7 +5,7 @@
 use stackrel::config::{AwxApi, AwxDeploy, LaunchedBy, resolve_awx_api};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
-use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
+use stackrel::deploy::{DeployError, Deployer, DeployerView, ReleaseContext, Verifier};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use testkit::emulator::awx::{AwxEmulator, Fault};
@@ -546,28 +546,61 @@ fn a_lost_launch_response_does_not_launch_a_second_job() {
 }
 
 #[test]
-fn a_launch_refused_with_5xx_before_acting_is_sent_once_more() {
+fn a_launch_whose_answer_is_lost_before_its_job_is_listed_is_not_sent_again() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::Status(503), 1);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(1), 1);
+    let deployer = deployer(&emulator);
 
-    let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
-    assert!(outcome.succeeded, "{}", outcome.detail);
-    assert_eq!(emulator.launches(), 2);
+    let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
+    assert!(matches!(err, DeployError::Unclear(_)), "{err}");
+    assert!(err.to_string().contains("not launched again"), "{err}");
+    assert_eq!(emulator.launches(), 1);
     assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
 }
 
 #[test]
-fn a_launch_that_never_gets_an_answer_is_sent_at_most_twice() {
+fn the_next_look_after_an_unclear_launch_finds_and_follows_its_job() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::Drop, 5);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(1), 1);
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap_err();
 
-    let err = deployer(&emulator)
-        .deploy(&release("2026.08.3"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("no clear answer twice"), "{err}");
-    assert_eq!(emulator.launches(), 2);
+    let view = deployer.observe(&release("2026.08.3")).unwrap().unwrap();
+    assert!(matches!(view, DeployerView::Running(_)), "{view:?}");
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
+}
+
+#[test]
+fn a_launch_answered_with_a_gateway_5xx_is_unclear_and_sent_once() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::Status(502), 1);
+    let deployer = deployer(&emulator);
+
+    let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
+    assert!(matches!(err, DeployError::Unclear(_)), "{err}");
+    assert!(err.to_string().contains("HTTP 502"), "{err}");
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(
+        deployer.observe(&release("2026.08.3")).unwrap(),
+        Some(DeployerView::NotLaunched)
+    );
+}
+
+#[test]
+fn after_an_unclear_launch_that_did_not_happen_the_next_deploy_launches_once() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::Drop, 1);
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap_err();
     assert!(emulator.jobs().is_empty());
+
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 2);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
 }
 
 #[test]

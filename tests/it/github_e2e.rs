@@ -746,8 +746,9 @@ const KINDS: [Kind; 5] = [
 ///   loop treats like a lost race: it observes again and the plan decides, so a write that did
 ///   happen (lost response) counts as done and one that did not is sent again, in the same run;
 /// - ticket updates at the cut are a courtesy whose failure the report step makes good;
-/// - an unclear AWX launch is settled inside the deploy by listing the template's jobs: a job
-///   for the version that appeared is followed, otherwise the launch is sent once more.
+/// - an unclear AWX launch is never sent again inside the deploy: a job for the version that
+///   AWX already lists is followed, otherwise the deploy ends unclear, its start record stays
+///   the newest, and the loop's next look at AWX's jobs decides whether to launch.
 #[test]
 fn any_fault_on_any_write_ends_converged_with_no_duplicate_side_effect() {
     let cases: Vec<(&str, Target, Kind)> = WRITES

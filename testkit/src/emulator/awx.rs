@@ -48,6 +48,9 @@ pub enum Fault {
     Drop,
     /// Do the request's work (create the job…), then close the connection without answering.
     LoseResponse,
+    /// Like `LoseResponse`, and the jobs it created stay out of the next this-many job
+    /// listings: a controller still committing a launch its gateway already gave up on.
+    LoseResponseListedLater(u32),
 }
 
 /// One request as the emulator saw it.
@@ -158,6 +161,8 @@ struct State {
     version_variable: String,
     version_fields: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
+    /// Jobs left out of job listings, and for how many more listings.
+    unlisted: BTreeMap<u64, u32>,
     log: Vec<LoggedRequest>,
 }
 
@@ -224,6 +229,7 @@ impl AwxEmulator {
             version_variable: DEFAULT_VERSION_VARIABLE.to_string(),
             version_fields: BTreeMap::new(),
             faults: Vec::new(),
+            unlisted: BTreeMap::new(),
             log: Vec::new(),
         }));
         let handler_state = state.clone();
@@ -399,6 +405,14 @@ impl AwxEmulator {
 }
 
 impl State {
+    /// One job listing answered: unlisted jobs come one listing closer to being listed.
+    fn count_down_unlisted(&mut self) {
+        for lists in self.unlisted.values_mut() {
+            *lists = lists.saturating_sub(1);
+        }
+        self.unlisted.retain(|_, lists| *lists > 0);
+    }
+
     fn create_job(&mut self, template: u64, extra_vars: String) -> u64 {
         let id = self.next_job_id;
         self.next_job_id += 1;
@@ -551,6 +565,19 @@ fn handle(state: &Mutex<State>, request: Request) -> Reply {
             // The work happens; only the answer is lost.
             let _ = route(&mut state, &request);
             Reply::Drop
+        }
+        Some(Fault::LoseResponseListedLater(lists)) => {
+            let before = state.next_job_id;
+            let _ = route(&mut state, &request);
+            for id in before..state.next_job_id {
+                state.unlisted.insert(id, lists);
+            }
+            Reply::Drop
+        }
+        None if is_job_listing(&request) => {
+            let response = route(&mut state, &request);
+            state.count_down_unlisted();
+            Reply::Respond(response)
         }
         None => Reply::Respond(route(&mut state, &request)),
     };
@@ -948,8 +975,17 @@ fn list_templates(state: &State, request: &Request) -> Response {
     paged(request, items)
 }
 
+/// `GET …/jobs/`, of all jobs or of one template's.
+fn is_job_listing(request: &Request) -> bool {
+    request.method == "GET" && request.path.trim_end_matches('/').ends_with("/jobs")
+}
+
 fn list_jobs(state: &State, request: &Request, template: Option<u64>) -> Response {
-    let mut jobs: Vec<&EmulatedJob> = state.jobs.iter().collect();
+    let mut jobs: Vec<&EmulatedJob> = state
+        .jobs
+        .iter()
+        .filter(|j| !state.unlisted.contains_key(&j.id))
+        .collect();
     if let Some(template) = template {
         jobs.retain(|j| j.template == template);
     }
