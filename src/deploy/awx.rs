@@ -52,6 +52,9 @@ const JOBS_PAGE_SIZE: &str = "200";
 /// `next`. A deploy older than the last 1000 jobs of its template is history, not something
 /// to follow.
 const MAX_JOBS_SCANNED: usize = 1000;
+/// Pages of jobs read for one question: the bound when AWX's page size is set low, or when a
+/// broken AWX or proxy links page after page without end.
+const MAX_JOB_PAGES: usize = 50;
 /// Pages of templates read for one name (a name is unique per organization).
 const MAX_TEMPLATE_PAGES: usize = 10;
 /// Enough of a failed job's output to see the failing task and the play recap.
@@ -941,7 +944,7 @@ impl AwxDeployer {
     }
 
     /// The template and its newest jobs, newest first, following `next` until `enough` says a
-    /// job settles the question or `MAX_JOBS_SCANNED` were read. `status` narrows the list.
+    /// job settles the question, `MAX_JOBS_SCANNED` were read or `MAX_JOB_PAGES` pages. `status` narrows the list.
     /// Never filtered on `extra_vars`: AWX forbids it. A template AWX no longer has (404) is
     /// looked up again, once.
     fn template_jobs(
@@ -990,10 +993,14 @@ impl AwxDeployer {
         let mut url = self.url(&format!("/job_templates/{}/jobs/", template.id));
         let mut jobs = Vec::new();
         let mut read = 0;
-        loop {
+        for page in 1.. {
             let Some(listing) = self.get_listing(&url, &query, &what)? else {
                 return Ok(None);
             };
+            if listing.results.is_empty() {
+                // AWX links no page past the last one: an empty page with a `next` is not AWX.
+                return Ok(Some(jobs));
+            }
             read += listing.results.len();
             for job in listing.results {
                 if let Some(job) = AwxJob::from_json(job, &self.variable) {
@@ -1005,11 +1012,14 @@ impl AwxDeployer {
                 }
             }
             match listing.next {
-                Some(next) if read < MAX_JOBS_SCANNED => url = self.next_page(&next, &what)?,
+                Some(next) if read < MAX_JOBS_SCANNED && page < MAX_JOB_PAGES => {
+                    url = self.next_page(&next, &what)?;
+                }
                 _ => return Ok(Some(jobs)),
             }
             query.clear();
         }
+        Ok(Some(jobs))
     }
 
     /// A page of a list, or `None` when AWX answers 404 for the list.

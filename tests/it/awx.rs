@@ -756,3 +756,28 @@ fn a_deployed_version_verifies_live_over_http() {
     let after = verifier.verify(&release("2026.08.3")).unwrap();
     assert!(after.live, "{}", after.detail);
 }
+
+#[test]
+fn an_awx_that_links_empty_pages_without_end_is_read_one_page() {
+    let (emulator, _) = emulator();
+    emulator.inject("GET", "/jobs/", Fault::EmptyPage, u32::MAX);
+
+    let view = deployer(&emulator).observe(&release("2026.08.3")).unwrap();
+    assert_eq!(view, Some(DeployerView::NotLaunched));
+    assert_eq!(emulator.count("GET", "/jobs/"), 1);
+}
+
+#[test]
+fn the_jobs_scan_stops_after_a_bounded_number_of_pages() {
+    let (emulator, template) = emulator();
+    emulator.set_max_page_size(1);
+    let someone = emulator.someone_else();
+    for n in 0..80 {
+        someone.launch(template, &format!("2026.07.{n}"), "successful");
+    }
+
+    let view = deployer(&emulator).observe(&release("2026.08.3")).unwrap();
+    assert_eq!(view, Some(DeployerView::NotLaunched));
+    let pages = emulator.count("GET", "/jobs/");
+    assert!((1..=50).contains(&pages), "{pages} pages of jobs read");
+}

@@ -51,6 +51,9 @@ pub enum Fault {
     /// Like `LoseResponse`, and the jobs it created stay out of the next this-many job
     /// listings: a controller still committing a launch its gateway already gave up on.
     LoseResponseListedLater(u32),
+    /// Answer a list with no results and a `next` link to the following page: a broken AWX,
+    /// or a proxy in front of one, that pages without end while the fault is armed.
+    EmptyPage,
 }
 
 /// One request as the emulator saw it.
@@ -161,6 +164,8 @@ struct State {
     version_variable: String,
     version_fields: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
+    /// AWX's `MAX_PAGE_SIZE`, which an administrator may set lower than the default.
+    max_page_size: usize,
     /// Jobs left out of job listings, and for how many more listings.
     unlisted: BTreeMap<u64, u32>,
     log: Vec<LoggedRequest>,
@@ -230,6 +235,7 @@ impl AwxEmulator {
             version_fields: BTreeMap::new(),
             faults: Vec::new(),
             unlisted: BTreeMap::new(),
+            max_page_size: MAX_PAGE_SIZE,
             log: Vec::new(),
         }));
         let handler_state = state.clone();
@@ -310,6 +316,11 @@ impl AwxEmulator {
     /// `u32::MAX` keeps jobs running.
     pub fn set_polls_to_finish(&self, polls: u32) {
         lock(&self.state).polls_to_finish = polls;
+    }
+
+    /// AWX's `MAX_PAGE_SIZE` setting (default 200): larger `page_size`s are cut to it.
+    pub fn set_max_page_size(&self, max: usize) {
+        lock(&self.state).max_page_size = max.max(1);
     }
 
     /// Jobs for this version end `failed` (with a failing task in their output).
@@ -573,6 +584,21 @@ fn handle(state: &Mutex<State>, request: Request) -> Reply {
                 state.unlisted.insert(id, lists);
             }
             Reply::Drop
+        }
+        Some(Fault::EmptyPage) => {
+            let page = request
+                .query_param("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1);
+            Reply::Respond(json_reply(
+                200,
+                json!({
+                    "count": 1_000_000,
+                    "next": format!("{}?page={}", request.path, page + 1),
+                    "previous": null,
+                    "results": [],
+                }),
+            ))
         }
         None if is_job_listing(&request) => {
             let response = route(&mut state, &request);
@@ -883,20 +909,20 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 
 /// DRF's `_positive_int(strict=True, cutoff=MAX_PAGE_SIZE)`: anything but a positive integer
 /// is the default, anything over the maximum is the maximum.
-fn page_size(request: &Request) -> usize {
+fn page_size(request: &Request, max: usize) -> usize {
     request
         .query_param("page_size")
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(DEFAULT_PAGE_SIZE)
-        .min(MAX_PAGE_SIZE)
+        .min(max)
 }
 
 /// AWX's list envelope over one page of `items`. `next` and `previous` are the request's path
 /// and query with `page` replaced (and a too large `page_size` capped), the query re-encoded
 /// sorted by key, as DRF's `replace_query_param` does.
-fn paged(request: &Request, items: Vec<Value>) -> Response {
-    let size = page_size(request);
+fn paged(request: &Request, items: Vec<Value>, max: usize) -> Response {
+    let size = page_size(request, max);
     let count = items.len();
     let pages = count.div_ceil(size).max(1);
     let page = match request.query_param("page").as_deref() {
@@ -918,8 +944,8 @@ fn paged(request: &Request, items: Vec<Value>) -> Response {
         let asked = request
             .query_param("page_size")
             .and_then(|s| s.parse::<usize>().ok());
-        if asked.is_some_and(|n| n > MAX_PAGE_SIZE) {
-            pairs.insert("page_size".into(), vec![MAX_PAGE_SIZE.to_string()]);
+        if asked.is_some_and(|n| n > max) {
+            pairs.insert("page_size".into(), vec![max.to_string()]);
         }
         let query: Vec<String> = pairs
             .iter()
@@ -972,7 +998,7 @@ fn list_templates(state: &State, request: &Request) -> Response {
         }
     }
     let items = templates.iter().map(|t| state.template_json(t)).collect();
-    paged(request, items)
+    paged(request, items, state.max_page_size)
 }
 
 /// `GET …/jobs/`, of all jobs or of one template's.
@@ -1021,7 +1047,7 @@ fn list_jobs(state: &State, request: &Request, template: Option<u64>) -> Respons
         jobs.reverse();
     }
     let items = jobs.iter().map(|j| state.job_json(j)).collect();
-    paged(request, items)
+    paged(request, items, state.max_page_size)
 }
 
 fn launch_info(state: &mut State, template: Option<u64>) -> Response {
