@@ -52,6 +52,9 @@ const JOBS_PAGE_SIZE: &str = "200";
 /// `next`. A deploy older than the last 1000 jobs of its template is history, not something
 /// to follow.
 const MAX_JOBS_SCANNED: usize = 1000;
+/// The most of one JSON answer that is read (a page of 200 jobs is well under a MiB); a job's
+/// output is tailed from a stream, not read whole.
+const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
 /// Pages of jobs read for one question: the bound when AWX's page size is set low, or when a
 /// broken AWX or proxy links page after page without end.
 const MAX_JOB_PAGES: usize = 50;
@@ -1056,9 +1059,17 @@ impl AwxDeployer {
         what: &str,
     ) -> Result<Answer, DeployError> {
         self.get(url, query, ACCEPT_JSON)
-            .map_err(|e| DeployError::Http {
-                what: format!("{what}: no answer from {url}"),
-                source: Box::new(e),
+            .map_err(|e| {
+                let what = match e {
+                    ureq::Error::BodyExceedsLimit(_) => format!(
+                        "{what}: the answer of {url} is larger than {MAX_ANSWER_BYTES} bytes, more than any answer stackrel reads; it was not read"
+                    ),
+                    _ => format!("{what}: no answer from {url}"),
+                };
+                DeployError::Http {
+                    what,
+                    source: Box::new(e),
+                }
             })
     }
 
@@ -1105,6 +1116,8 @@ impl AwxDeployer {
             attempt += 1;
             let retryable = match &result {
                 Ok(answer) => answer.status >= 500,
+                // The same answer would be as large again.
+                Err(ureq::Error::BodyExceedsLimit(_)) => false,
                 Err(_) => true,
             };
             if !retryable || attempt >= GET_ATTEMPTS {
@@ -1160,6 +1173,7 @@ impl AwxDeployer {
         let body = response
             .body_mut()
             .with_config()
+            .limit(MAX_ANSWER_BYTES)
             .lossy_utf8(true)
             .read_to_string()?;
         Ok(Answer {

@@ -520,6 +520,21 @@ impl GithubForge {
     }
 }
 
+/// The most of one answer that is read: GitHub's largest (a page of 100 pull requests or
+/// commits, a release file) are well under a MiB.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why reading an answer's body failed: over `MAX_ANSWER_BYTES`, or the transport.
+fn body_error(uri: &str, e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
+    if e.is::<http_body_util::LengthLimitError>() {
+        return HttpError::TooLarge {
+            url: uri.to_string(),
+            limit: MAX_ANSWER_BYTES,
+        };
+    }
+    HttpError::Body(e)
+}
+
 /// One request on `octo` (the installation's client, or an App's JWT client), read whole.
 async fn send_on(
     octo: &Octocrab,
@@ -544,9 +559,10 @@ async fn send_on(
         .map_err(|e| HttpError::Send(Box::new(e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = http_body_util::BodyExt::collect(response.into_body())
+        let limited = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES);
+        let body = http_body_util::BodyExt::collect(limited)
             .await
-            .map_err(|e| HttpError::Body(Box::new(e)))?
+            .map_err(|e| body_error(uri, e))?
             .to_bytes()
             .to_vec();
         Ok(Answer {
@@ -651,7 +667,11 @@ impl GithubForge {
             let result = self.block_on(self.send("GET", uri, None, cached_etag.as_deref()));
             let answer = match result {
                 Ok(answer) => answer,
-                Err(e) if attempt < self.policy.get_attempts => {
+                // The same answer would be as large again.
+                Err(e)
+                    if attempt < self.policy.get_attempts
+                        && !matches!(e, HttpError::TooLarge { .. }) =>
+                {
                     tracing::debug!(uri, error = %e, "GET failed; retrying");
                     std::thread::sleep(backoff);
                     backoff *= 2;

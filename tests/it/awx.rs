@@ -781,3 +781,39 @@ fn the_jobs_scan_stops_after_a_bounded_number_of_pages() {
     let pages = emulator.count("GET", "/jobs/");
     assert!((1..=50).contains(&pages), "{pages} pages of jobs read");
 }
+
+#[test]
+fn an_answer_over_the_size_limit_is_a_clear_error_and_not_asked_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use testkit::http_server::{self, Reply, Request, Response};
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let server = http_server::serve(
+        "127.0.0.1:0",
+        Arc::new(move |_: Request| {
+            count.fetch_add(1, Ordering::Relaxed);
+            let body = format!("{{\"results\": [\"{}\"]}}", "x".repeat(9 * 1024 * 1024));
+            Reply::Respond(Response::new(200, "application/json", body))
+        }),
+    )
+    .unwrap();
+    let config = AwxDeploy {
+        url: server.url(),
+        api: AwxApi::Root("/api/v2".into()),
+        template: TEMPLATE.into(),
+        organization: None,
+        variable: VARIABLE.into(),
+        timeout: Duration::from_secs(30),
+        launched_by: LaunchedBy::Stackrel,
+    };
+    let deployer = fast(AwxDeployer::new(&config, TOKEN).unwrap());
+
+    let err = deployer
+        .observe(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("larger than 8388608 bytes"), "{err}");
+    assert!(err.contains("/api/v2/job_templates/"), "{err}");
+    assert_eq!(served.load(Ordering::Relaxed), 1);
+}
