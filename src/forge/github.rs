@@ -34,6 +34,7 @@ use base64::Engine;
 use octocrab::Octocrab;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -1461,30 +1462,28 @@ impl Forge for GithubForge {
         let base = self.repo_path(repo)?;
         let mut records = Vec::new();
         let mut newest = HashMap::new();
+        // Status reads are the cost of this scan: another tool's deployments are no record of
+        // stackrel's, and of a version's deployments (listed newest first) only the newest
+        // says where the version stands, so those are the only statuses read.
         for deployment in self.deployment_list(repo, None)? {
-            if let Some(version) = deployment.version() {
-                // Listed newest first.
-                newest
-                    .entry(format!("{base}@{version}"))
-                    .or_insert(deployment.id);
-            }
-            let status = match self.newest_status(&base, deployment.id)? {
-                Some(status) => status,
-                None if deployment.version().is_some() => DeploymentStatus {
+            let Some(version) = deployment.version() else {
+                continue;
+            };
+            match newest.entry(format!("{base}@{version}")) {
+                Entry::Occupied(_) => continue,
+                Entry::Vacant(entry) => entry.insert(deployment.id),
+            };
+            let status = self
+                .newest_status(&base, deployment.id)?
+                .unwrap_or_else(|| DeploymentStatus {
                     id: 0,
                     state: "in_progress".into(),
                     description: None,
                     created_at: deployment.created_at.clone(),
-                },
-                None => continue,
-            };
+                });
             let description = status.description.unwrap_or_default();
             records.push(DeploymentRecord {
-                version: deployment
-                    .version()
-                    .or(deployment.reference.as_deref())
-                    .unwrap_or_default()
-                    .to_string(),
+                version: version.to_string(),
                 commit: deployment.sha.clone().unwrap_or_default(),
                 state: state_of(&status.state, &description),
                 at: status.created_at.unwrap_or_default(),
