@@ -1869,9 +1869,14 @@ impl State {
         walk.hide(base).map_err(git_error)?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
             .map_err(git_error)?;
-        let ids: Vec<Oid> = walk.flatten().collect();
-        // Up to 250 commits unpaginated; asked for pages, at most 100 a page.
+        let mut ids: Vec<Oid> = walk.flatten().collect();
+        // Up to 250 commits unpaginated, the newest 250 ("the last commit in the list is the
+        // most recent of the entire comparison"); asked for pages, at most 100 a page, the
+        // whole range oldest first.
         let paged = req.query_param("per_page").is_some() || req.query_param("page").is_some();
+        if !paged && ids.len() > 250 {
+            ids.drain(..ids.len() - 250);
+        }
         let (default, max) = if paged { (30, 100) } else { (250, 250) };
         let (page_ids, link) = self.paginate(req, ids, default, max);
         let commits: Vec<Value> = page_ids
