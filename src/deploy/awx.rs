@@ -825,7 +825,8 @@ impl AwxDeployer {
         version: &str,
         started: Instant,
     ) -> Result<DeployOutcome, DeployError> {
-        let deadline = started + self.deploy_timeout;
+        // A timeout past what `Instant` can hold is no deadline at all, not a panic.
+        let deadline = started.checked_add(self.deploy_timeout);
         let path = format!("/jobs/{job_id}/");
         loop {
             let value = self.get_json(
@@ -842,7 +843,7 @@ impl AwxDeployer {
                 return Ok(self.finished(template, &job, version));
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 return Err(DeployError::Refused(format!(
                     "AWX job #{job_id} of \"{}\" for {version} did not finish within {:?} (still {}); it keeps running in AWX and the next deploy follows it rather than launching another: {}",
                     template.name,
@@ -851,7 +852,8 @@ impl AwxDeployer {
                     self.url(&path)
                 )));
             }
-            std::thread::sleep(self.poll_interval.min(deadline - now));
+            let left = deadline.map_or(self.poll_interval, |deadline| deadline - now);
+            std::thread::sleep(self.poll_interval.min(left));
         }
     }
 

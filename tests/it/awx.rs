@@ -817,3 +817,12 @@ fn an_answer_over_the_size_limit_is_a_clear_error_and_not_asked_again() {
     assert!(err.contains("/api/v2/job_templates/"), "{err}");
     assert_eq!(served.load(Ordering::Relaxed), 1);
 }
+
+#[test]
+fn a_deploy_timeout_too_large_for_the_clock_follows_the_job_without_a_deadline() {
+    let (emulator, _) = emulator();
+    let deployer = deployer(&emulator).with_deploy_timeout(Duration::MAX);
+
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+}

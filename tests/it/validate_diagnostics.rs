@@ -1597,3 +1597,20 @@ fn an_empty_column_is_reported_at_its_value() {
     assert_message_contains(&d, "`ticket.project.column` is empty");
     assert_has_help(&d);
 }
+
+#[test]
+fn a_deploy_timeout_of_more_than_a_week_is_reported_at_its_value() {
+    let state = Tree::base()
+        .edit_config(
+            "variable = \"stack_image_tag\"\n",
+            "variable = \"stack_image_tag\"\ntimeout_seconds = 18446744073709551615\n",
+        )
+        .validate();
+    let d = the_only(&state, DEPLOY);
+    assert_at(&d, Severity::Error, "stackrel.toml", 24, 19);
+    assert_message_contains(
+        &d,
+        "`deploy.timeout_seconds` = 18446744073709551615 is more than a week",
+    );
+    assert_help_contains(&d, "e.g. 1800");
+}
