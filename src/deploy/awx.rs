@@ -55,6 +55,9 @@ const MAX_JOBS_SCANNED: usize = 1000;
 /// The most of one JSON answer that is read (a page of 200 jobs is well under a MiB); a job's
 /// output is tailed from a stream, not read whole.
 const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
+/// Looks at the template's jobs, a poll interval apart, for the job of a launch whose answer
+/// was lost: a controller behind a gateway that gave up may still be creating it.
+const UNCLEAR_LOOKS: u32 = 3;
 /// Pages of jobs read for one question: the bound when AWX's page size is set low, or when a
 /// broken AWX or proxy links page after page without end.
 const MAX_JOB_PAGES: usize = 50;
@@ -488,14 +491,19 @@ impl AwxDeployer {
             why,
             "AWX launch outcome unclear; looking for the job"
         );
-        let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
-        let launched = jobs
-            .iter()
-            .filter(|job| job.id > newest_seen)
-            .filter(|job| job.version.as_deref() == Some(version))
-            .max_by_key(|job| job.id);
-        if let Some(job) = launched {
-            return self.follow(template, job.id, version, started);
+        for look in 1..=UNCLEAR_LOOKS {
+            let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
+            let launched = jobs
+                .iter()
+                .filter(|job| job.id > newest_seen)
+                .filter(|job| job.version.as_deref() == Some(version))
+                .max_by_key(|job| job.id);
+            if let Some(job) = launched {
+                return self.follow(template, job.id, version, started);
+            }
+            if look < UNCLEAR_LOOKS {
+                std::thread::sleep(self.poll_interval);
+            }
         }
         Err(DeployError::Unclear(self.redact(format!(
             "launching AWX job template \"{}\" for {version} got no clear answer ({why}) and no job for {version} is listed yet; not launched again: the next reconcile looks at the template's jobs before launching anything",

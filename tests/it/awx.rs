@@ -546,9 +546,20 @@ fn a_lost_launch_response_does_not_launch_a_second_job() {
 }
 
 #[test]
+fn a_launch_whose_job_is_listed_a_moment_after_its_lost_answer_is_followed() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(2), 1);
+
+    let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
+}
+
+#[test]
 fn a_launch_whose_answer_is_lost_before_its_job_is_listed_is_not_sent_again() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(1), 1);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(3), 1);
     let deployer = deployer(&emulator);
 
     let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
@@ -561,7 +572,7 @@ fn a_launch_whose_answer_is_lost_before_its_job_is_listed_is_not_sent_again() {
 #[test]
 fn the_next_look_after_an_unclear_launch_finds_and_follows_its_job() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(1), 1);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(3), 1);
     let deployer = deployer(&emulator);
     deployer.deploy(&release("2026.08.3")).unwrap_err();
 
