@@ -692,6 +692,35 @@ fn check_timeouts(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    check_timeout_seconds(source, view, out);
+}
+
+/// `[deploy]` and `[verify]` `timeout_seconds`: at most a week.
+fn check_timeout_seconds(source: &Source, view: &View, out: &mut Vec<Diagnostic>) {
+    let max = crate::config::MAX_TIMEOUT_SECONDS;
+    for (section, code) in [("deploy", DEPLOY), ("verify", VERIFY)] {
+        let path = [section, "timeout_seconds"];
+        let Some((_, value)) = view.entry(&path) else {
+            continue;
+        };
+        let DeValue::Integer(n) = value.get_ref() else {
+            continue;
+        };
+        let Some(seconds) = n.as_str().parse::<u64>().ok().filter(|&s| s > max) else {
+            continue;
+        };
+        out.push(
+            source
+                .error(
+                    code,
+                    format!(
+                        "`{section}.timeout_seconds` = {seconds} is more than a week ({max} seconds)"
+                    ),
+                )
+                .at(view.value(&path), "too long")
+                .help("write how many seconds it may really take, e.g. 1800 for half an hour"),
+        );
+    }
 }
 
 /// `image` of the stack and each component: a repository reference without a tag.

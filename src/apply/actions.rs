@@ -6,7 +6,7 @@
 use super::notes::published_notes;
 use super::{Backends, Memory, Progress};
 use crate::config::{Config, render_template};
-use crate::deploy::ReleaseContext;
+use crate::deploy::{DeployError, ReleaseContext};
 use crate::forge::{DeploymentRecord, DeploymentState, FileWrite, ForgeError, NewRelease, short};
 use crate::observation::Observation;
 use crate::pin::set_pins;
@@ -260,6 +260,14 @@ fn deploy(
         return Ok(StepResult::Interrupted("ran deploy".into()));
     }
     let (state, detail) = match outcome {
+        // The start record stays the newest: the next plan asks the deployer what became of
+        // the launch before anything is sent again.
+        Err(DeployError::Unclear(why)) => {
+            return Ok(StepResult::Ran {
+                succeeded: false,
+                what: format!("deploy of {version} unclear: {why}"),
+            });
+        }
         Ok(o) if o.succeeded => (DeploymentState::Succeeded, o.detail),
         Ok(o) => (DeploymentState::Failed, o.detail),
         Err(e) => (DeploymentState::Failed, e.to_string()),

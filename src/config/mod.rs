@@ -29,6 +29,9 @@ pub const GITHUB_API_URL: &str = "https://api.github.com";
 /// How long a deploy may run when `[deploy] timeout_seconds` is not set: a stack deploy pulls
 /// images and restarts services.
 pub const DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
+/// The longest `[deploy] timeout_seconds` (and `[verify] timeout_seconds`) taken: a week.
+/// More is a slip of the keyboard, and durations past what a clock can add would panic.
+pub const MAX_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
 /// How long one run of a verify command may take.
 pub const VERIFY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a CI run may be missing or unfinished before its gate blocks, when `ci_timeout` is
@@ -380,10 +383,19 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, Strin
         .ok_or_else(|| format!("`{field}` is required"))
 }
 
+/// A `timeout_seconds` as written, refused past `MAX_TIMEOUT_SECONDS`.
+fn timeout_seconds(field: &str, written: Option<u64>) -> Result<Option<Duration>, String> {
+    match written {
+        Some(seconds) if seconds > MAX_TIMEOUT_SECONDS => Err(format!(
+            "`{field}` = {seconds} is more than a week ({MAX_TIMEOUT_SECONDS} seconds); write how many seconds it may really take, e.g. 1800 for half an hour"
+        )),
+        written => Ok(written.map(Duration::from_secs)),
+    }
+}
+
 fn resolve_deploy(deploy: &file::DeployConfig) -> Result<Deploy, String> {
-    let timeout = deploy
-        .timeout_seconds
-        .map_or(DEPLOY_TIMEOUT, Duration::from_secs);
+    let timeout = timeout_seconds("deploy.timeout_seconds", deploy.timeout_seconds)?
+        .unwrap_or(DEPLOY_TIMEOUT);
     Ok(match deploy.kind {
         file::DeployKind::None => Deploy::None,
         file::DeployKind::Command => Deploy::Command(CommandDeploy {
@@ -413,7 +425,7 @@ fn resolve_deploy(deploy: &file::DeployConfig) -> Result<Deploy, String> {
 }
 
 fn resolve_verify(verify: &file::VerifyConfig) -> Result<Verify, String> {
-    let timeout = verify.timeout_seconds.map(Duration::from_secs);
+    let timeout = timeout_seconds("verify.timeout_seconds", verify.timeout_seconds)?;
     match (&verify.url, &verify.command) {
         (Some(url), None) => Ok(Verify::Http {
             url: url.trim().to_string(),

@@ -52,6 +52,15 @@ const JOBS_PAGE_SIZE: &str = "200";
 /// `next`. A deploy older than the last 1000 jobs of its template is history, not something
 /// to follow.
 const MAX_JOBS_SCANNED: usize = 1000;
+/// The most of one JSON answer that is read (a page of 200 jobs is well under a MiB); a job's
+/// output is tailed from a stream, not read whole.
+const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
+/// Looks at the template's jobs, a poll interval apart, for the job of a launch whose answer
+/// was lost: a controller behind a gateway that gave up may still be creating it.
+const UNCLEAR_LOOKS: u32 = 3;
+/// Pages of jobs read for one question: the bound when AWX's page size is set low, or when a
+/// broken AWX or proxy links page after page without end.
+const MAX_JOB_PAGES: usize = 50;
 /// Pages of templates read for one name (a name is unique per organization).
 const MAX_TEMPLATE_PAGES: usize = 10;
 /// Enough of a failed job's output to see the failing task and the play recap.
@@ -457,37 +466,49 @@ impl AwxDeployer {
         self.preflight(&template)?;
         // Any job for this version with a higher id than these was launched by us from here on.
         let newest_seen = jobs.iter().map(|job| job.id).max().unwrap_or(0);
-        let mut unclear = Vec::new();
-        loop {
-            match self.launch(&template, version)? {
-                Launch::Started(job) => return self.follow(&template, job, version, started),
-                Launch::Unclear(why) => {
-                    tracing::warn!(
-                        version,
-                        why,
-                        "AWX launch outcome unclear; looking for the job"
-                    );
-                    unclear.push(why);
-                    let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
-                    let launched = jobs
-                        .iter()
-                        .filter(|job| job.id > newest_seen)
-                        .filter(|job| job.version.as_deref() == Some(version))
-                        .max_by_key(|job| job.id);
-                    if let Some(job) = launched {
-                        return self.follow(&template, job.id, version, started);
-                    }
-                    // The launch did not happen: it may be sent again, but only once.
-                    if unclear.len() >= 2 {
-                        return Err(DeployError::Refused(format!(
-                            "launching AWX job template \"{}\" for {version} got no clear answer twice ({}), and no job for {version} appeared; not trying again",
-                            template.name,
-                            unclear.join("; ")
-                        )));
-                    }
-                }
+        match self.launch(&template, version)? {
+            Launch::Started(job) => self.follow(&template, job, version, started),
+            Launch::Unclear(why) => {
+                self.settle_unclear(&template, version, newest_seen, started, &why)
             }
         }
+    }
+
+    /// A launch whose answer was lost: the job it started, if AWX already lists it, is
+    /// followed; otherwise the deploy is unclear. It is never sent again from here: a gateway's
+    /// 502 or 504 often means the controller is still creating the job, and only a later look
+    /// (the next reconcile's `observe`) can tell a launch that did not happen from a slow one.
+    fn settle_unclear(
+        &self,
+        template: &Template,
+        version: &str,
+        newest_seen: u64,
+        started: Instant,
+        why: &str,
+    ) -> Result<DeployOutcome, DeployError> {
+        tracing::warn!(
+            version,
+            why,
+            "AWX launch outcome unclear; looking for the job"
+        );
+        for look in 1..=UNCLEAR_LOOKS {
+            let (_, jobs) = self.template_jobs(None, &mut |job| job.id <= newest_seen)?;
+            let launched = jobs
+                .iter()
+                .filter(|job| job.id > newest_seen)
+                .filter(|job| job.version.as_deref() == Some(version))
+                .max_by_key(|job| job.id);
+            if let Some(job) = launched {
+                return self.follow(template, job.id, version, started);
+            }
+            if look < UNCLEAR_LOOKS {
+                std::thread::sleep(self.poll_interval);
+            }
+        }
+        Err(DeployError::Unclear(self.redact(format!(
+            "launching AWX job template \"{}\" for {version} got no clear answer ({why}) and no job for {version} is listed yet; not launched again: the next reconcile looks at the template's jobs before launching anything",
+            template.name
+        ))))
     }
 
     /// The API root, found once: written in the configuration, or named by a versions root.
@@ -812,7 +833,8 @@ impl AwxDeployer {
         version: &str,
         started: Instant,
     ) -> Result<DeployOutcome, DeployError> {
-        let deadline = started + self.deploy_timeout;
+        // A timeout past what `Instant` can hold is no deadline at all, not a panic.
+        let deadline = started.checked_add(self.deploy_timeout);
         let path = format!("/jobs/{job_id}/");
         loop {
             let value = self.get_json(
@@ -829,7 +851,7 @@ impl AwxDeployer {
                 return Ok(self.finished(template, &job, version));
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 return Err(DeployError::Refused(format!(
                     "AWX job #{job_id} of \"{}\" for {version} did not finish within {:?} (still {}); it keeps running in AWX and the next deploy follows it rather than launching another: {}",
                     template.name,
@@ -838,7 +860,8 @@ impl AwxDeployer {
                     self.url(&path)
                 )));
             }
-            std::thread::sleep(self.poll_interval.min(deadline - now));
+            let left = deadline.map_or(self.poll_interval, |deadline| deadline - now);
+            std::thread::sleep(self.poll_interval.min(left));
         }
     }
 
@@ -934,7 +957,7 @@ impl AwxDeployer {
     }
 
     /// The template and its newest jobs, newest first, following `next` until `enough` says a
-    /// job settles the question or `MAX_JOBS_SCANNED` were read. `status` narrows the list.
+    /// job settles the question, `MAX_JOBS_SCANNED` were read or `MAX_JOB_PAGES` pages. `status` narrows the list.
     /// Never filtered on `extra_vars`: AWX forbids it. A template AWX no longer has (404) is
     /// looked up again, once.
     fn template_jobs(
@@ -983,10 +1006,14 @@ impl AwxDeployer {
         let mut url = self.url(&format!("/job_templates/{}/jobs/", template.id));
         let mut jobs = Vec::new();
         let mut read = 0;
-        loop {
+        for page in 1.. {
             let Some(listing) = self.get_listing(&url, &query, &what)? else {
                 return Ok(None);
             };
+            if listing.results.is_empty() {
+                // AWX links no page past the last one: an empty page with a `next` is not AWX.
+                return Ok(Some(jobs));
+            }
             read += listing.results.len();
             for job in listing.results {
                 if let Some(job) = AwxJob::from_json(job, &self.variable) {
@@ -998,11 +1025,14 @@ impl AwxDeployer {
                 }
             }
             match listing.next {
-                Some(next) if read < MAX_JOBS_SCANNED => url = self.next_page(&next, &what)?,
+                Some(next) if read < MAX_JOBS_SCANNED && page < MAX_JOB_PAGES => {
+                    url = self.next_page(&next, &what)?;
+                }
                 _ => return Ok(Some(jobs)),
             }
             query.clear();
         }
+        Ok(Some(jobs))
     }
 
     /// A page of a list, or `None` when AWX answers 404 for the list.
@@ -1039,9 +1069,17 @@ impl AwxDeployer {
         what: &str,
     ) -> Result<Answer, DeployError> {
         self.get(url, query, ACCEPT_JSON)
-            .map_err(|e| DeployError::Http {
-                what: format!("{what}: no answer from {url}"),
-                source: Box::new(e),
+            .map_err(|e| {
+                let what = match e {
+                    ureq::Error::BodyExceedsLimit(_) => format!(
+                        "{what}: the answer of {url} is larger than {MAX_ANSWER_BYTES} bytes, more than any answer stackrel reads; it was not read"
+                    ),
+                    _ => format!("{what}: no answer from {url}"),
+                };
+                DeployError::Http {
+                    what,
+                    source: Box::new(e),
+                }
             })
     }
 
@@ -1088,6 +1126,8 @@ impl AwxDeployer {
             attempt += 1;
             let retryable = match &result {
                 Ok(answer) => answer.status >= 500,
+                // The same answer would be as large again.
+                Err(ureq::Error::BodyExceedsLimit(_)) => false,
                 Err(_) => true,
             };
             if !retryable || attempt >= GET_ATTEMPTS {
@@ -1143,6 +1183,7 @@ impl AwxDeployer {
         let body = response
             .body_mut()
             .with_config()
+            .limit(MAX_ANSWER_BYTES)
             .lossy_utf8(true)
             .read_to_string()?;
         Ok(Answer {

@@ -33,6 +33,10 @@ pub enum DeployError {
     /// here; the message says what to do about it.
     #[error("{0}")]
     Refused(String),
+    /// A launch was sent and its answer lost: it may have started a job or not. Nothing is sent
+    /// again until the deployer's own record (`observe`) has been looked at once more.
+    #[error("{0}")]
+    Unclear(String),
     #[error(transparent)]
     Command(#[from] CommandError),
 }

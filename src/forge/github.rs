@@ -35,6 +35,7 @@ use base64::Engine;
 use octocrab::Octocrab;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -550,6 +551,21 @@ enum Api {
     Graphql,
 }
 
+/// The most of one answer that is read: GitHub's largest (a page of 100 pull requests or
+/// commits, a release file) are well under a MiB.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why reading an answer's body failed: over `MAX_ANSWER_BYTES`, or the transport.
+fn body_error(uri: &str, e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
+    if e.is::<http_body_util::LengthLimitError>() {
+        return HttpError::TooLarge {
+            url: uri.to_string(),
+            limit: MAX_ANSWER_BYTES,
+        };
+    }
+    HttpError::Body(e)
+}
+
 /// One request on `octo` (the installation's client, or an App's JWT client), read whole.
 async fn send_on(
     octo: &Octocrab,
@@ -572,21 +588,23 @@ async fn send_on(
             _ => octo._patch(uri, body).await,
         }
         .map_err(|e| HttpError::Send(Box::new(e)))?;
-        read_answer(response).await
+        read_answer(uri, response).await
     }
 }
 
 /// A response read whole.
 async fn read_answer(
+    uri: &str,
     response: http::Response<
         http_body_util::combinators::BoxBody<hyper::body::Bytes, octocrab::Error>,
     >,
 ) -> Result<Answer, HttpError> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
+    let limited = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES);
+    let body = http_body_util::BodyExt::collect(limited)
         .await
-        .map_err(|e| HttpError::Body(Box::new(e)))?
+        .map_err(|e| body_error(uri, e))?
         .to_bytes()
         .to_vec();
     Ok(Answer {
@@ -690,7 +708,11 @@ impl GithubForge {
             let result = self.block_on(self.send("GET", uri, None, cached_etag.as_deref()));
             let answer = match result {
                 Ok(answer) => answer,
-                Err(e) if attempt < self.policy.get_attempts => {
+                // The same answer would be as large again.
+                Err(e)
+                    if attempt < self.policy.get_attempts
+                        && !matches!(e, HttpError::TooLarge { .. }) =>
+                {
                     tracing::debug!(uri, error = %e, "GET failed; retrying");
                     std::thread::sleep(backoff);
                     backoff *= 2;
@@ -1500,30 +1522,28 @@ impl Forge for GithubForge {
         let base = self.repo_path(repo)?;
         let mut records = Vec::new();
         let mut newest = HashMap::new();
+        // Status reads are the cost of this scan: another tool's deployments are no record of
+        // stackrel's, and of a version's deployments (listed newest first) only the newest
+        // says where the version stands, so those are the only statuses read.
         for deployment in self.deployment_list(repo, None)? {
-            if let Some(version) = deployment.version() {
-                // Listed newest first.
-                newest
-                    .entry(format!("{base}@{version}"))
-                    .or_insert(deployment.id);
-            }
-            let status = match self.newest_status(&base, deployment.id)? {
-                Some(status) => status,
-                None if deployment.version().is_some() => DeploymentStatus {
+            let Some(version) = deployment.version() else {
+                continue;
+            };
+            match newest.entry(format!("{base}@{version}")) {
+                Entry::Occupied(_) => continue,
+                Entry::Vacant(entry) => entry.insert(deployment.id),
+            };
+            let status = self
+                .newest_status(&base, deployment.id)?
+                .unwrap_or_else(|| DeploymentStatus {
                     id: 0,
                     state: "in_progress".into(),
                     description: None,
                     created_at: deployment.created_at.clone(),
-                },
-                None => continue,
-            };
+                });
             let description = status.description.unwrap_or_default();
             records.push(DeploymentRecord {
-                version: deployment
-                    .version()
-                    .or(deployment.reference.as_deref())
-                    .unwrap_or_default()
-                    .to_string(),
+                version: version.to_string(),
                 commit: deployment.sha.clone().unwrap_or_default(),
                 state: state_of(&status.state, &description),
                 at: status.created_at.unwrap_or_default(),

@@ -162,8 +162,6 @@ pub struct Created {
 pub struct Deployment {
     #[serde(default)]
     pub id: u64,
-    #[serde(rename = "ref")]
-    pub reference: Option<String>,
     pub sha: Option<String>,
     #[serde(default)]
     pub payload: DeploymentPayload,

@@ -414,19 +414,22 @@ impl Forge for LocalForge {
         // The mainline only: a merge commit stands for the commits it merged.
         walk.simplify_first_parent()
             .map_err(git("walking history"))?;
-        let mut changes = Changes::default();
-        for id in walk {
-            let id = id.map_err(git("walking history"))?;
-            changes.total += 1;
-            if changes.changes.len() < limit {
-                let commit = r.find_commit(id).map_err(git("reading a commit"))?;
-                changes.changes.push(Change {
-                    commit: id.to_string(),
-                    message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
-                    // On disk there are no pull requests; a merge commit's message may name one.
-                    pull: None,
-                });
-            }
+        let ids: Vec<Oid> = walk
+            .collect::<Result<_, _>>()
+            .map_err(git("walking history"))?;
+        let mut changes = Changes {
+            total: ids.len(),
+            changes: Vec::new(),
+        };
+        // The newest `limit`, still oldest first: the notes are about what this release brings.
+        for &id in &ids[ids.len().saturating_sub(limit)..] {
+            let commit = r.find_commit(id).map_err(git("reading a commit"))?;
+            changes.changes.push(Change {
+                commit: id.to_string(),
+                message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+                // On disk there are no pull requests; a merge commit's message may name one.
+                pull: None,
+            });
         }
         Ok(changes)
     }

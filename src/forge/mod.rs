@@ -257,8 +257,28 @@ impl ForgeError {
 pub enum HttpError {
     #[error("{}", describe_chain(.0))]
     Send(#[source] Box<octocrab::Error>),
-    #[error("reading the response: {}", describe_chain(.0))]
-    Body(#[source] Box<octocrab::Error>),
+    #[error("reading the response: {}", describe_body_error(.0.as_ref()))]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An answer larger than any stackrel needs: cut off unread, so a broken or hostile server
+    /// cannot fill memory.
+    #[error(
+        "the answer of {url} is larger than {limit} bytes, more than any answer stackrel reads; it was not read"
+    )]
+    TooLarge { url: String, limit: usize },
+}
+
+/// A body error: octocrab's described as `describe_chain` does, any other by its causes.
+fn describe_body_error(e: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(octo) = e.downcast_ref::<octocrab::Error>() {
+        return describe_chain(octo);
+    }
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
 }
 
 /// octocrab's own `Display` is terse (`GitHub`, `Hyper`): say what GitHub answered, or walk the

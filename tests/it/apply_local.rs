@@ -26,8 +26,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
 use testkit::sandbox::{
-    all_refs, assert_converged, changed_paths, commits_since, deployment_records as records,
-    file_at, load, master, pinned, push_to_stack, remove_from_stack, sandbox, tags,
+    all_refs, assert_converged, changed_paths, commit_component, commits_since,
+    deployment_records as records, file_at, load, master, pinned, push_to_stack, remove_from_stack,
+    sandbox, tags,
 };
 
 const WORKFLOW: &str = ".github/workflows/build-main.yaml";
@@ -1253,4 +1254,31 @@ fn a_suspended_stack_makes_no_change_at_all() {
     assert!(effects.seen.is_empty(), "{:?}", effects.seen);
     assert_eq!(all_refs(&w.sandbox), before);
     assert_eq!(w.sandbox.deploy_count(), 0);
+}
+
+#[test]
+fn a_long_range_of_local_commits_lists_its_newest_changes_and_counts_the_rest() {
+    let (_dir, sandbox) = sandbox();
+    let made: Vec<Oid> = (1..=80)
+        .map(|n| {
+            let tag = (n == 80).then_some(("2026.08.3", None));
+            commit_component(
+                &sandbox.frontend,
+                "production",
+                &format!("Change {n}"),
+                None,
+                tag,
+            )
+        })
+        .collect();
+    let forge = LocalForge::new(&sandbox.desired);
+    let frontend = RepoLocation::Local(sandbox.frontend.to_string_lossy().into_owned());
+
+    let changes = forge
+        .changes_between(&frontend, "2026.08.2", "2026.08.3", 50)
+        .unwrap();
+    let listed: Vec<String> = changes.changes.iter().map(|c| c.commit.clone()).collect();
+    let newest: Vec<String> = made[30..].iter().map(Oid::to_string).collect();
+    assert_eq!(listed, newest, "the newest 50, oldest first");
+    assert_eq!(changes.total, 80);
 }

@@ -5,7 +5,7 @@
 use stackrel::config::{AwxApi, AwxDeploy, LaunchedBy, resolve_awx_api};
 use stackrel::deploy::awx::AwxDeployer;
 use stackrel::deploy::http_verify::HttpVerifier;
-use stackrel::deploy::{Deployer, DeployerView, ReleaseContext, Verifier};
+use stackrel::deploy::{DeployError, Deployer, DeployerView, ReleaseContext, Verifier};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use testkit::emulator::awx::{AwxEmulator, Fault};
@@ -546,28 +546,72 @@ fn a_lost_launch_response_does_not_launch_a_second_job() {
 }
 
 #[test]
-fn a_launch_refused_with_5xx_before_acting_is_sent_once_more() {
+fn a_launch_whose_job_is_listed_a_moment_after_its_lost_answer_is_followed() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::Status(503), 1);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(2), 1);
 
     let outcome = deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
     assert!(outcome.succeeded, "{}", outcome.detail);
-    assert_eq!(emulator.launches(), 2);
+    assert_eq!(emulator.launches(), 1);
     assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
 }
 
 #[test]
-fn a_launch_that_never_gets_an_answer_is_sent_at_most_twice() {
+fn a_launch_whose_answer_is_lost_before_its_job_is_listed_is_not_sent_again() {
     let (emulator, _) = emulator();
-    emulator.inject("POST", "/launch/", Fault::Drop, 5);
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(3), 1);
+    let deployer = deployer(&emulator);
 
-    let err = deployer(&emulator)
-        .deploy(&release("2026.08.3"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("no clear answer twice"), "{err}");
-    assert_eq!(emulator.launches(), 2);
+    let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
+    assert!(matches!(err, DeployError::Unclear(_)), "{err}");
+    assert!(err.to_string().contains("not launched again"), "{err}");
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
+}
+
+#[test]
+fn the_next_look_after_an_unclear_launch_finds_and_follows_its_job() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::LoseResponseListedLater(3), 1);
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap_err();
+
+    let view = deployer.observe(&release("2026.08.3")).unwrap().unwrap();
+    assert!(matches!(view, DeployerView::Running(_)), "{view:?}");
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
+}
+
+#[test]
+fn a_launch_answered_with_a_gateway_5xx_is_unclear_and_sent_once() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::Status(502), 1);
+    let deployer = deployer(&emulator);
+
+    let err = deployer.deploy(&release("2026.08.3")).unwrap_err();
+    assert!(matches!(err, DeployError::Unclear(_)), "{err}");
+    assert!(err.to_string().contains("HTTP 502"), "{err}");
+    assert_eq!(emulator.launches(), 1);
+    assert_eq!(
+        deployer.observe(&release("2026.08.3")).unwrap(),
+        Some(DeployerView::NotLaunched)
+    );
+}
+
+#[test]
+fn after_an_unclear_launch_that_did_not_happen_the_next_deploy_launches_once() {
+    let (emulator, _) = emulator();
+    emulator.inject("POST", "/launch/", Fault::Drop, 1);
+    let deployer = deployer(&emulator);
+    deployer.deploy(&release("2026.08.3")).unwrap_err();
     assert!(emulator.jobs().is_empty());
+
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
+    assert_eq!(emulator.launches(), 2);
+    assert_eq!(jobs_for(&emulator, "2026.08.3"), 1);
 }
 
 #[test]
@@ -722,4 +766,74 @@ fn a_deployed_version_verifies_live_over_http() {
     deployer(&emulator).deploy(&release("2026.08.3")).unwrap();
     let after = verifier.verify(&release("2026.08.3")).unwrap();
     assert!(after.live, "{}", after.detail);
+}
+
+#[test]
+fn an_awx_that_links_empty_pages_without_end_is_read_one_page() {
+    let (emulator, _) = emulator();
+    emulator.inject("GET", "/jobs/", Fault::EmptyPage, u32::MAX);
+
+    let view = deployer(&emulator).observe(&release("2026.08.3")).unwrap();
+    assert_eq!(view, Some(DeployerView::NotLaunched));
+    assert_eq!(emulator.count("GET", "/jobs/"), 1);
+}
+
+#[test]
+fn the_jobs_scan_stops_after_a_bounded_number_of_pages() {
+    let (emulator, template) = emulator();
+    emulator.set_max_page_size(1);
+    let someone = emulator.someone_else();
+    for n in 0..80 {
+        someone.launch(template, &format!("2026.07.{n}"), "successful");
+    }
+
+    let view = deployer(&emulator).observe(&release("2026.08.3")).unwrap();
+    assert_eq!(view, Some(DeployerView::NotLaunched));
+    let pages = emulator.count("GET", "/jobs/");
+    assert!((1..=50).contains(&pages), "{pages} pages of jobs read");
+}
+
+#[test]
+fn an_answer_over_the_size_limit_is_a_clear_error_and_not_asked_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use testkit::http_server::{self, Reply, Request, Response};
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let server = http_server::serve(
+        "127.0.0.1:0",
+        Arc::new(move |_: Request| {
+            count.fetch_add(1, Ordering::Relaxed);
+            let body = format!("{{\"results\": [\"{}\"]}}", "x".repeat(9 * 1024 * 1024));
+            Reply::Respond(Response::new(200, "application/json", body))
+        }),
+    )
+    .unwrap();
+    let config = AwxDeploy {
+        url: server.url(),
+        api: AwxApi::Root("/api/v2".into()),
+        template: TEMPLATE.into(),
+        organization: None,
+        variable: VARIABLE.into(),
+        timeout: Duration::from_secs(30),
+        launched_by: LaunchedBy::Stackrel,
+    };
+    let deployer = fast(AwxDeployer::new(&config, TOKEN).unwrap());
+
+    let err = deployer
+        .observe(&release("2026.08.3"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("larger than 8388608 bytes"), "{err}");
+    assert!(err.contains("/api/v2/job_templates/"), "{err}");
+    assert_eq!(served.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn a_deploy_timeout_too_large_for_the_clock_follows_the_job_without_a_deadline() {
+    let (emulator, _) = emulator();
+    let deployer = deployer(&emulator).with_deploy_timeout(Duration::MAX);
+
+    let outcome = deployer.deploy(&release("2026.08.3")).unwrap();
+    assert!(outcome.succeeded, "{}", outcome.detail);
 }

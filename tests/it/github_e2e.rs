@@ -746,8 +746,9 @@ const KINDS: [Kind; 5] = [
 ///   loop treats like a lost race: it observes again and the plan decides, so a write that did
 ///   happen (lost response) counts as done and one that did not is sent again, in the same run;
 /// - ticket updates at the cut are a courtesy whose failure the report step makes good;
-/// - an unclear AWX launch is settled inside the deploy by listing the template's jobs: a job
-///   for the version that appeared is followed, otherwise the launch is sent once more.
+/// - an unclear AWX launch is never sent again inside the deploy: a job for the version that
+///   AWX already lists is followed, otherwise the deploy ends unclear, its start record stays
+///   the newest, and the loop's next look at AWX's jobs decides whether to launch.
 #[test]
 fn any_fault_on_any_write_ends_converged_with_no_duplicate_side_effect() {
     let cases: Vec<(&str, Target, Kind)> = WRITES
@@ -1063,4 +1064,80 @@ fn a_failed_job_the_stack_ci_launched_is_a_failed_deploy_whatever_its_workflow_s
     assert_eq!(step.title(), "deploy");
     assert_eq!(step.code(), "ci-deploy-failed", "{}", step.reason);
     assert_eq!(w.awx.launches(), 0, "stackrel never launches the template");
+}
+
+#[test]
+fn deployments_made_by_other_tools_cost_no_status_reads() {
+    let w = world();
+    for _ in 0..40 {
+        w.github
+            .add_foreign_deployment(STACK, &w.start.to_string(), "production");
+    }
+    w.github.clear_log();
+
+    assert_converged(&apply_fresh(&w, &mut Quiet).unwrap());
+    let log = w.github.requests();
+    let foreign: Vec<u64> = w
+        .github
+        .deployments(STACK)
+        .iter()
+        .filter(|d| d.payload.get("tool").is_some())
+        .map(|d| d.id)
+        .collect();
+    let foreign_reads = log
+        .iter()
+        .filter(|r| r.method == "GET")
+        .filter(|r| {
+            foreign
+                .iter()
+                .any(|id| r.path.contains(&format!("/deployments/{id}/statuses")))
+        })
+        .count();
+    assert_eq!(
+        foreign_reads, 0,
+        "reads of other tools' deployment statuses"
+    );
+}
+
+#[test]
+fn only_the_newest_deployment_of_a_version_has_its_statuses_read() {
+    let w = world();
+    let repo = Repository::open(&w.sandbox.stack).unwrap();
+    let stack = RepoLocation::parse(STACK).unwrap();
+    let earlier = connect(&w);
+    let version = "2026.07.1";
+    repo.reference(
+        &format!("refs/tags/{version}"),
+        w.start,
+        false,
+        "an earlier release",
+    )
+    .unwrap();
+    // Three attempts: two failed, the third verified.
+    for state in [
+        DeploymentState::Started,
+        DeploymentState::Failed,
+        DeploymentState::Started,
+        DeploymentState::Failed,
+        DeploymentState::Started,
+        DeploymentState::Verified,
+    ] {
+        let record = DeploymentRecord {
+            version: version.into(),
+            commit: w.start.to_string(),
+            state,
+            at: String::new(),
+            detail: String::new(),
+            images: Default::default(),
+        };
+        earlier.record_deployment(&stack, &record).unwrap();
+    }
+    assert_eq!(w.github.deployments(STACK).len(), 3);
+    w.github.clear_log();
+
+    let records = connect(&w).deployments(&stack).unwrap();
+    let of_version: Vec<_> = records.iter().filter(|r| r.version == version).collect();
+    assert_eq!(of_version.len(), 1);
+    assert_eq!(of_version[0].state, DeploymentState::Verified);
+    assert_eq!(count(&w.github.requests(), "GET", "/statuses"), 1);
 }

@@ -368,6 +368,44 @@ fn compare_reports_identical_ahead_behind_and_diverged() {
     );
 }
 
+/// As GitHub documents compare: without paging parameters at most 250 commits, the last the
+/// newest of the range; with them, the whole range oldest first, 100 a page at most.
+#[test]
+fn compare_lists_the_newest_250_unpaged_and_the_whole_range_oldest_first_in_pages() {
+    let f = fixture();
+    let repo = Repository::open(&f.path).unwrap();
+    let mut made = Vec::new();
+    let mut at = f.c2;
+    for n in 0..260 {
+        at = commit_file(
+            &repo,
+            Some(at),
+            "README.md",
+            &format!("{n}\n"),
+            &format!("c{n}"),
+        );
+        made.push(at.to_string());
+    }
+    repo.reference("refs/heads/long", at, true, "test").unwrap();
+    let shas = |answer: &Value| -> Vec<String> {
+        answer["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["sha"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let spec = format!("/repos/{REPO}/compare/{}...long", f.c2);
+
+    let unpaged = f.get(&spec).json();
+    assert_eq!(unpaged["total_commits"], 260);
+    assert_eq!(shas(&unpaged), made[10..].to_vec());
+    let first = f.get(&format!("{spec}?per_page=100")).json();
+    assert_eq!(shas(&first), made[..100].to_vec());
+    let last = f.get(&format!("{spec}?per_page=100&page=3")).json();
+    assert_eq!(shas(&last), made[200..].to_vec());
+}
+
 #[test]
 fn contents_get_returns_the_blob_and_put_creates_a_real_commit() {
     let f = fixture();

@@ -435,3 +435,41 @@ fn an_app_with_workflows_write_releases() {
     assert_converged(&apply_with(&w, &github, &mut Quiet).unwrap());
     assert_eq!(w.github.releases(STACK).len(), 1);
 }
+
+// --- Answers too large to read ----------------------------------------------------------------
+
+#[test]
+fn an_answer_over_the_size_limit_is_a_clear_error_naming_the_url() {
+    use std::sync::Arc;
+    use testkit::http_server::{self, Reply, Request, Response};
+    let limit = stackrel::forge::github::MAX_ANSWER_BYTES;
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    let server = http_server::serve(
+        "127.0.0.1:0",
+        Arc::new(move |_: Request| {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let body = format!("[\"{}\"]", "x".repeat(limit + 1));
+            Reply::Respond(Response::new(200, "application/json", body))
+        }),
+    )
+    .unwrap();
+    let forge = stackrel::forge::github::GithubForge::connect(
+        &server.url(),
+        &stackrel::credentials::GithubAuth::Token(stackrel::credentials::Secret::new("t0ken")),
+        policy(),
+    )
+    .unwrap();
+
+    let err = forge.deployments(&stack()).unwrap_err().to_string();
+    assert!(err.contains(&format!("larger than {limit} bytes")), "{err}");
+    assert!(
+        err.contains("/repos/xchem/fragalysis-stack/deployments"),
+        "{err}"
+    );
+    assert_eq!(
+        served.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "not asked again"
+    );
+}

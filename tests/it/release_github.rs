@@ -367,3 +367,37 @@ fn going_back_to_an_older_frontend_lists_what_it_undoes() {
     );
     assert!(!notes.contains(&h.direct.to_string()[..7]), "{notes}");
 }
+
+#[test]
+fn a_range_longer_than_a_compare_page_lists_its_newest_changes_and_counts_the_rest() {
+    let w = world();
+    let path = &w.sandbox.frontend;
+    let mut made = Vec::new();
+    for n in 1..=230 {
+        let tag = (n == 230).then_some(("2026.08.3", None));
+        made.push(commit_component(
+            path,
+            "production",
+            &format!("Change {n} (#{})", 1000 + n),
+            None,
+            tag,
+        ));
+    }
+    let forge = connect(&w);
+    w.github.clear_log();
+
+    let changes = forge
+        .changes_between(&frontend(), "2026.08.2", "2026.08.3", 50)
+        .unwrap();
+    let listed: Vec<String> = changes.changes.iter().map(|c| c.commit.clone()).collect();
+    let newest: Vec<String> = made[180..].iter().map(Oid::to_string).collect();
+    assert_eq!(listed, newest, "the newest 50, oldest first");
+    assert_eq!(changes.total, 230);
+    let log = w.github.requests();
+    assert!(count(&log, "GET", "/compare/") <= 3, "{log:#?}");
+    assert_eq!(
+        count(&log, "GET", "/pulls"),
+        0,
+        "every message names its pull request"
+    );
+}

@@ -1699,3 +1699,20 @@ fn github_repositories_are_not_checked_offline() {
     let found = stackrel::repo_check::check_local_repos(&config, BASE_CONFIG, nowhere.path());
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[test]
+fn a_deploy_timeout_of_more_than_a_week_is_reported_at_its_value() {
+    let state = Tree::base()
+        .edit_config(
+            "variable = \"stack_image_tag\"\n",
+            "variable = \"stack_image_tag\"\ntimeout_seconds = 18446744073709551615\n",
+        )
+        .validate();
+    let d = the_only(&state, DEPLOY);
+    assert_at(&d, Severity::Error, "stackrel.toml", 24, 19);
+    assert_message_contains(
+        &d,
+        "`deploy.timeout_seconds` = 18446744073709551615 is more than a week",
+    );
+    assert_help_contains(&d, "e.g. 1800");
+}

@@ -112,7 +112,7 @@ impl GithubForge {
             .build_request(request, Some(body))
             .map_err(send)?;
         let response = self.graphql.execute(request).await.map_err(send)?;
-        read_answer(response).await
+        read_answer(uri, response).await
     }
 }
 

@@ -125,13 +125,7 @@ impl GithubForge {
         limit: usize,
     ) -> ForgeResult<Changes> {
         let base = self.repo_path(repo)?;
-        let compare: Comparison = self
-            .get(&format!(
-                "{base}/compare/{base_commit}...{head}?per_page={PAGE}"
-            ))?
-            .ok_or_else(|| ForgeError::NotFound {
-                what: format!("commit {base_commit} or {head} in {repo}"),
-            })?;
+        let compare = self.newest_compared(repo, &base, base_commit, head, limit)?;
         // `head` may be a tag's name rather than its commit: the range then ends at the last
         // commit listed (compare lists oldest first).
         let tip = match compare.commits.iter().any(|c| c.sha == head) {
@@ -147,7 +141,9 @@ impl GithubForge {
             total: chain.len().saturating_add(beyond),
             changes: Vec::new(),
         };
-        for commit in chain.into_iter().take(limit) {
+        // The newest `limit`, still oldest first: the notes are about what this release brings.
+        let skip = chain.len().saturating_sub(limit);
+        for commit in chain.into_iter().skip(skip) {
             let message = commit.commit.message.clone();
             let pull = match pull_named_in(&message) {
                 Some(named) => Some(named),
@@ -160,6 +156,49 @@ impl GithubForge {
             });
         }
         Ok(changes)
+    }
+
+    /// The newest commits of a compared range, oldest first. A paged compare lists the
+    /// range oldest first, so the newest are on its last page (found from `total_commits`),
+    /// with the page before it when the last one holds fewer than `limit`: at most three reads.
+    fn newest_compared(
+        &self,
+        repo: &RepoLocation,
+        base: &str,
+        base_commit: &str,
+        head: &str,
+        limit: usize,
+    ) -> ForgeResult<Comparison> {
+        let uri = format!("{base}/compare/{base_commit}...{head}?per_page={PAGE}");
+        let page = |n: usize| -> ForgeResult<Comparison> {
+            let uri = if n == 1 {
+                uri.clone()
+            } else {
+                format!("{uri}&page={n}")
+            };
+            self.get(&uri)?.ok_or_else(|| ForgeError::NotFound {
+                what: format!("commit {base_commit} or {head} in {repo}"),
+            })
+        };
+        let first = page(1)?;
+        let total = usize::try_from(first.total_commits).unwrap_or(usize::MAX);
+        let last = total.div_ceil(PAGE).max(1);
+        if last == 1 {
+            return Ok(first);
+        }
+        let mut newest = page(last)?;
+        newest.total_commits = first.total_commits;
+        if newest.commits.len() < limit {
+            let before = if last - 1 == 1 {
+                first
+            } else {
+                page(last - 1)?
+            };
+            let mut commits = before.commits;
+            commits.append(&mut newest.commits);
+            newest.commits = commits;
+        }
+        Ok(newest)
     }
 
     /// The merged pull request of this repository that brought `sha`, if any.

@@ -48,6 +48,12 @@ pub enum Fault {
     Drop,
     /// Do the request's work (create the job…), then close the connection without answering.
     LoseResponse,
+    /// Like `LoseResponse`, and the jobs it created stay out of the next this-many job
+    /// listings: a controller still committing a launch its gateway already gave up on.
+    LoseResponseListedLater(u32),
+    /// Answer a list with no results and a `next` link to the following page: a broken AWX,
+    /// or a proxy in front of one, that pages without end while the fault is armed.
+    EmptyPage,
 }
 
 /// One request as the emulator saw it.
@@ -158,6 +164,10 @@ struct State {
     version_variable: String,
     version_fields: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
+    /// AWX's `MAX_PAGE_SIZE`, which an administrator may set lower than the default.
+    max_page_size: usize,
+    /// Jobs left out of job listings, and for how many more listings.
+    unlisted: BTreeMap<u64, u32>,
     log: Vec<LoggedRequest>,
 }
 
@@ -224,6 +234,8 @@ impl AwxEmulator {
             version_variable: DEFAULT_VERSION_VARIABLE.to_string(),
             version_fields: BTreeMap::new(),
             faults: Vec::new(),
+            unlisted: BTreeMap::new(),
+            max_page_size: MAX_PAGE_SIZE,
             log: Vec::new(),
         }));
         let handler_state = state.clone();
@@ -304,6 +316,11 @@ impl AwxEmulator {
     /// `u32::MAX` keeps jobs running.
     pub fn set_polls_to_finish(&self, polls: u32) {
         lock(&self.state).polls_to_finish = polls;
+    }
+
+    /// AWX's `MAX_PAGE_SIZE` setting (default 200): larger `page_size`s are cut to it.
+    pub fn set_max_page_size(&self, max: usize) {
+        lock(&self.state).max_page_size = max.max(1);
     }
 
     /// Jobs for this version end `failed` (with a failing task in their output).
@@ -399,6 +416,14 @@ impl AwxEmulator {
 }
 
 impl State {
+    /// One job listing answered: unlisted jobs come one listing closer to being listed.
+    fn count_down_unlisted(&mut self) {
+        for lists in self.unlisted.values_mut() {
+            *lists = lists.saturating_sub(1);
+        }
+        self.unlisted.retain(|_, lists| *lists > 0);
+    }
+
     fn create_job(&mut self, template: u64, extra_vars: String) -> u64 {
         let id = self.next_job_id;
         self.next_job_id += 1;
@@ -551,6 +576,34 @@ fn handle(state: &Mutex<State>, request: Request) -> Reply {
             // The work happens; only the answer is lost.
             let _ = route(&mut state, &request);
             Reply::Drop
+        }
+        Some(Fault::LoseResponseListedLater(lists)) => {
+            let before = state.next_job_id;
+            let _ = route(&mut state, &request);
+            for id in before..state.next_job_id {
+                state.unlisted.insert(id, lists);
+            }
+            Reply::Drop
+        }
+        Some(Fault::EmptyPage) => {
+            let page = request
+                .query_param("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1);
+            Reply::Respond(json_reply(
+                200,
+                json!({
+                    "count": 1_000_000,
+                    "next": format!("{}?page={}", request.path, page + 1),
+                    "previous": null,
+                    "results": [],
+                }),
+            ))
+        }
+        None if is_job_listing(&request) => {
+            let response = route(&mut state, &request);
+            state.count_down_unlisted();
+            Reply::Respond(response)
         }
         None => Reply::Respond(route(&mut state, &request)),
     };
@@ -856,20 +909,20 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 
 /// DRF's `_positive_int(strict=True, cutoff=MAX_PAGE_SIZE)`: anything but a positive integer
 /// is the default, anything over the maximum is the maximum.
-fn page_size(request: &Request) -> usize {
+fn page_size(request: &Request, max: usize) -> usize {
     request
         .query_param("page_size")
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(DEFAULT_PAGE_SIZE)
-        .min(MAX_PAGE_SIZE)
+        .min(max)
 }
 
 /// AWX's list envelope over one page of `items`. `next` and `previous` are the request's path
 /// and query with `page` replaced (and a too large `page_size` capped), the query re-encoded
 /// sorted by key, as DRF's `replace_query_param` does.
-fn paged(request: &Request, items: Vec<Value>) -> Response {
-    let size = page_size(request);
+fn paged(request: &Request, items: Vec<Value>, max: usize) -> Response {
+    let size = page_size(request, max);
     let count = items.len();
     let pages = count.div_ceil(size).max(1);
     let page = match request.query_param("page").as_deref() {
@@ -891,8 +944,8 @@ fn paged(request: &Request, items: Vec<Value>) -> Response {
         let asked = request
             .query_param("page_size")
             .and_then(|s| s.parse::<usize>().ok());
-        if asked.is_some_and(|n| n > MAX_PAGE_SIZE) {
-            pairs.insert("page_size".into(), vec![MAX_PAGE_SIZE.to_string()]);
+        if asked.is_some_and(|n| n > max) {
+            pairs.insert("page_size".into(), vec![max.to_string()]);
         }
         let query: Vec<String> = pairs
             .iter()
@@ -945,11 +998,20 @@ fn list_templates(state: &State, request: &Request) -> Response {
         }
     }
     let items = templates.iter().map(|t| state.template_json(t)).collect();
-    paged(request, items)
+    paged(request, items, state.max_page_size)
+}
+
+/// `GET …/jobs/`, of all jobs or of one template's.
+fn is_job_listing(request: &Request) -> bool {
+    request.method == "GET" && request.path.trim_end_matches('/').ends_with("/jobs")
 }
 
 fn list_jobs(state: &State, request: &Request, template: Option<u64>) -> Response {
-    let mut jobs: Vec<&EmulatedJob> = state.jobs.iter().collect();
+    let mut jobs: Vec<&EmulatedJob> = state
+        .jobs
+        .iter()
+        .filter(|j| !state.unlisted.contains_key(&j.id))
+        .collect();
     if let Some(template) = template {
         jobs.retain(|j| j.template == template);
     }
@@ -985,7 +1047,7 @@ fn list_jobs(state: &State, request: &Request, template: Option<u64>) -> Respons
         jobs.reverse();
     }
     let items = jobs.iter().map(|j| state.job_json(j)).collect();
-    paged(request, items)
+    paged(request, items, state.max_page_size)
 }
 
 fn launch_info(state: &mut State, template: Option<u64>) -> Response {

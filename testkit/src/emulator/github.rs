@@ -479,6 +479,42 @@ impl GithubEmulator {
             .unwrap_or_default()
     }
 
+    /// A deployment another tool made (its payload is not stackrel's) to `environment` at
+    /// `sha`, with one `success` status; returns its id (0 for an unknown repository).
+    pub fn add_foreign_deployment(&self, repo: &str, sha: &str, environment: &str) -> u64 {
+        let mut st = lock(&self.state);
+        let (id, status_id) = (st.next_id(), st.next_id());
+        let now = st.stamp();
+        let Some(r) = st.repo_mut(repo) else { return 0 };
+        r.deployments.push(Deployment {
+            id,
+            sha: sha.to_string(),
+            git_ref: sha.to_string(),
+            task: "deploy".into(),
+            environment: environment.to_string(),
+            original_environment: environment.to_string(),
+            description: Some("deployed by another tool".into()),
+            payload: json!({ "tool": "argo" }),
+            transient_environment: false,
+            production_environment: environment == "production",
+            creator: "octocat".into(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            statuses: vec![DeploymentStatus {
+                id: status_id,
+                state: "success".into(),
+                description: None,
+                environment: environment.to_string(),
+                target_url: None,
+                log_url: None,
+                environment_url: None,
+                creator: "octocat".into(),
+                created_at: now,
+            }],
+        });
+        id
+    }
+
     /// Issues with their comments, in number order.
     pub fn issues(&self, repo: &str) -> Vec<Issue> {
         lock(&self.state)
@@ -1893,9 +1929,14 @@ impl State {
         walk.hide(base).map_err(git_error)?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
             .map_err(git_error)?;
-        let ids: Vec<Oid> = walk.flatten().collect();
-        // Up to 250 commits unpaginated; asked for pages, at most 100 a page.
+        let mut ids: Vec<Oid> = walk.flatten().collect();
+        // Up to 250 commits unpaginated, the newest 250 ("the last commit in the list is the
+        // most recent of the entire comparison"); asked for pages, at most 100 a page, the
+        // whole range oldest first.
         let paged = req.query_param("per_page").is_some() || req.query_param("page").is_some();
+        if !paged && ids.len() > 250 {
+            ids.drain(..ids.len() - 250);
+        }
         let (default, max) = if paged { (30, 100) } else { (250, 250) };
         let (page_ids, link) = self.paginate(req, ids, default, max);
         let commits: Vec<Value> = page_ids
