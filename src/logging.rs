@@ -1,12 +1,16 @@
 //! What the daemon's logs may contain. At `RUST_LOG=trace` the HTTP libraries log the bytes
 //! they send, as hex dumps 16 bytes a line, `authorization` header and all; a log is read by
 //! more people than a secret may be. So the libraries that handle wire bytes are held to
-//! `debug` (where they log headers redacted), whatever the filter asks for.
+//! `debug` (where they log headers redacted), whatever the filter asks for. So is the file
+//! watcher's library, which traces every event in the watched directory: a log written next to
+//! the checkout would otherwise log its own writes without end.
 
 use tracing::{Level, Metadata};
 
-/// The crates whose trace output carries raw request and response bytes.
+/// The crates whose trace output carries raw request and response bytes (and `notify`, whose
+/// trace output of a log file's changes is more of the same log).
 const WIRE_CRATES: &[&str] = &[
+    "notify",
     "ureq",
     "ureq_proto",
     "hyper",
@@ -38,5 +42,6 @@ mod tests {
         assert!(is_wire("hyper::proto::h1::io"));
         assert!(!is_wire("stackrel::daemon::worker"));
         assert!(!is_wire("ureqx"));
+        assert!(is_wire("notify::inotify"));
     }
 }
