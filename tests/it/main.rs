@@ -3,6 +3,7 @@
 //! process-level daemon tests, which are slower and spawn long-lived children, are the other
 //! binary (`tests/daemon/`).
 
+mod action;
 mod apply_local;
 mod awx;
 mod awx_emulator;
