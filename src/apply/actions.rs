@@ -31,6 +31,8 @@ pub(super) enum StepResult {
     Ran { what: String, succeeded: bool },
     /// A progress hook stopped the run inside the action, after a side effect.
     Interrupted(String),
+    /// A deploy was sent and nobody can say yet whether it runs: stop, and look later.
+    Unsettled(String),
 }
 
 impl StepResult {
@@ -263,10 +265,9 @@ fn deploy(
         // The start record stays the newest: the next plan asks the deployer what became of
         // the launch before anything is sent again.
         Err(DeployError::Unclear(why)) => {
-            return Ok(StepResult::Ran {
-                succeeded: false,
-                what: format!("deploy of {version} unclear: {why}"),
-            });
+            return Ok(StepResult::Unsettled(format!(
+                "deploy of {version} unclear: {why}"
+            )));
         }
         Ok(o) if o.succeeded => (DeploymentState::Succeeded, o.detail),
         Ok(o) => (DeploymentState::Failed, o.detail),

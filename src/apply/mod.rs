@@ -109,6 +109,11 @@ pub enum ApplyOutcome {
     Interrupted {
         after: String,
     },
+    /// A deploy was sent and its fate is unknown (the answer was lost and the deployer did not
+    /// find its job): the run stops rather than send it again, and the next run looks first.
+    Unsettled {
+        what: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -285,6 +290,11 @@ impl Run<'_> {
             }
             Ok(StepResult::Interrupted(what)) => {
                 Ok(Some(ApplyOutcome::Interrupted { after: what }))
+            }
+            // Observing again at once could find no job yet and send the deploy twice.
+            Ok(StepResult::Unsettled(what)) => {
+                progress.failed(step, &what);
+                Ok(Some(ApplyOutcome::Unsettled { what }))
             }
             Err(
                 ForgeError::Conflict { .. }

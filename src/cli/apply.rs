@@ -159,6 +159,13 @@ pub fn run(repo: &Path, args: ApplyArgs) -> miette::Result<ExitCode> {
             println!("Stopped between steps; run `stackrel apply` again to resume.");
             Ok(ExitCode::from(1))
         }
+        ApplyOutcome::Unsettled { what } => {
+            println!(
+                "Stopped: {}; nothing is sent again until it is known. Run `stackrel apply` again in a minute: it looks for the deploy first.",
+                escape::line(&what)
+            );
+            Ok(ExitCode::from(1))
+        }
         ApplyOutcome::Interrupted { after } => {
             println!(
                 "Stopped after: {}; run `stackrel apply` again to resume.",

@@ -376,6 +376,13 @@ impl Worker {
                     None => Action::AwaitChange,
                 }
             }
+            ApplyOutcome::Unsettled { what } => {
+                tracing::warn!(%what, "deploy unclear; looking again before anything is sent");
+                let pause = self.gate_pause;
+                self.gate_pause = (self.gate_pause * 2).min(self.timing.gate_max);
+                self.set(Outcome::Waiting, what, None);
+                Action::Requeue(pause.min(self.resync_after()))
+            }
             ApplyOutcome::Stopped | ApplyOutcome::Interrupted { .. } | ApplyOutcome::Declined => {
                 self.set(Outcome::Stopped, "shutting down".into(), None);
                 Action::AwaitChange

@@ -746,9 +746,10 @@ const KINDS: [Kind; 5] = [
 ///   loop treats like a lost race: it observes again and the plan decides, so a write that did
 ///   happen (lost response) counts as done and one that did not is sent again, in the same run;
 /// - ticket updates at the cut are a courtesy whose failure the report step makes good;
-/// - an unclear AWX launch is never sent again inside the deploy: a job for the version that
-///   AWX already lists is followed, otherwise the deploy ends unclear, its start record stays
-///   the newest, and the loop's next look at AWX's jobs decides whether to launch.
+/// - an unclear AWX launch is never sent again inside the run: a job for the version that AWX
+///   lists is followed (a lost response); otherwise (a 502 or a dropped connection before AWX
+///   made the job) the run stops unsettled, its start record stays the newest, and the second
+///   apply looks at AWX's jobs, finds none, and launches once.
 #[test]
 fn any_fault_on_any_write_ends_converged_with_no_duplicate_side_effect() {
     let cases: Vec<(&str, Target, Kind)> = WRITES
@@ -775,11 +776,20 @@ fn any_fault_on_any_write_ends_converged_with_no_duplicate_side_effect() {
     });
     let table = table(&results);
     // One GitHub deployment object too: an attempt whose creation was unclear reuses it.
-    let failed = results
-        .iter()
-        .any(|r| r.verdict.is_err() || !r.fault_hit || r.applies != 1 || r.deployments != 1);
+    let failed = results.iter().any(|r| {
+        r.verdict.is_err() || !r.fault_hit || r.applies != applies(r) || r.deployments != 1
+    });
     assert!(!failed, "fault matrix:\n{table}");
     println!("fault matrix:\n{table}");
+}
+
+/// How many applies a case takes: one, except where an AWX launch never reached AWX and the
+/// first run stopped rather than risk sending it twice.
+fn applies(r: &CaseResult) -> usize {
+    match (r.step, r.kind) {
+        ("AWX launch", Kind::Status502 | Kind::Drop) => 2,
+        _ => 1,
+    }
 }
 
 #[test]
