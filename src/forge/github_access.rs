@@ -75,14 +75,19 @@ pub enum MissingPermission {
     ActionsToken { path: String },
 }
 
-/// A classic token's access, from the `X-OAuth-Scopes` header GitHub sends on every answer.
-pub fn from_scopes(path: &str, header: &str) -> WorkflowAccess {
-    let scopes: Vec<String> = header
+/// The scopes an `X-OAuth-Scopes` header lists (`"repo, workflow"`).
+pub fn scope_list(header: &str) -> Vec<String> {
+    header
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .collect();
+        .collect()
+}
+
+/// A classic token's access, from the `X-OAuth-Scopes` header GitHub sends on every answer.
+pub fn from_scopes(path: &str, header: &str) -> WorkflowAccess {
+    let scopes = scope_list(header);
     if scopes.iter().any(|s| s == "workflow") {
         WorkflowAccess::Granted
     } else {

@@ -217,13 +217,7 @@ impl GithubForge {
             self.record("GET", &answer);
         }
         let header = self.known().scopes.clone()?;
-        Some(
-            header
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        )
+        Some(crate::forge::github_access::scope_list(&header))
     }
 }
 
